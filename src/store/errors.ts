@@ -1,0 +1,27 @@
+/**
+ * Every coordination failure as one small class. Both backends throw these, so the layers above
+ * never see a driver's own error types.
+ */
+
+export class StoreError extends Error {
+  /** Whether retrying the same call later may succeed. */
+  readonly recoverable: boolean = false;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The store cannot be reached or cannot commit right now (no quorum, locked, timed out). */
+export class StoreUnavailableError extends StoreError {
+  override readonly recoverable = true;
+}
+
+/** The lease is gone on the server: its keys were deleted. */
+export class LeaseLostError extends StoreError {}
+
+/** A watch asked for history that was compacted away. */
+export class CompactedError extends StoreError {}
+
+/** The store was closed by this process. */
+export class StoreClosedError extends StoreError {}
