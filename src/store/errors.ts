@@ -25,3 +25,15 @@ export class CompactedError extends StoreError {}
 
 /** The store was closed by this process. */
 export class StoreClosedError extends StoreError {}
+
+/**
+ * The request is malformed and would be refused by every backend (for example, a transaction that
+ * writes one key twice, which etcd rejects). Retrying it cannot help.
+ */
+export class InvalidRequestError extends StoreError {}
+
+/**
+ * A transaction may or may not have been applied: the connection failed or the deadline passed after
+ * the request was sent. The caller must re-read before deciding (a unique op id in the value helps).
+ */
+export class TxnOutcomeUnknownError extends StoreUnavailableError {}

@@ -37,7 +37,12 @@ export interface Compare {
 }
 
 export type Op =
-  | { readonly type: 'put'; readonly key: string; readonly value: string; readonly lease?: string | undefined }
+  | {
+      readonly type: 'put';
+      readonly key: string;
+      readonly value: string;
+      readonly lease?: string | undefined;
+    }
   | { readonly type: 'delete'; readonly key: string };
 
 export interface TxnRequest {
@@ -60,7 +65,10 @@ export interface RangeResult {
 
 export interface WatchEvent {
   readonly type: 'put' | 'delete';
-  /** For a delete, the key with an empty value and the delete's revision as modRevision. */
+  /**
+   * For a delete, the key with an empty value and the delete's revision as modRevision; its other
+   * fields (createRevision, version, lease) are not specified and differ between backends.
+   */
   readonly kv: KeyValue;
 }
 
@@ -126,9 +134,21 @@ export interface Store {
   get(key: string): Promise<KeyValue | undefined>;
   /** All keys that start with `prefix`, sorted by key, read at one revision. */
   range(prefix: string): Promise<RangeResult>;
+  /**
+   * Runs the compares and then one branch, atomically. Rejects with:
+   * - InvalidRequestError for what etcd refuses: a key put twice (or put and deleted) in one branch, more
+   *   than 128 compares or ops in a branch, a value compare without a string;
+   * - LeaseLostError when a put names a lease that is gone; nothing of the transaction is applied;
+   * - StoreUnavailableError when the store cannot be reached. Its subclass TxnOutcomeUnknownError means
+   *   the request may have been applied all the same: re-read before deciding.
+   */
   txn(request: TxnRequest): Promise<TxnResult>;
   grantLease(ttlMs: number): Promise<Lease>;
-  /** Watches keys under `prefix`, delivering every change with revision >= fromRevision. */
+  /**
+   * Watches keys under `prefix`, delivering every change with revision >= fromRevision (at least 1). To
+   * watch from "now", pass the revision of a range or txn result plus one: list, then watch, misses
+   * nothing. A closed store throws StoreClosedError at once.
+   */
   watch(prefix: string, fromRevision: number, handlers: WatchHandlers): Watcher;
   close(): Promise<void>;
 }

@@ -22,6 +22,7 @@ import Database from 'better-sqlite3';
 import { CompactedError, LeaseLostError, StoreClosedError, StoreUnavailableError } from '../errors.js';
 import { BaseLease } from '../lease-base.js';
 import { prefixEnd } from '../prefix.js';
+import { validateTxn } from '../validate.js';
 import type {
   Compare,
   KeyValue,
@@ -140,6 +141,10 @@ function compareMatches(row: KvRow | undefined, c: Compare): boolean {
   }
 }
 
+function isLockError(err: unknown): err is InstanceType<typeof Database.SqliteError> {
+  return err instanceof Database.SqliteError && /BUSY|LOCKED/.test(err.code);
+}
+
 interface WatchEntry {
   readonly prefix: string;
   readonly end: string;
@@ -172,7 +177,9 @@ export class SqliteStore implements Store {
     range: Database.Statement<[string, string], KvRow>;
     put: Database.Statement<[string, string, number, number, number, number | null]>;
     del: Database.Statement<[string]>;
-    event: Database.Statement<[number, number, number, string, string, number, number, number, number | null]>;
+    event: Database.Statement<
+      [number, number, number, string, string, number, number, number, number | null]
+    >;
     eventsSince: Database.Statement<[number], EventRow>;
     eventsBetween: Database.Statement<[number, number], EventRow>;
     expiredLeases: Database.Statement<[number], { id: number }>;
@@ -183,6 +190,7 @@ export class SqliteStore implements Store {
     grantLease: Database.Statement<[number, number]>;
     renewLease: Database.Statement<[number, number, number]>;
     compact: Database.Statement<[number]>;
+    raiseCompacted: Database.Statement<[number]>;
   };
 
   constructor(options: SqliteStoreOptions) {
@@ -220,6 +228,7 @@ export class SqliteStore implements Store {
       grantLease: db.prepare(`INSERT INTO leases (ttl_ms, expires_at) VALUES (?, ?)`),
       renewLease: db.prepare(`UPDATE leases SET expires_at = ? WHERE id = ? AND expires_at > ?`),
       compact: db.prepare(`DELETE FROM events WHERE rev <= ?`),
+      raiseCompacted: db.prepare(`UPDATE meta SET v = MAX(v, ?) WHERE k = 'compacted'`),
     };
     this.#dispatched = this.#stmts.revision.get()!.v;
     this.#startPolling(options.path);
@@ -241,6 +250,7 @@ export class SqliteStore implements Store {
 
   async txn(request: TxnRequest): Promise<TxnResult> {
     this.#assertOpen();
+    validateTxn(request);
     const result = this.#write(() => {
       const ok = request.compare.every((c) => compareMatches(this.#stmts.get.get(c.key), c));
       const ops = ok ? request.success : (request.failure ?? []);
@@ -254,7 +264,9 @@ export class SqliteStore implements Store {
     this.#assertOpen();
     const ttl = Math.max(ttlMs, this.profile.minLeaseTtlMs);
     const grantedAt = Date.now();
-    const id = String(this.#write(() => this.#stmts.grantLease.run(ttl, grantedAt + ttl)).value.lastInsertRowid);
+    const id = String(
+      this.#write(() => this.#stmts.grantLease.run(ttl, grantedAt + ttl)).value.lastInsertRowid,
+    );
     const lease = new SqliteLease(this, id, ttl, grantedAt);
     this.#leases.set(id, lease);
     return lease;
@@ -262,14 +274,22 @@ export class SqliteStore implements Store {
 
   watch(prefix: string, fromRevision: number, handlers: WatchHandlers): Watcher {
     this.#assertOpen();
-    const entry: WatchEntry = { prefix, end: prefixEnd(prefix), handlers, next: Math.max(1, fromRevision), closed: false };
+    const entry: WatchEntry = {
+      prefix,
+      end: prefixEnd(prefix),
+      handlers,
+      next: Math.max(1, fromRevision),
+      closed: false,
+    };
     // Deliver asynchronously, so the caller holds the Watcher before the first event arrives.
     setImmediate(() => {
       if (entry.closed || this.#closed) return;
       const compacted = this.#stmts.compacted.get()!.v;
       if (entry.next <= compacted) {
         entry.closed = true;
-        handlers.onError(new CompactedError(`revision ${entry.next} is compacted (history starts after ${compacted})`));
+        handlers.onError(
+          new CompactedError(`revision ${entry.next} is compacted (history starts after ${compacted})`),
+        );
         return;
       }
       if (entry.next <= this.#dispatched) {
@@ -334,14 +354,22 @@ export class SqliteStore implements Store {
         })
         .immediate();
     } catch (err) {
-      if (err instanceof Database.SqliteError && /BUSY|LOCKED/.test(err.code)) {
-        throw new StoreUnavailableError(`the database is locked by another process: ${err.message}`, { cause: err });
+      if (isLockError(err)) {
+        throw new StoreUnavailableError(`the database is locked by another process: ${err.message}`, {
+          cause: err,
+        });
       }
       throw err;
     }
     if (++this.#writesSinceCompaction >= 1000) {
       this.#writesSinceCompaction = 0;
-      this.#compact(out.revision);
+      // The write above is committed: housekeeping must not turn its success into an error.
+      try {
+        this.#compact(out.revision);
+      } catch (err) {
+        if (!isLockError(err)) throw err;
+        this.#writesSinceCompaction = 1000 - 50;
+      }
     }
     this.#schedulePoll();
     return out;
@@ -395,7 +423,8 @@ export class SqliteStore implements Store {
     this.#db
       .transaction(() => {
         this.#stmts.compact.run(upTo);
-        this.#stmts.setMeta.run(upTo, 'compacted');
+        // Never lower it: a process configured with a longer history must not hide another's compaction.
+        this.#stmts.raiseCompacted.run(upTo);
       })
       .immediate();
   }
@@ -452,8 +481,9 @@ export class SqliteStore implements Store {
       this.#deliver([...this.#watchers], rows);
     } catch (err) {
       if (this.#closed) return;
-      // A locked database is transient here; the next tick tries again.
-      if (!(err instanceof StoreUnavailableError)) throw err;
+      // A locked or busy database is transient here (even a read can meet SQLITE_BUSY while another
+      // connection recovers the WAL); the next tick tries again. Throwing from a timer would crash.
+      if (!(err instanceof StoreUnavailableError) && !isLockError(err)) throw err;
     }
   }
 
