@@ -1,0 +1,325 @@
+/**
+ * The action engine. It runs on the master only: while this node holds a master term, it claims
+ * queued runs and executes their handlers, turns cancel requests into aborts, and ends truthfully
+ * the runs an earlier master left unfinished. When the term ends, every handler is aborted and
+ * nothing more is written (the fence would refuse it anyway).
+ *
+ * The engine never keeps state the store does not have: a new master rebuilds all it needs from the
+ * `active/<name>` keys and the runs they point at.
+ */
+import type { Logger } from 'pino';
+
+import { handOver } from '../cluster/hand-over.js';
+import type { ClusterKeys } from '../cluster/keys.js';
+import { NotMasterError, type MasterRole, type MasterTerm } from '../cluster/master.js';
+import type { ClusterState } from '../cluster/state.js';
+import type { ClusterView } from '../cluster/view.js';
+import type { Store } from '../store/types.js';
+import {
+  ActionCancelled,
+  ActionFailure,
+  type ActionContext,
+  type ActionHandler,
+  type ClusterControl,
+  type HandlerResult,
+  type RunUpdate,
+} from './handler.js';
+import type { HandlerRegistry } from './registry.js';
+import {
+  moveToCancelled,
+  moveToCancelling,
+  moveToCompleted,
+  moveToFailed,
+  moveToRunning,
+  moveToStarting,
+  withProgress,
+  type ActionRun,
+} from './run.js';
+import { RunWriter } from './run-writer.js';
+
+export interface EngineSettings {
+  /** How long the old master waits for the target to take over. (Default: 5000) */
+  readonly handoverTimeoutMs: number;
+  /** How many finished runs to keep for `/v1/actions`; older ones are pruned. (Default: 10000) */
+  readonly retainRuns: number;
+}
+
+export const defaultEngineSettings: EngineSettings = { handoverTimeoutMs: 5000, retainRuns: 10_000 };
+
+interface InFlight {
+  readonly controller: AbortController;
+  readonly writer: RunWriter;
+}
+
+export class ActionEngine {
+  readonly #inFlight = new Map<string, InFlight>();
+  /** Runs this term handed to another node: the new master finishes them, this one must not. */
+  readonly #handedOff = new Set<string>();
+  #term: MasterTerm | undefined;
+  #pauses = 0;
+  #scanQueued = false;
+  #stopped = false;
+  readonly #control: ClusterControl;
+  readonly #onViewChange = (events: readonly { kv: { key: string } }[]): void => {
+    if (events.some((e) => e.kv.key.startsWith(this.keys.prefix + 'active/') || e.kv.key.startsWith(this.keys.actions))) {
+      this.#scheduleScan();
+    }
+  };
+
+  constructor(
+    private readonly store: Store,
+    private readonly view: ClusterView,
+    private readonly keys: ClusterKeys,
+    private readonly state: ClusterState,
+    private readonly master: MasterRole,
+    private readonly registry: HandlerRegistry,
+    private readonly settings: EngineSettings,
+    private readonly log: Logger,
+  ) {
+    this.#control = {
+      selfUid: state.selfUid,
+      master: () => state.master(),
+      member: (uid) => state.member(uid),
+      pauseNewWork: () => {
+        this.#pauses++;
+        let resumed = false;
+        return () => {
+          if (resumed) return;
+          resumed = true;
+          this.#pauses--;
+          this.#scheduleScan();
+        };
+      },
+      handOver: async (to, actionUid, options) => ({
+        kind: await handOver(this.master, this.view, this.keys, to, actionUid, options),
+      }),
+    };
+  }
+
+  start(): void {
+    this.master.on('elected', (term) => {
+      this.#term = term;
+      this.#handedOff.clear();
+      this.#scheduleScan();
+    });
+    this.master.on('deposed', (term, reason) => {
+      if (this.#term !== term) return;
+      this.#term = undefined;
+      for (const { controller } of this.#inFlight.values()) controller.abort(`deposed: ${reason}`);
+    });
+    this.view.on('change', this.#onViewChange);
+    if (this.master.term) {
+      this.#term = this.master.term;
+      this.#scheduleScan();
+    }
+  }
+
+  /** Aborts running handlers; the runs stay unfinished for the next master to end. */
+  stop(): void {
+    this.#stopped = true;
+    this.view.off('change', this.#onViewChange);
+    for (const { controller } of this.#inFlight.values()) controller.abort('node shutting down');
+  }
+
+  #scheduleScan(): void {
+    if (this.#scanQueued || this.#stopped) return;
+    this.#scanQueued = true;
+    queueMicrotask(() => {
+      this.#scanQueued = false;
+      this.#scan();
+    });
+  }
+
+  #scan(): void {
+    const term = this.#term;
+    if (!term || this.#stopped) return;
+    for (const activeKv of this.view.list(this.keys.prefix + 'active/')) {
+      const uid = activeKv.value;
+      const run = this.view.getJson<ActionRun>(this.keys.action(uid));
+      if (!run || this.#handedOff.has(uid)) continue;
+      const inFlight = this.#inFlight.get(uid);
+      if (inFlight) {
+        if (run.status === 'cancelling' && !inFlight.controller.signal.aborted) inFlight.controller.abort('cancelled');
+        continue;
+      }
+      if (run.status === 'queued') {
+        if (this.#pauses === 0) this.#track(uid, (flight) => this.#execute(run, term, flight));
+      } else {
+        this.#track(uid, (flight) => this.#recover(run, term, flight));
+      }
+    }
+  }
+
+  #track(uid: string, work: (flight: InFlight) => Promise<void>): void {
+    const flight: InFlight = {
+      controller: new AbortController(),
+      writer: new RunWriter(this.store, this.keys, this.master, uid),
+    };
+    this.#inFlight.set(uid, flight);
+    work(flight)
+      .catch((err: unknown) => {
+        if (err instanceof NotMasterError) return;
+        this.log.error({ err, action_uid: uid }, 'action engine failed to record a run');
+      })
+      // Rescan only once the view shows this run's last write; a scan of an older view would find the
+      // run still in flight and pick it up again.
+      .then(() => this.view.waitFor(flight.writer.lastRevision))
+      .catch(() => undefined)
+      .finally(() => {
+        this.#inFlight.delete(uid);
+        this.#scheduleScan();
+        void this.#prune();
+      });
+  }
+
+  async #execute(queued: ActionRun, term: MasterTerm, flight: InFlight): Promise<void> {
+    const { writer, controller } = flight;
+    const log = this.log.child({ action_uid: queued.action_uid, action: queued.name });
+    const handler = this.registry.get(queued.name);
+    if (!handler) {
+      await writer.update((r) =>
+        r.status === 'queued'
+          ? moveToFailed(moveToStarting(r, this.state.selfUid), 'unsupported_action', `No handler for action ${r.name}.`)
+          : undefined,
+      );
+      return;
+    }
+    const started = await writer.update((r) => (r.status === 'queued' ? moveToStarting(r, this.state.selfUid) : undefined));
+    if (!started) return;
+    const running = await writer.update((r) => {
+      if (r.status !== 'starting') return undefined;
+      const next = moveToRunning(r);
+      return r.cancel_requested ? moveToCancelling(next) : next;
+    });
+    if (!running) return;
+    if (running.status === 'cancelling') controller.abort('cancelled');
+    log.info('action started');
+
+    let pending: { pct: number; phase: string | undefined } | undefined;
+    const ctx: ActionContext<unknown> = {
+      run: running,
+      params: running.params,
+      signal: controller.signal,
+      log,
+      cluster: this.#control,
+      settings: { handoverTimeoutMs: this.settings.handoverTimeoutMs },
+      progress: async (pct, phase) => {
+        pending = { pct: Math.max(pending?.pct ?? 0, pct), phase: phase ?? pending?.phase };
+        await writer.update((r) => {
+          if (!pending) return undefined;
+          const p = pending;
+          pending = undefined;
+          return withProgress(r, p.pct, p.phase);
+        });
+      },
+      update: async (fields: RunUpdate) => {
+        await writer.update((r) => {
+          const next = withProgress(r, fields.progress ?? r.progress, fields.phase);
+          return {
+            ...next,
+            ...(fields.cancellable !== undefined ? { cancellable: fields.cancellable } : {}),
+            ...(fields.checkpoint !== undefined ? { checkpoint: fields.checkpoint } : {}),
+            ...(fields.outcome !== undefined ? { outcome: fields.outcome } : {}),
+          };
+        });
+      },
+    };
+    let result: HandlerResult;
+    try {
+      result = await (handler as ActionHandler<unknown>).run(ctx);
+    } catch (err) {
+      if (this.#term !== term || err instanceof NotMasterError) {
+        log.warn('master term ended while the action ran; the next master will end the run');
+        return;
+      }
+      await this.#fail(writer, err, log);
+      return;
+    }
+    if (result.kind === 'handed_off') {
+      this.#handedOff.add(queued.action_uid);
+      log.info('action handed off to the new master');
+      return;
+    }
+    await writer.update((r) => (r.status === 'running' || r.status === 'cancelling' ? moveToCompleted(r, result.outcome) : undefined));
+    log.info({ outcome: result.outcome }, 'action completed');
+  }
+
+  async #fail(writer: RunWriter, err: unknown, log: Logger): Promise<void> {
+    if (err instanceof ActionCancelled) {
+      await writer.update((r) => {
+        if (r.status === 'running') return moveToCancelled(moveToCancelling(r), err.outcome);
+        if (r.status === 'cancelling') return moveToCancelled(r, err.outcome);
+        return undefined;
+      });
+      log.info('action cancelled');
+      return;
+    }
+    const failure =
+      err instanceof ActionFailure
+        ? err
+        : new ActionFailure('internal_error', `Unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+    if (!(err instanceof ActionFailure)) log.error({ err }, 'action handler threw an unexpected error');
+    await writer.update((r) =>
+      r.status === 'running' || r.status === 'cancelling' || r.status === 'starting'
+        ? moveToFailed(r, failure.code, failure.message, failure.outcome)
+        : undefined,
+    );
+    log.info({ error_code: failure.code, error_message: failure.message }, 'action failed');
+  }
+
+  /** Ends a run that an earlier master (or an earlier term of this node) left in flight. */
+  async #recover(run: ActionRun, term: MasterTerm, flight: InFlight): Promise<void> {
+    const log = this.log.child({ action_uid: run.action_uid, action: run.name });
+    const handler = this.registry.get(run.name);
+    const previous = run.node_uid !== undefined ? Number(run.node_uid) : undefined;
+    if (run.status === 'starting') {
+      await flight.writer.update((r) =>
+        r.status === 'starting'
+          ? moveToFailed(r, 'master_lost', `Master node ${previous ?? '?'} was lost while starting the action; it never ran.`)
+          : undefined,
+      );
+      return;
+    }
+    let result: HandlerResult;
+    try {
+      if (!handler) throw new ActionFailure('master_lost', `The master running ${run.name} was lost.`);
+      result = await handler.recover({
+        run,
+        params: run.params,
+        cluster: this.#control,
+        term: { epoch: term.epoch, since: term.since, viaAction: term.viaAction, previous: term.previous },
+      });
+    } catch (err) {
+      await this.#fail(flight.writer, err, log);
+      return;
+    }
+    if (result.kind === 'completed') {
+      await flight.writer.update((r) =>
+        r.status === 'running' || r.status === 'cancelling' ? moveToCompleted(r, result.outcome) : undefined,
+      );
+      log.info({ outcome: result.outcome }, 'action completed by the new master');
+    }
+  }
+
+  /** Keeps the run history bounded: deletes the oldest finished runs no cluster-action view points at. */
+  async #prune(): Promise<void> {
+    const all = this.view.list(this.keys.actions);
+    const excess = all.length - this.settings.retainRuns;
+    if (excess <= 0 || !this.#term) return;
+    const pinned = new Set(this.view.list(this.keys.clusterActions).map((kv) => kv.value));
+    const finished = all
+      .map((kv) => this.view.getJson<ActionRun>(kv.key)!)
+      .filter((r) => !pinned.has(r.action_uid) && (r.status === 'completed' || r.status === 'failed' || r.status === 'cancelled'))
+      .sort((a, b) => a.creation_time - b.creation_time)
+      .slice(0, excess);
+    if (finished.length === 0) return;
+    try {
+      await this.master.fencedTxn({
+        compare: [],
+        success: finished.map((r) => ({ type: 'delete', key: this.keys.action(r.action_uid) })),
+      });
+    } catch (err) {
+      if (!(err instanceof NotMasterError)) this.log.warn({ err }, 'could not prune old runs');
+    }
+  }
+}

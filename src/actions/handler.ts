@@ -1,0 +1,118 @@
+/**
+ * What an action handler is given and what it returns. Handlers see the cluster only through the
+ * narrow interfaces here, so a unit test can drive one with a mock context and no store.
+ */
+import type { Logger } from 'pino';
+
+import type { ErrorCode } from '../errors/catalogue.js';
+import type { ActionRun } from './run.js';
+
+/** A member as an action sees it. */
+export interface MemberView {
+  readonly uid: number;
+  /** Registered and holding a live lease (a fresh heartbeat). */
+  readonly active: boolean;
+}
+
+/** The current master as an action sees it. */
+export interface MasterView {
+  readonly node_uid: number;
+  readonly epoch: number;
+}
+
+/** Read-only cluster state: all that validation at submit time needs. */
+export interface ClusterReadout {
+  readonly selfUid: number;
+  master(): MasterView | undefined;
+  member(uid: number): MemberView | undefined;
+}
+
+export type HandOverResult =
+  /** The target took the master key: this node is no longer master; the target finishes the run. */
+  | { readonly kind: 'taken_over' }
+  /** Withdrawn: this node stays master. */
+  | { readonly kind: 'timeout' | 'target_lost' | 'cancelled' };
+
+/** What only the master can do for a handler. */
+export interface ClusterControl extends ClusterReadout {
+  /** Stops the engine from claiming new runs until the returned function is called. */
+  pauseNewWork(): () => void;
+  /**
+   * Writes a fenced hand-over intent naming `to` and waits for the target to take over, for the
+   * target to vanish, for the timeout or for `signal` to abort; withdraws the intent in the last three
+   * cases. Rejects with NotMasterError when this node is deposed some other way meanwhile.
+   */
+  handOver(to: number, actionUid: string, options: { timeoutMs: number; signal: AbortSignal }): Promise<HandOverResult>;
+}
+
+export interface RunUpdate {
+  readonly phase?: string;
+  readonly progress?: number;
+  readonly cancellable?: boolean;
+  readonly checkpoint?: Record<string, unknown>;
+  readonly outcome?: Record<string, unknown>;
+}
+
+export interface ActionContext<P> {
+  readonly run: ActionRun;
+  readonly params: P;
+  /** Aborted when the run is cancelled (reason 'cancelled') or this node stops being master. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  readonly cluster: ClusterControl;
+  /** Records progress (0-100, never backwards) and the phase; resolves once stored. */
+  progress(pct: number, phase?: string): Promise<void>;
+  /** Stores additive fields of the run (fenced, like every master write). */
+  update(fields: RunUpdate): Promise<void>;
+  /** Hand-over settings from the node's configuration. */
+  readonly settings: { readonly handoverTimeoutMs: number };
+}
+
+/** What a new master knows when it finds a run that an earlier master left unfinished. */
+export interface RecoveryContext<P> {
+  readonly run: ActionRun;
+  readonly params: P;
+  readonly cluster: ClusterReadout;
+  /** How this node became master: `viaAction` names the run whose hand-over made it master. */
+  readonly term: {
+    readonly epoch: number;
+    readonly since: number;
+    readonly viaAction: string | undefined;
+    /** The term just before this one, when known. */
+    readonly previous: { readonly epoch: number; readonly node_uid?: number | undefined; readonly via_action?: string | undefined } | undefined;
+  };
+}
+
+export type HandlerResult =
+  | { readonly kind: 'completed'; readonly outcome: Record<string, unknown> }
+  /** The work moved to another node, which will finish the run: the engine must not touch it again. */
+  | { readonly kind: 'handed_off' };
+
+export interface ActionHandler<P = Record<string, unknown>> {
+  readonly name: string;
+  /** Validates a POST body against the cluster as the receiving node sees it; throws BosunError. */
+  validate(body: unknown, cluster: ClusterReadout): P;
+  run(ctx: ActionContext<P>): Promise<HandlerResult>;
+  /** Ends an unfinished run truthfully on a new master: resolves with the outcome or throws ActionFailure. */
+  recover(ctx: RecoveryContext<P>): Promise<HandlerResult>;
+}
+
+/** Thrown by a handler to fail its run with a catalogue code and a clear message. */
+export class ActionFailure extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly outcome?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ActionFailure';
+  }
+}
+
+/** Thrown by a handler that honoured a cancel before its point of no return. */
+export class ActionCancelled extends Error {
+  constructor(readonly outcome?: Record<string, unknown>) {
+    super('cancelled');
+    this.name = 'ActionCancelled';
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * `change_master`: moves the master role to another node through the intent protocol
+ * (DESIGN.md, "Hand-over"). The old master validates, stops starting new work, writes a fenced intent
+ * and waits; the target takes the master key in one transaction and, now master, finishes this same
+ * run through `recover`, recording the measured hand-over.
+ */
+import { BosunError } from '../../errors/catalogue.js';
+import {
+  ActionCancelled,
+  ActionFailure,
+  type ActionContext,
+  type ActionHandler,
+  type ClusterReadout,
+  type HandlerResult,
+  type RecoveryContext,
+} from '../handler.js';
+
+export interface ChangeMasterParams {
+  readonly node_uid: number;
+}
+
+/** What the old master records before writing the intent, so whoever finishes the run can measure. */
+interface HandOverCheckpoint {
+  readonly from: number;
+  readonly to: number;
+  readonly from_epoch: number;
+  /** Unix ms when the old master stopped starting new work and wrote the intent. */
+  readonly intent_at: number;
+  /** Unix ms when the run was claimed: the start of the POST-to-completed clock on the server. */
+  readonly claimed_at: number;
+}
+
+/** Accepts `"2"` and `2`, as real clients send both; anything else is a 400. */
+export function parseNodeUid(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value : undefined;
+  if (typeof value === 'string' && /^[1-9][0-9]{0,8}$/.test(value.trim())) return Number(value.trim());
+  return undefined;
+}
+
+function validateTarget(uid: number, cluster: ClusterReadout): void {
+  const member = cluster.member(uid);
+  if (!member) throw new BosunError('node_not_found', `Node ${uid} does not exist.`);
+  if (!member.active) throw new BosunError('node_not_active', `Node ${uid} is not active (no live heartbeat).`);
+}
+
+export const changeMaster: ActionHandler<ChangeMasterParams> = {
+  name: 'change_master',
+
+  validate(body, cluster) {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new BosunError('invalid_schema', 'change_master needs a JSON object body with "node_uid".');
+    }
+    const raw = (body as Record<string, unknown>).node_uid;
+    if (raw === undefined) throw new BosunError('invalid_schema', 'Missing field "node_uid".');
+    const uid = parseNodeUid(raw);
+    if (uid === undefined) {
+      throw new BosunError('invalid_schema', `"node_uid" must be a positive integer or a string of one, got ${JSON.stringify(raw)}.`);
+    }
+    validateTarget(uid, cluster);
+    return { node_uid: uid };
+  },
+
+  async run(ctx: ActionContext<ChangeMasterParams>): Promise<HandlerResult> {
+    const claimedAt = Date.now();
+    const target = ctx.params.node_uid;
+    const self = ctx.cluster.selfUid;
+    await ctx.progress(10, 'validating');
+    const master = ctx.cluster.master();
+    if (target === self) {
+      return {
+        kind: 'completed',
+        outcome: {
+          noop: true,
+          message: `Node ${target} is already the master; nothing to do.`,
+          old_master: String(self),
+          new_master: String(self),
+          epoch: master?.epoch,
+        },
+      };
+    }
+    try {
+      validateTarget(target, ctx.cluster);
+    } catch (err) {
+      if (err instanceof BosunError) throw new ActionFailure(err.code === 'node_not_found' ? 'node_not_found' : 'node_not_active', err.message);
+      throw err;
+    }
+    if (ctx.signal.aborted) throw new ActionCancelled();
+
+    const resume = ctx.cluster.pauseNewWork();
+    try {
+      const checkpoint: HandOverCheckpoint = {
+        from: self,
+        to: target,
+        from_epoch: master?.epoch ?? 0,
+        intent_at: Date.now(),
+        claimed_at: claimedAt,
+      };
+      // The point of no return: once the intent is out, the target may take over at any instant, so a
+      // cancel can only try to withdraw it.
+      await ctx.update({ phase: 'handing_over', progress: 40, cancellable: false, checkpoint: { ...checkpoint } });
+      const result = await ctx.cluster.handOver(target, ctx.run.action_uid, {
+        timeoutMs: ctx.settings.handoverTimeoutMs,
+        signal: ctx.signal,
+      });
+      switch (result.kind) {
+        case 'taken_over':
+          return { kind: 'handed_off' };
+        case 'cancelled':
+          throw new ActionCancelled({ message: `Cancelled before node ${target} took over; node ${self} remains master.` });
+        case 'target_lost':
+          throw new ActionFailure(
+            'handover_target_lost',
+            `Node ${target} left the cluster during the hand-over; node ${self} remains master.`,
+            { old_master: String(self), new_master: String(self) },
+          );
+        case 'timeout':
+          throw new ActionFailure(
+            'handover_timeout',
+            `Node ${target} did not take over within ${ctx.settings.handoverTimeoutMs} ms; node ${self} remains master.`,
+            { old_master: String(self), new_master: String(self) },
+          );
+        default: {
+          const never: never = result;
+          throw new Error(`unexpected hand-over result ${JSON.stringify(never)}`);
+        }
+      }
+    } finally {
+      resume();
+    }
+  },
+
+  async recover(ctx: RecoveryContext<ChangeMasterParams>): Promise<HandlerResult> {
+    const self = ctx.cluster.selfUid;
+    const checkpoint = ctx.run.checkpoint as HandOverCheckpoint | undefined;
+    if (ctx.term.viaAction === ctx.run.action_uid && checkpoint) {
+      const now = Date.now();
+      return {
+        kind: 'completed',
+        outcome: {
+          old_master: String(checkpoint.from),
+          new_master: String(self),
+          epoch: ctx.term.epoch,
+          // From the intent (old master stops starting work) to the new master confirming.
+          handover_ms: now - checkpoint.intent_at,
+          // From the intent to the take-over transaction: no master was starting new work meanwhile.
+          no_master_window_ms: Math.max(0, ctx.term.since - checkpoint.intent_at),
+          server_total_ms: now - checkpoint.claimed_at,
+        },
+      };
+    }
+    const target = ctx.params.node_uid;
+    const from = checkpoint?.from ?? (ctx.run.node_uid !== undefined ? Number(ctx.run.node_uid) : undefined);
+    const previous = ctx.term.previous;
+    const elected = `node ${self} was elected master (epoch ${ctx.term.epoch})`;
+    const outcome = { old_master: from !== undefined ? String(from) : undefined, new_master: String(self), epoch: ctx.term.epoch };
+    if (previous?.via_action === ctx.run.action_uid) {
+      throw new ActionFailure(
+        'master_lost',
+        `Node ${target} took over as master (epoch ${previous.epoch}) but was lost before confirming the hand-over; ${elected}.`,
+        outcome,
+      );
+    }
+    const master = from !== undefined ? `Master node ${from}` : 'The master';
+    if (ctx.cluster.member(target)?.active !== true && target !== self) {
+      throw new ActionFailure(
+        'handover_target_lost',
+        `Node ${target} died during the hand-over and ${master.toLowerCase()} was lost too; ${elected}.`,
+        outcome,
+      );
+    }
+    throw new ActionFailure('master_lost', `${master} was lost before the hand-over to node ${target} finished; ${elected}.`, outcome);
+  },
+};

@@ -1,0 +1,123 @@
+/**
+ * The writes any node makes for a client: submitting a run, cancelling it, removing a finished run's
+ * status. They are not master writes (any node answers any request), so they are not fenced; they are
+ * compare-and-swap transactions, which is what makes "exactly one of N concurrent POSTs wins" hold
+ * across nodes.
+ */
+import type { ClusterKeys } from '../cluster/keys.js';
+import type { ClusterState } from '../cluster/state.js';
+import type { ClusterView } from '../cluster/view.js';
+import { BosunError } from '../errors/catalogue.js';
+import type { Store } from '../store/types.js';
+import type { HandlerRegistry } from './registry.js';
+import { moveToCancelled, moveToCancelling, newRun, type ActionRun } from './run.js';
+import { isTerminal } from './status.js';
+
+export type CancelResult = 'cancelled' | 'cancelling' | 'removed';
+
+export class ActionSubmitter {
+  constructor(
+    private readonly store: Store,
+    private readonly view: ClusterView,
+    private readonly keys: ClusterKeys,
+    private readonly state: ClusterState,
+    private readonly registry: HandlerRegistry,
+  ) {}
+
+  /** The latest run of `name` as `/v1/cluster/actions/<name>` shows it. */
+  latest(name: string): ActionRun | undefined {
+    const uid = this.view.get(this.keys.clusterAction(name))?.value;
+    return uid === undefined ? undefined : this.view.getJson<ActionRun>(this.keys.action(uid));
+  }
+
+  /** Validates and stores a new queued run; 409 while another run of that name is queued or in flight. */
+  async submit(name: string, body: unknown, requester: string | undefined): Promise<ActionRun> {
+    const handler = this.registry.get(name);
+    if (!handler) {
+      throw new BosunError(
+        'unsupported_action',
+        `Unknown cluster action "${name}". Supported: ${this.registry.names().join(', ')}.`,
+      );
+    }
+    const params = handler.validate(body ?? {}, this.state) as Record<string, unknown>;
+    const run = newRun(name, params, requester);
+    const result = await this.store.txn({
+      compare: [{ key: this.keys.activeAction(name), target: 'create', op: '=', value: 0 }],
+      success: [
+        { type: 'put', key: this.keys.action(run.action_uid), value: JSON.stringify(run) },
+        { type: 'put', key: this.keys.clusterAction(name), value: run.action_uid },
+        { type: 'put', key: this.keys.activeAction(name), value: run.action_uid },
+      ],
+    });
+    if (!result.succeeded) {
+      const holder = (await this.store.get(this.keys.activeAction(name)))?.value;
+      throw new BosunError(
+        'action_in_progress',
+        `A ${name} action is already queued or in progress${holder ? ` (action_uid ${holder})` : ''}.`,
+      );
+    }
+    await this.view.waitFor(result.revision);
+    return run;
+  }
+
+  /**
+   * DELETE semantics (re-api.md §1.1): cancel a queued or running run, or remove a finished run's
+   * status from the cluster-actions view. 404 when there is none.
+   */
+  async cancel(name: string): Promise<{ result: CancelResult; run: ActionRun }> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const pointer = await this.store.get(this.keys.clusterAction(name));
+      if (!pointer) throw new BosunError('action_not_found', `No ${name} action is running or has a status to remove.`);
+      const runKey = this.keys.action(pointer.value);
+      const kv = await this.store.get(runKey);
+      if (!kv) throw new BosunError('action_not_found', `No ${name} action is running or has a status to remove.`);
+      const run = JSON.parse(kv.value) as ActionRun;
+      const unchanged = { key: runKey, target: 'mod', op: '=', value: kv.modRevision } as const;
+
+      if (isTerminal(run.status)) {
+        const res = await this.store.txn({
+          compare: [unchanged, { key: pointer.key, target: 'mod', op: '=', value: pointer.modRevision }],
+          success: [{ type: 'delete', key: pointer.key }],
+        });
+        if (res.succeeded) {
+          await this.view.waitFor(res.revision);
+          return { result: 'removed', run };
+        }
+        continue;
+      }
+      let next: ActionRun;
+      let result: CancelResult;
+      const ops = [];
+      switch (run.status) {
+        case 'queued': {
+          next = moveToCancelled(run);
+          result = 'cancelled';
+          const active = await this.store.get(this.keys.activeAction(name));
+          if (active?.value === run.action_uid) ops.push({ type: 'delete' as const, key: active.key });
+          break;
+        }
+        case 'starting':
+          next = { ...run, cancel_requested: true };
+          result = 'cancelling';
+          break;
+        case 'running':
+          next = moveToCancelling(run);
+          result = 'cancelling';
+          break;
+        case 'cancelling':
+          return { result: 'cancelling', run };
+        default:
+          throw new Error(`unexpected status ${run.status}`);
+      }
+      const res = await this.store.txn({
+        compare: [unchanged],
+        success: [{ type: 'put', key: runKey, value: JSON.stringify(next) }, ...ops],
+      });
+      if (res.succeeded) {
+        await this.view.waitFor(res.revision);
+        return { result, run: next };
+      }
+    }
+    throw new BosunError('store_unavailable', 'The action kept changing; try again.');
+  }
+}

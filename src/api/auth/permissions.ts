@@ -1,0 +1,34 @@
+/**
+ * Which role holds which REST permission (re-api.md §3.4, the 7.8+ table with `user_manager`).
+ * Every route names exactly one permission; this table is the only place that grants them.
+ */
+import type { Role } from '../../users/roles.js';
+
+const viewers: readonly Role[] = ['db_viewer', 'db_member', 'cluster_viewer', 'cluster_member', 'user_manager', 'admin'];
+const userManagers: readonly Role[] = ['user_manager', 'admin'];
+const admins: readonly Role[] = ['admin'];
+
+export const permissionTable = {
+  view_status_of_cluster_action: viewers,
+  start_cluster_action: admins,
+  cancel_cluster_action: admins,
+  view_cluster_info: viewers,
+  view_all_nodes_info: viewers,
+  view_node_info: viewers,
+  view_all_users_info: userManagers,
+  view_user_info: userManagers,
+  create_new_user: userManagers,
+  update_user: userManagers,
+  delete_user: userManagers,
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof permissionTable;
+
+export function roleHas(role: Role, permission: Permission): boolean {
+  return (permissionTable[permission] as readonly Role[]).includes(role);
+}
+
+/** Every permission a role holds, for `GET /v1/users/permissions`-style answers and for tests. */
+export function permissionsOf(role: Role): Permission[] {
+  return (Object.keys(permissionTable) as Permission[]).filter((p) => roleHas(role, p));
+}

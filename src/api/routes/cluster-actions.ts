@@ -1,0 +1,67 @@
+/** `/v1/cluster/actions`: the seed's four methods (re-api.md §1). */
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+
+import type { ActionRun } from '../../actions/run.js';
+import { BosunError } from '../../errors/catalogue.js';
+import { ActionNameParams, ActionRunBody, errorResponses } from '../schemas.js';
+import type { ApiDeps } from '../server.js';
+import { toWireRun, type WireRun } from '../wire.js';
+
+export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/v1/cluster/actions',
+      {
+        config: { permission: 'view_status_of_cluster_action' },
+        schema: { response: { 200: Type.Object({ actions: Type.Array(ActionRunBody) }), ...errorResponses } },
+      },
+      async () => {
+        const actions: WireRun[] = [];
+        for (const pointer of deps.view.list(deps.keys.clusterActions)) {
+          const run = deps.view.getJson<ActionRun>(deps.keys.action(pointer.value));
+          if (run) actions.push(toWireRun(run));
+        }
+        return { actions };
+      },
+    );
+
+    app.get(
+      '/v1/cluster/actions/:action',
+      {
+        config: { permission: 'view_status_of_cluster_action' },
+        schema: { params: ActionNameParams, response: { 200: ActionRunBody, ...errorResponses } },
+      },
+      async (request) => {
+        const run = deps.submitter.latest(request.params.action);
+        if (!run) {
+          throw new BosunError('action_not_found', `Action ${request.params.action} is not running and has no status from a last run.`);
+        }
+        return toWireRun(run);
+      },
+    );
+
+    app.post(
+      '/v1/cluster/actions/:action',
+      {
+        config: { permission: 'start_cluster_action' },
+        schema: { params: ActionNameParams, response: { 200: ActionRunBody, ...errorResponses } },
+      },
+      async (request) => {
+        const run = await deps.submitter.submit(request.params.action, request.body, request.principal?.email);
+        return toWireRun(run);
+      },
+    );
+
+    app.delete(
+      '/v1/cluster/actions/:action',
+      {
+        config: { permission: 'cancel_cluster_action' },
+        schema: { params: ActionNameParams, response: { 200: ActionRunBody, ...errorResponses } },
+      },
+      async (request) => {
+        const { run } = await deps.submitter.cancel(request.params.action);
+        return toWireRun(run);
+      },
+    );
+  };
+}

@@ -1,0 +1,33 @@
+/** `GET /v1/cluster`: the cluster object (re-api.md §5.5). Like Redis's, it has no master field. */
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+
+import type { ClusterConfig, MemberRecord } from '../../cluster/records.js';
+import { errorResponses } from '../schemas.js';
+import type { ApiDeps } from '../server.js';
+
+export function clusterRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/v1/cluster',
+      {
+        config: { permission: 'view_cluster_info' },
+        schema: { response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses } },
+      },
+      async () => {
+        const config = deps.view.getJson<ClusterConfig>(deps.keys.config);
+        const self = deps.view.getJson<MemberRecord>(deps.keys.member(deps.selfUid));
+        return {
+          name: config?.name ?? 'bosun',
+          uid: config?.uid,
+          created_time: config ? new Date(config.created_time * 1000).toISOString() : undefined,
+          cnm_http_port: self?.http_port,
+          cnm_https_port: self?.https_port,
+          http_support: true,
+          handle_redirects: false,
+          rack_aware: false,
+          nodes_count: deps.state.members().length,
+        };
+      },
+    );
+  };
+}

@@ -1,0 +1,65 @@
+/** `/v1/nodes`: the node objects and their status, with `role` (re-api.md §5.5, §5.6). */
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+
+import { BosunError } from '../../errors/catalogue.js';
+import { errorResponses } from '../schemas.js';
+import type { ApiDeps } from '../server.js';
+import { toWireNode, toWireNodeStatus } from '../wire.js';
+
+const NodeUidParams = Type.Object({ uid: Type.String({ pattern: '^[0-9]{1,9}$' }) });
+const AnyObject = Type.Object({}, { additionalProperties: true });
+
+export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
+  const member = (raw: string) => {
+    const found = deps.state.member(Number(raw));
+    if (!found) throw new BosunError('node_not_found', `Node ${raw} does not exist.`);
+    return found;
+  };
+
+  return async (app) => {
+    app.get(
+      '/v1/nodes',
+      { config: { permission: 'view_all_nodes_info' }, schema: { response: { 200: Type.Array(AnyObject), ...errorResponses } } },
+      async () => {
+        const now = Date.now();
+        return deps.state.members().map((m) => toWireNode(m, now));
+      },
+    );
+
+    app.get(
+      '/v1/nodes/status',
+      { config: { permission: 'view_node_info' }, schema: { response: { 200: AnyObject, ...errorResponses } } },
+      async () => {
+        const masterUid = deps.state.master()?.node_uid;
+        return Object.fromEntries(deps.state.members().map((m) => [String(m.uid), toWireNodeStatus(m, masterUid)]));
+      },
+    );
+
+    app.get(
+      '/v1/nodes/:uid',
+      {
+        config: { permission: 'view_node_info' },
+        schema: { params: NodeUidParams, response: { 200: AnyObject, ...errorResponses } },
+      },
+      async (request) => toWireNode(member(request.params.uid), Date.now()),
+    );
+
+    app.get(
+      '/v1/nodes/:uid/status',
+      {
+        config: { permission: 'view_node_info' },
+        schema: { params: NodeUidParams, response: { 200: AnyObject, ...errorResponses } },
+      },
+      async (request) => toWireNodeStatus(member(request.params.uid), deps.state.master()?.node_uid),
+    );
+
+    app.get(
+      '/v1/local/node/master_healthcheck',
+      { config: { permission: 'view_cluster_info' }, schema: { response: { 200: AnyObject, ...errorResponses } } },
+      async () => {
+        const master = deps.state.master();
+        return { status: master && deps.healthy() ? 'active' : 'inactive', master_uid: master?.node_uid, node_uid: deps.selfUid };
+      },
+    );
+  };
+}

@@ -1,0 +1,31 @@
+/** Request and response schemas shared by the routes (JSON Schema through TypeBox). */
+import { Type } from '@fastify/type-provider-typebox';
+
+export const ErrorBody = Type.Object({ error_code: Type.String(), description: Type.String() });
+
+/** An action run on the wire; additive fields pass through. */
+export const ActionRunBody = Type.Object(
+  {
+    action_uid: Type.String(),
+    name: Type.String(),
+    status: Type.String(),
+    progress: Type.Number(),
+    node_uid: Type.Optional(Type.String()),
+    creation_time: Type.Integer(),
+    error_code: Type.Optional(Type.String()),
+    error_message: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+
+export const ActionNameParams = Type.Object({ action: Type.String({ minLength: 1, maxLength: 128 }) });
+
+export const errorResponses = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  406: ErrorBody,
+  409: ErrorBody,
+  503: ErrorBody,
+};

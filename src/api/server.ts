@@ -1,0 +1,110 @@
+/**
+ * buildServer(deps): the Fastify app, wired but never listening, so tests drive it with inject().
+ *
+ * Request lifecycle, and which stage answers what:
+ * 1. onRequest: authentication (401) and the route's permission (403); then whether this node's view
+ *    of the cluster can be trusted (503 `store_unavailable` when the store is out of reach).
+ * 2. Body parsing: >1 MiB → 413; malformed JSON → 400 `invalid_json`; a non-JSON body → 415.
+ * 3. Schema validation → 400 `invalid_schema`.
+ * 4. The handler: 404/406/409 from the domain, as BosunError.
+ * 5. Any error → the error handler, the only place that renders `{"error_code", "description"}`.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify';
+import type { Logger } from 'pino';
+
+import type { ActionSubmitter } from '../actions/submit.js';
+import type { ClusterKeys } from '../cluster/keys.js';
+import type { ClusterState } from '../cluster/state.js';
+import type { ClusterView } from '../cluster/view.js';
+import type { UserDirectory } from '../users/user-directory.js';
+import type { Authenticator, Principal } from './auth/authenticator.js';
+import { roleHas, type Permission } from './auth/permissions.js';
+import type { TokenService } from './auth/tokens.js';
+import { installErrorHandling, sendError } from './error-handler.js';
+import { actionRoutes } from './routes/actions.js';
+import { clusterActionRoutes } from './routes/cluster-actions.js';
+import { clusterRoutes } from './routes/cluster.js';
+import { nodeRoutes } from './routes/nodes.js';
+import { userRoutes } from './routes/users.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The permission a route requires; routes without one are public. */
+    permission?: Permission;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export const BODY_LIMIT = 1024 * 1024;
+
+export interface ApiDeps {
+  readonly view: ClusterView;
+  readonly keys: ClusterKeys;
+  readonly state: ClusterState;
+  readonly submitter: ActionSubmitter;
+  readonly users: UserDirectory;
+  readonly authenticator: Authenticator;
+  readonly tokens: TokenService;
+  readonly log: Logger;
+  /** Whether this node can vouch for its view: joined, with a lease that is certainly alive. */
+  readonly healthy: () => boolean;
+  /** This node's uid, for the `/v1/local/...` endpoints. */
+  readonly selfUid: number;
+}
+
+export interface BuildOptions {
+  /** Lets the node serve the same app on HTTP and HTTPS (see node/listeners.ts). */
+  readonly serverFactory?: FastifyServerFactory;
+}
+
+export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    // Per-request lines would dominate the log and the CPU profile; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true,
+    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandling(app);
+
+  // An empty JSON body is "no body", not an error: clients send the header on bodiless requests.
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  // JSON is the only body type the API takes; anything else is a 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) => {
+    if (typeof body === 'string' && body.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    defaultJson(request, body as string, done);
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const permission = request.routeOptions.config.permission;
+    if (!permission) return;
+    const principal = await deps.authenticator.authenticate(request.headers.authorization);
+    if (!principal) {
+      void reply.header('www-authenticate', 'Basic realm="bosun"');
+      return sendError(reply, 'unauthorized');
+    }
+    if (!roleHas(principal.role, permission)) {
+      return sendError(reply, 'unauthorized_action', `Role ${principal.role} lacks the ${permission} permission.`);
+    }
+    if (!deps.healthy()) {
+      return sendError(reply, 'store_unavailable', 'This node cannot reach the cluster store right now; try again shortly.');
+    }
+    request.principal = principal;
+  });
+
+  await app.register(clusterActionRoutes(deps));
+  await app.register(actionRoutes(deps));
+  await app.register(nodeRoutes(deps));
+  await app.register(clusterRoutes(deps));
+  await app.register(userRoutes(deps));
+  return app;
+}

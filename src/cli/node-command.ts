@@ -1,0 +1,85 @@
+/** `bosun node`: runs one node process in the foreground until SIGINT/SIGTERM. */
+import { resolve } from 'node:path';
+
+import { createLogger } from '../log.js';
+import { BosunNode } from '../node/node.js';
+
+export interface NodeCommandOptions {
+  uid: number;
+  dataDir: string;
+  store?: string | undefined;
+  prefix?: string | undefined;
+  host: string;
+  advertiseAddr?: string | undefined;
+  httpPort?: number | undefined;
+  httpsPort?: number | undefined;
+  leaseTtl?: number | undefined;
+  handoverTimeout?: number | undefined;
+}
+
+/** Messages a node sends to the local-cluster launcher over IPC, when it has one. */
+export type NodeMessage =
+  | { type: 'ready'; uid: number; httpPort: number; httpsPort: number; fingerprint: string }
+  | { type: 'master'; uid: number; masterUid: number | undefined; epoch: number | undefined }
+  | { type: 'admin'; email: string; password: string; generated: boolean };
+
+export async function runNode(opts: NodeCommandOptions): Promise<void> {
+  const log = createLogger({ node: opts.uid });
+  const send = (msg: NodeMessage): void => {
+    if (process.send && process.connected) process.send(msg);
+  };
+  const node = new BosunNode({
+    uid: opts.uid,
+    dataDir: resolve(opts.dataDir),
+    store: opts.store ?? process.env.BOSUN_STORE,
+    prefix: opts.prefix,
+    host: opts.host,
+    advertiseAddr: opts.advertiseAddr,
+    httpPort: opts.httpPort ?? 8080 + opts.uid - 1,
+    httpsPort: opts.httpsPort ?? 9443 + opts.uid - 1,
+    leaseTtlMs: opts.leaseTtl,
+    handoverTimeoutMs: opts.handoverTimeout,
+    adminEmail: process.env.BOSUN_ADMIN_EMAIL ?? 'admin@bosun.local',
+    adminPassword: process.env.BOSUN_ADMIN_PASSWORD || undefined,
+    log,
+  });
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      log.warn(`second ${signal}: exiting without draining`);
+      process.exit(1);
+    }
+    log.info(`${signal}: draining (send it again to exit at once)`);
+    node.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'unclean stop');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // The launcher going away (Ctrl-C in its terminal, or a crash) stops its nodes too.
+  process.on('disconnect', () => onSignal('SIGTERM'));
+
+  node.on('master', (masterUid, epoch) => send({ type: 'master', uid: opts.uid, masterUid, epoch }));
+  await node.start();
+  const admin = node.bootstrap.createdAdmin;
+  if (admin) {
+    send({ type: 'admin', ...admin });
+    if (admin.generated && !process.send) {
+      process.stderr.write(`bosun: created admin ${admin.email} with generated password: ${admin.password}\n`);
+    }
+  }
+  const addr = node.httpAddress();
+  send({
+    type: 'ready',
+    uid: opts.uid,
+    httpPort: addr?.port ?? opts.httpPort ?? 0,
+    httpsPort: opts.httpsPort ?? 9443 + opts.uid - 1,
+    fingerprint: node.certificateFingerprint,
+  });
+}

@@ -1,0 +1,60 @@
+/**
+ * The old master's half of the hand-over: write the intent, then wait for the target to take the
+ * master key, for the target to vanish, for the timeout or for a cancel; withdraw the intent in the
+ * last three cases (DESIGN.md, "Hand-over" and "Timeout").
+ */
+import type { ClusterKeys } from './keys.js';
+import { NotMasterError, type MasterRole } from './master.js';
+import type { MasterRecord } from './records.js';
+import type { ClusterView } from './view.js';
+
+export type HandOverOutcome = 'taken_over' | 'timeout' | 'target_lost' | 'cancelled';
+
+export interface HandOverOptions {
+  readonly timeoutMs: number;
+  /** Aborting with reason 'cancelled' withdraws the intent; any other reason means "deposed". */
+  readonly signal: AbortSignal;
+}
+
+export async function handOver(
+  master: MasterRole,
+  view: ClusterView,
+  keys: ClusterKeys,
+  to: number,
+  actionUid: string,
+  options: HandOverOptions,
+): Promise<HandOverOutcome> {
+  const { revision } = await master.writeIntent(to, actionUid, []);
+  const takenOver = (): boolean => {
+    const current = view.getJson<MasterRecord>(keys.master);
+    return current?.node_uid === to && current.via_action === actionUid;
+  };
+
+  const waited = await new Promise<HandOverOutcome | 'deposed'>((resolve) => {
+    const check = (): void => {
+      if (takenOver()) finish('taken_over');
+      else if (!view.get(keys.node(to))) finish('target_lost');
+    };
+    const onAbort = (): void => finish(options.signal.reason === 'cancelled' ? 'cancelled' : 'deposed');
+    const timer = setTimeout(() => finish('timeout'), options.timeoutMs);
+    const finish = (outcome: HandOverOutcome | 'deposed'): void => {
+      clearTimeout(timer);
+      view.off('change', check);
+      options.signal.removeEventListener('abort', onAbort);
+      resolve(outcome);
+    };
+    view.on('change', check);
+    options.signal.addEventListener('abort', onAbort);
+    if (options.signal.aborted) onAbort();
+    else check();
+  });
+
+  if (waited === 'taken_over') return waited;
+  if (waited === 'deposed') {
+    if (takenOver()) return 'taken_over';
+    throw new NotMasterError('deposed while handing over');
+  }
+  // The target may win the race against the withdrawal; the fence decides who did.
+  const withdrawn = await master.withdrawIntent(revision);
+  return withdrawn ? waited : 'taken_over';
+}

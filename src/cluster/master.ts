@@ -1,0 +1,325 @@
+/**
+ * Master election, fencing and the take-over half of the hand-over (DESIGN.md, "Master election and
+ * change_master").
+ *
+ * - Election: when the view shows no master key, a joined node creates it in one transaction under
+ *   its own lease (create-if-absent), taking the last epoch + 1.
+ * - Fencing: the master key's mod revision is the fencing token. Every write the master makes as
+ *   master carries `mod(master) == token`, so a deposed master can never write, even while it still
+ *   believes it is master.
+ * - Self-fencing: the master stops acting once its lease is no longer certainly alive on the server
+ *   (`lease.safeUntil` minus a margin), before the server could have expired it and elected another.
+ * - Take-over: a node that sees a hand-over intent naming it takes the master key in one transaction,
+ *   guarded by the intent's revision and by the old master's token. That revision fences the old
+ *   master out at the same instant.
+ */
+import { EventEmitter } from 'node:events';
+
+import type { Logger } from 'pino';
+
+import type { Op, Store, TxnRequest, TxnResult } from '../store/types.js';
+import type { ClusterKeys } from './keys.js';
+import type { Membership } from './membership.js';
+import type { EpochRecord, MasterRecord, TransferIntent } from './records.js';
+import type { ClusterView } from './view.js';
+
+export class NotMasterError extends Error {
+  constructor(message = 'this node is not the master') {
+    super(message);
+    this.name = 'NotMasterError';
+  }
+}
+
+/** One continuous period of this node being master. */
+export interface MasterTerm {
+  /** The master key's mod revision: the fencing token. */
+  readonly token: number;
+  readonly epoch: number;
+  /** Unix ms when the term began (the election or take-over transaction returned). */
+  readonly since: number;
+  /** The `change_master` run whose hand-over made this node master, if any. */
+  readonly viaAction: string | undefined;
+  /** The term before this one. */
+  readonly previous: EpochRecord | undefined;
+}
+
+export interface MasterRoleEvents {
+  elected: [term: MasterTerm];
+  deposed: [term: MasterTerm, reason: string];
+}
+
+export class MasterRole extends EventEmitter<MasterRoleEvents> {
+  #term: MasterTerm | undefined;
+  #busy = false;
+  #again = false;
+  #stopped = false;
+  #fenceTimer: NodeJS.Timeout | undefined;
+  readonly #onChange = (): void => this.evaluate();
+
+  constructor(
+    private readonly store: Store,
+    private readonly view: ClusterView,
+    private readonly keys: ClusterKeys,
+    private readonly membership: Membership,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  get uid(): number {
+    return this.membership.uid;
+  }
+
+  /** The current term, while this node is master and its lease is certainly alive. */
+  get term(): MasterTerm | undefined {
+    return this.#term;
+  }
+
+  get isMaster(): boolean {
+    return this.#term !== undefined;
+  }
+
+  /** The master as the view sees it (any node). */
+  currentMaster(): MasterRecord | undefined {
+    return this.view.getJson<MasterRecord>(this.keys.master);
+  }
+
+  start(): void {
+    this.view.on('change', this.#onChange);
+    this.view.on('resync', this.#onChange);
+    this.membership.on('joined', (lease) => {
+      lease.on('renewed', () => this.#armSelfFence());
+      this.evaluate();
+    });
+    this.membership.on('lost', () => this.#depose('membership lease lost'));
+    this.evaluate();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.view.off('change', this.#onChange);
+    this.view.off('resync', this.#onChange);
+    if (this.#fenceTimer) clearTimeout(this.#fenceTimer);
+  }
+
+  /**
+   * Re-reads the view and acts: campaign when there is no master, take over when an intent names
+   * this node, step down when the master key is no longer ours. Runs one pass at a time.
+   */
+  evaluate(): void {
+    if (this.#busy) {
+      this.#again = true;
+      return;
+    }
+    this.#busy = true;
+    void this.#evaluateOnce()
+      .catch((err: unknown) => this.log.warn({ err }, 'master evaluation failed; will retry on the next change'))
+      .finally(() => {
+        this.#busy = false;
+        if (this.#again && !this.#stopped) {
+          this.#again = false;
+          this.evaluate();
+        }
+      });
+  }
+
+  async #evaluateOnce(): Promise<void> {
+    if (this.#stopped || !this.view.synced) return;
+    const lease = this.membership.lease;
+    const masterKv = this.view.get(this.keys.master);
+    const term = this.#term;
+
+    if (term) {
+      if (!lease) return this.#depose('lease lost');
+      // The view may not have caught up with our own election yet; only a newer revision can depose.
+      if (this.view.revision >= term.token && masterKv?.modRevision !== term.token) {
+        const now = masterKv ? JSON.parse(masterKv.value) as MasterRecord : undefined;
+        return this.#depose(now ? `node ${now.node_uid} is master now (epoch ${now.epoch})` : 'the master key is gone');
+      }
+      return;
+    }
+    if (!lease || Date.now() >= this.#fenceDeadline(lease.safeUntil, lease.ttlMs)) return;
+
+    if (!masterKv) {
+      await this.#campaign(lease.id);
+      return;
+    }
+    const master = JSON.parse(masterKv.value) as MasterRecord;
+    if (master.node_uid === this.uid && masterKv.lease === lease.id) {
+      // Still ours: we had fenced ourselves while the lease was in doubt, and it was renewed in time.
+      this.#begin({
+        token: masterKv.modRevision,
+        epoch: master.epoch,
+        since: master.since,
+        viaAction: master.via_action,
+        previous: master.previous,
+      });
+      return;
+    }
+    const transferKv = this.view.get(this.keys.transfer);
+    if (transferKv) {
+      const intent = JSON.parse(transferKv.value) as TransferIntent;
+      if (intent.to === this.uid && intent.from_token === masterKv.modRevision) {
+        await this.#takeOver(lease.id, intent, transferKv.modRevision);
+      }
+    }
+  }
+
+  async #campaign(leaseId: string): Promise<void> {
+    const epochKv = await this.store.get(this.keys.epoch);
+    const previous = epochKv ? (JSON.parse(epochKv.value) as EpochRecord) : undefined;
+    const epoch = (previous?.epoch ?? 0) + 1;
+    const record: MasterRecord = { node_uid: this.uid, epoch, since: Date.now(), previous };
+    const epochRecord: EpochRecord = { epoch, node_uid: this.uid };
+    const result = await this.store.txn({
+      compare: [
+        { key: this.keys.master, target: 'create', op: '=', value: 0 },
+        { key: this.keys.epoch, target: 'mod', op: '=', value: epochKv?.modRevision ?? 0 },
+      ],
+      success: [
+        { type: 'put', key: this.keys.master, value: JSON.stringify(record), lease: leaseId },
+        { type: 'put', key: this.keys.epoch, value: JSON.stringify(epochRecord) },
+      ],
+    });
+    if (!result.succeeded) return;
+    this.log.info({ epoch, token: result.revision, previous }, `node ${this.uid} elected master`);
+    this.#begin({ token: result.revision, epoch, since: Date.now(), viaAction: undefined, previous });
+  }
+
+  async #takeOver(leaseId: string, intent: TransferIntent, intentRevision: number): Promise<void> {
+    const previous: EpochRecord = { epoch: intent.epoch - 1, node_uid: intent.from };
+    const record: MasterRecord = {
+      node_uid: this.uid,
+      epoch: intent.epoch,
+      since: Date.now(),
+      via_action: intent.action_uid,
+      previous,
+    };
+    const epochRecord: EpochRecord = { epoch: intent.epoch, node_uid: this.uid, via_action: intent.action_uid };
+    const result = await this.store.txn({
+      compare: [
+        { key: this.keys.transfer, target: 'mod', op: '=', value: intentRevision },
+        { key: this.keys.master, target: 'mod', op: '=', value: intent.from_token },
+      ],
+      success: [
+        { type: 'put', key: this.keys.master, value: JSON.stringify(record), lease: leaseId },
+        { type: 'put', key: this.keys.epoch, value: JSON.stringify(epochRecord) },
+        { type: 'delete', key: this.keys.transfer },
+      ],
+    });
+    if (!result.succeeded) {
+      this.log.info({ intent }, 'hand-over intent was withdrawn or superseded before the take-over');
+      return;
+    }
+    this.log.info({ epoch: intent.epoch, token: result.revision, from: intent.from }, `node ${this.uid} took over as master`);
+    this.#begin({ token: result.revision, epoch: intent.epoch, since: Date.now(), viaAction: intent.action_uid, previous });
+  }
+
+  #begin(term: MasterTerm): void {
+    this.#term = term;
+    this.#armSelfFence();
+    this.emit('elected', term);
+  }
+
+  #depose(reason: string): void {
+    const term = this.#term;
+    if (!term) return;
+    this.#term = undefined;
+    if (this.#fenceTimer) clearTimeout(this.#fenceTimer);
+    this.log.warn({ epoch: term.epoch, token: term.token }, `node ${this.uid} stepped down as master: ${reason}`);
+    this.emit('deposed', term, reason);
+    this.evaluate();
+  }
+
+  /**
+   * Stop acting a third of a TTL before the lease could expire on the server: time for writes already
+   * in flight to land or fail, and slack for clock-rate differences between this host and the store.
+   */
+  #fenceDeadline(safeUntil: number, ttlMs: number): number {
+    return safeUntil - Math.floor(ttlMs / 3);
+  }
+
+  #armSelfFence(): void {
+    if (this.#fenceTimer) clearTimeout(this.#fenceTimer);
+    const lease = this.membership.lease;
+    if (!this.#term) return;
+    if (!lease) return this.#depose('lease lost');
+    const delay = this.#fenceDeadline(lease.safeUntil, lease.ttlMs) - Date.now();
+    if (delay <= 0) return this.#depose('lease not renewed in time (self-fenced)');
+    this.#fenceTimer = setTimeout(() => this.#armSelfFence(), delay);
+    this.#fenceTimer.unref();
+  }
+
+  /**
+   * A transaction guarded by this node's fencing token. Resolves with the result when the fence held;
+   * rejects with NotMasterError (and steps down) when it did not.
+   */
+  async fencedTxn(request: TxnRequest): Promise<TxnResult> {
+    const term = this.#term;
+    if (!term) throw new NotMasterError();
+    const result = await this.store.txn({
+      ...request,
+      compare: [{ key: this.keys.master, target: 'mod', op: '=', value: term.token }, ...request.compare],
+    });
+    if (result.succeeded) return result;
+    const masterKv = await this.store.get(this.keys.master);
+    if (masterKv?.modRevision !== term.token) {
+      if (this.#term === term) this.#depose('a fenced write found a newer master token');
+      throw new NotMasterError('this node was deposed as master');
+    }
+    return result;
+  }
+
+  /**
+   * Writes a hand-over intent naming `to`, under this node's lease, together with `ops` (the run's
+   * own update) in the same fenced transaction. Resolves with the intent and its revision.
+   */
+  async writeIntent(to: number, actionUid: string, ops: Op[]): Promise<{ intent: TransferIntent; revision: number }> {
+    const term = this.#term;
+    const lease = this.membership.lease;
+    if (!term || !lease) throw new NotMasterError();
+    const intent: TransferIntent = {
+      to,
+      from: this.uid,
+      from_token: term.token,
+      epoch: term.epoch + 1,
+      action_uid: actionUid,
+      created_at: Date.now(),
+    };
+    const result = await this.fencedTxn({
+      compare: [{ key: this.keys.transfer, target: 'create', op: '=', value: 0 }],
+      success: [{ type: 'put', key: this.keys.transfer, value: JSON.stringify(intent), lease: lease.id }, ...ops],
+    });
+    if (!result.succeeded) throw new Error('another hand-over intent is already pending');
+    return { intent, revision: result.revision };
+  }
+
+  /**
+   * Withdraws an intent. Resolves true when withdrawn (this node stays master) and false when the
+   * target had already taken over.
+   */
+  async withdrawIntent(intentRevision: number, ops: Op[] = []): Promise<boolean> {
+    try {
+      await this.fencedTxn({
+        compare: [{ key: this.keys.transfer, target: 'mod', op: '=', value: intentRevision }],
+        success: [{ type: 'delete', key: this.keys.transfer }, ...ops],
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof NotMasterError) return false;
+      throw err;
+    }
+  }
+
+  /** Gives up mastership at once (on shutdown), so the others elect without waiting for a TTL. */
+  async resign(): Promise<void> {
+    const term = this.#term;
+    if (!term) return;
+    try {
+      await this.fencedTxn({ compare: [], success: [{ type: 'delete', key: this.keys.master }] });
+    } catch (err) {
+      this.log.warn({ err }, 'could not resign cleanly; the lease will expire instead');
+    }
+    this.#depose('resigned');
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Membership: a node registers under its own lease and keeps it alive. The lease is also the one the
+ * master key is bound to, so a node that loses its lease loses its mastership with it.
+ *
+ * When the lease is lost (the store was unreachable for longer than the TTL), the node rejoins with a
+ * new lease; until then it is not a member and must not act for the cluster.
+ */
+import { EventEmitter } from 'node:events';
+
+import type { Logger } from 'pino';
+
+import type { Lease, Store } from '../store/types.js';
+import type { ClusterKeys } from './keys.js';
+import type { MemberRecord, NodeRecord } from './records.js';
+
+export interface MembershipEvents {
+  joined: [lease: Lease];
+  /** The lease is gone: everything bound to it (liveness, mastership, intents) is gone too. */
+  lost: [err: Error];
+}
+
+export class Membership extends EventEmitter<MembershipEvents> {
+  #lease: Lease | undefined;
+  #stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly keys: ClusterKeys,
+    private readonly record: NodeRecord,
+    private readonly ttlMs: number,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  get uid(): number {
+    return this.record.uid;
+  }
+
+  /** The current lease, while joined. */
+  get lease(): Lease | undefined {
+    return this.#lease && !this.#lease.lost ? this.#lease : undefined;
+  }
+
+  /**
+   * Joins, retrying until it succeeds. A uid still held by a previous incarnation (killed without a
+   * chance to revoke its lease) frees itself when that lease runs out, so the wait is at most a TTL
+   * unless another live process really holds the uid; that case is logged loudly.
+   */
+  async join(): Promise<void> {
+    let attempt = 0;
+    for (;;) {
+      if (this.#stopped) return;
+      try {
+        if (await this.#tryJoin()) return;
+        const holder = await this.store.get(this.keys.node(this.uid));
+        if (attempt % 10 === 0) {
+          this.log.warn(
+            { holder: holder?.value },
+            `node uid ${this.uid} is still registered by another process; waiting for its lease to expire`,
+          );
+        }
+      } catch (err) {
+        this.log.warn({ err }, 'could not join the cluster; retrying');
+      }
+      attempt++;
+      await new Promise((r) => setTimeout(r, Math.min(this.ttlMs / 4, 500)));
+    }
+  }
+
+  async #tryJoin(): Promise<boolean> {
+    const lease = await this.store.grantLease(this.ttlMs);
+    const member: MemberRecord = {
+      uid: this.record.uid,
+      addr: this.record.addr,
+      http_port: this.record.http_port,
+      https_port: this.record.https_port,
+      software_version: this.record.software_version,
+      hostname: this.record.hostname,
+      joined_at: Date.now(),
+    };
+    const existing = await this.store.get(this.keys.member(this.uid));
+    const previous = existing ? (JSON.parse(existing.value) as MemberRecord) : undefined;
+    const result = await this.store.txn({
+      compare: [{ key: this.keys.node(this.uid), target: 'create', op: '=', value: 0 }],
+      success: [
+        { type: 'put', key: this.keys.node(this.uid), value: JSON.stringify(this.record), lease: lease.id },
+        {
+          type: 'put',
+          key: this.keys.member(this.uid),
+          value: JSON.stringify(previous ? { ...member, joined_at: previous.joined_at } : member),
+        },
+      ],
+    });
+    if (!result.succeeded) {
+      await lease.revoke().catch(() => undefined);
+      return false;
+    }
+    this.#lease = lease;
+    lease.on('lost', (err) => {
+      if (this.#lease !== lease) return;
+      this.#lease = undefined;
+      this.log.error({ err }, 'membership lease lost; rejoining');
+      this.emit('lost', err);
+      if (!this.#stopped) void this.join();
+    });
+    this.log.info({ lease: lease.id, ttlMs: this.ttlMs }, `node ${this.uid} joined the cluster`);
+    this.emit('joined', lease);
+    return true;
+  }
+
+  /** Leaves at once: revoking the lease deletes the liveness record and any mastership now. */
+  async leave(): Promise<void> {
+    this.#stopped = true;
+    const lease = this.#lease;
+    this.#lease = undefined;
+    if (lease) await lease.revoke().catch((err: unknown) => this.log.warn({ err }, 'could not revoke lease'));
+  }
+}

@@ -1,0 +1,66 @@
+/** The values stored under the cluster keys (see keys.ts), as JSON. */
+
+/** A node's liveness record, bound to its lease: present exactly while the node is alive. */
+export interface NodeRecord {
+  readonly uid: number;
+  readonly addr: string;
+  readonly http_port: number;
+  readonly https_port: number;
+  readonly software_version: string;
+  readonly hostname: string;
+  readonly pid: number;
+  readonly cores: number;
+  /** Bytes. */
+  readonly total_memory: number;
+  /** Unix ms when this process started. */
+  readonly started_at: number;
+}
+
+/** A node's durable registration. */
+export interface MemberRecord {
+  readonly uid: number;
+  readonly addr: string;
+  readonly http_port: number;
+  readonly https_port: number;
+  readonly software_version: string;
+  readonly hostname: string;
+  /** Unix ms of the first join. */
+  readonly joined_at: number;
+}
+
+export interface MasterRecord {
+  readonly node_uid: number;
+  readonly epoch: number;
+  /** Unix ms when this node became master. */
+  readonly since: number;
+  /** Set when the node became master by a `change_master` hand-over rather than an election. */
+  readonly via_action?: string | undefined;
+  /** The master before this one, as the epoch record knew it when this term began. */
+  readonly previous?: EpochRecord | undefined;
+}
+
+/** The last term handed out, durable: epochs never repeat, and a new master learns who came before. */
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly node_uid?: number | undefined;
+  readonly via_action?: string | undefined;
+}
+
+/** A hand-over intent, written by the master under its own lease. */
+export interface TransferIntent {
+  readonly to: number;
+  readonly from: number;
+  /** The old master's fencing token: the take-over is valid only while it still holds. */
+  readonly from_token: number;
+  readonly epoch: number;
+  readonly action_uid: string;
+  /** Unix ms when the intent was written. */
+  readonly created_at: number;
+}
+
+export interface ClusterConfig {
+  readonly name: string;
+  readonly uid: string;
+  /** Unix seconds. */
+  readonly created_time: number;
+}

@@ -1,0 +1,156 @@
+/**
+ * A watch-fed, in-memory copy of one cluster's keys (an "informer", as Kubernetes calls it).
+ * Every GET is served from here, so reads cost microseconds on either store, and the coordinator
+ * loops react to the same change stream instead of polling.
+ */
+import { EventEmitter } from 'node:events';
+
+import type { Logger } from 'pino';
+
+import { prefixEnd } from '../store/prefix.js';
+import type { KeyValue, Store, WatchBatch, WatchEvent, Watcher } from '../store/types.js';
+
+interface Entry {
+  kv: KeyValue;
+  parsed?: unknown;
+}
+
+export interface ViewEvents {
+  /** Fired once per store revision, after the view has applied it. */
+  change: [events: readonly WatchEvent[], revision: number];
+  /** Fired after a full re-list (first sync, or recovery from a broken watch). */
+  resync: [revision: number];
+}
+
+export class ClusterView extends EventEmitter<ViewEvents> {
+  readonly #entries = new Map<string, Entry>();
+  #revision = 0;
+  #watcher: Watcher | undefined;
+  #closed = false;
+  #waiters: { revision: number; resolve: () => void }[] = [];
+  #synced = false;
+
+  constructor(
+    private readonly store: Store,
+    readonly prefix: string,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.setMaxListeners(50);
+  }
+
+  /** The store revision the view has caught up with. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  async start(): Promise<void> {
+    await this.#resync();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#watcher?.close();
+    for (const w of this.#waiters) w.resolve();
+    this.#waiters = [];
+  }
+
+  get(key: string): KeyValue | undefined {
+    return this.#entries.get(key)?.kv;
+  }
+
+  /** The parsed JSON value of a key, parsed once per revision of the key. */
+  getJson<T>(key: string): T | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.parsed === undefined) entry.parsed = JSON.parse(entry.kv.value) as unknown;
+    return entry.parsed as T;
+  }
+
+  /** Every key under `prefix`, sorted by key. */
+  list(prefix: string): KeyValue[] {
+    const end = prefixEnd(prefix);
+    const out: KeyValue[] = [];
+    for (const [key, entry] of this.#entries) if (key >= prefix && key < end) out.push(entry.kv);
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** Parsed values of every key under `prefix`, sorted by key. */
+  listJson<T>(prefix: string): T[] {
+    return this.list(prefix).map((kv) => this.getJson<T>(kv.key)!);
+  }
+
+  /**
+   * Resolves once the view has applied `revision`: after a node's own write, it answers only from a
+   * view that contains that write (read-your-writes).
+   */
+  waitFor(revision: number, timeoutMs = 5000): Promise<void> {
+    if (this.#revision >= revision || this.#closed) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        reject(new Error(`the view did not reach revision ${revision} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const waiter = {
+        revision,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  async #resync(): Promise<void> {
+    for (;;) {
+      if (this.#closed) return;
+      try {
+        await this.#watcher?.close();
+        const { kvs, revision } = await this.store.range(this.prefix);
+        this.#entries.clear();
+        for (const kv of kvs) this.#entries.set(kv.key, { kv });
+        this.#setRevision(revision);
+        this.#synced = true;
+        this.#watcher = this.store.watch(this.prefix, revision + 1, {
+          onBatch: (batch) => this.#apply(batch),
+          onError: (err) => {
+            if (this.#closed) return;
+            this.log.warn({ err }, 'watch broke; re-listing the cluster prefix');
+            this.#synced = false;
+            void this.#resync();
+          },
+        });
+        this.emit('resync', revision);
+        return;
+      } catch (err) {
+        if (this.#closed) return;
+        this.log.warn({ err }, 'could not list the cluster prefix; retrying');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+
+  #apply(batch: WatchBatch): void {
+    if (batch.revision <= this.#revision) return;
+    for (const ev of batch.events) {
+      if (ev.type === 'put') this.#entries.set(ev.kv.key, { kv: ev.kv });
+      else this.#entries.delete(ev.kv.key);
+    }
+    this.#setRevision(batch.revision);
+    this.emit('change', batch.events, batch.revision);
+  }
+
+  #setRevision(revision: number): void {
+    this.#revision = Math.max(this.#revision, revision);
+    if (this.#waiters.length === 0) return;
+    const ready = this.#waiters.filter((w) => w.revision <= this.#revision);
+    if (ready.length === 0) return;
+    this.#waiters = this.#waiters.filter((w) => w.revision > this.#revision);
+    for (const w of ready) w.resolve();
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Every error code Bosun answers with, its HTTP status and its default description: the one
+ * catalogue behind every `{"error_code", "description"}` body and every failed run's `error_code`.
+ * docs/errors.md documents each code; a test fails when the two drift apart.
+ *
+ * Codes follow Redis Enterprise's where it has one (`invalid_schema`, `unauthorized`,
+ * `unauthorized_action`, `user_not_exist`, `name_already_exists`, `internal_error`); the rest are
+ * Bosun's own, in the same snake_case style.
+ */
+export const errorCatalogue = {
+  invalid_json: { status: 400, description: 'The request body is not valid JSON.' },
+  invalid_schema: { status: 400, description: 'An illegal parameter or a parameter with an illegal value.' },
+  unsupported_action: { status: 400, description: 'The action is not supported.' },
+  unauthorized: { status: 401, description: 'Authentication is missing or incorrect.' },
+  unauthorized_action: { status: 403, description: "The user's role does not allow this request." },
+  not_found: { status: 404, description: 'The requested resource does not exist.' },
+  action_not_found: { status: 404, description: 'The action is not running and has no status from a last run.' },
+  node_not_found: { status: 404, description: 'Node does not exist.' },
+  user_not_exist: { status: 404, description: 'User does not exist.' },
+  method_not_allowed: { status: 405, description: 'The method is not allowed on this resource.' },
+  node_not_active: { status: 406, description: 'The node is not active.' },
+  action_in_progress: { status: 409, description: 'A conflicting action is already in progress.' },
+  name_already_exists: { status: 409, description: 'A user with this email already exists.' },
+  body_too_large: { status: 413, description: 'The request body is larger than the server accepts.' },
+  unsupported_media_type: { status: 415, description: 'The request body must be application/json.' },
+  internal_error: { status: 500, description: 'An internal error occurred.' },
+  store_unavailable: { status: 503, description: 'The cluster store cannot be reached; try again shortly.' },
+  handover_timeout: { status: 500, description: 'The target node did not take over as master in time.' },
+  handover_target_lost: { status: 500, description: 'The target node left the cluster during the hand-over.' },
+  master_lost: { status: 500, description: 'The master running the action was lost before it finished.' },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+/** An error that carries a catalogue code; the API renders it as a Redis Enterprise error body. */
+export class BosunError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    description?: string,
+    options?: ErrorOptions,
+  ) {
+    super(description ?? errorCatalogue[code].description, options);
+    this.name = 'BosunError';
+    this.status = errorCatalogue[code].status;
+  }
+}

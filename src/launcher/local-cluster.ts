@@ -1,0 +1,132 @@
+/**
+ * `bosun start` (`npm start`): a local cluster of N node processes on one host. It bootstraps the
+ * cluster (printing generated admin credentials once), forks the nodes with their logs in
+ * `<data-dir>/logs/`, prints one `ready` line once every node serves and a master is elected, reports
+ * master changes, and on Ctrl-C stops every node cleanly.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { NodeMessage } from '../cli/node-command.js';
+
+export interface LocalClusterOptions {
+  nodes: number;
+  dataDir: string;
+  store?: string | undefined;
+  httpPort: number;
+  httpsPort: number;
+  leaseTtl?: number | undefined;
+}
+
+const bin = fileURLToPath(new URL('../../../bin/bosun.js', import.meta.url));
+const READY_TIMEOUT_MS = 60_000;
+
+export async function startLocalCluster(opts: LocalClusterOptions): Promise<void> {
+  const dataDir = resolve(opts.dataDir);
+  const logDir = join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+
+  const children = new Map<number, ChildProcess>();
+  const ready = new Set<number>();
+  let master: number | undefined;
+  let announced = false;
+  let stopping = false;
+
+  const urls = (): string =>
+    [...Array(opts.nodes).keys()].map((i) => `http://127.0.0.1:${opts.httpPort + i}`).join(' ');
+
+  const maybeAnnounce = (): void => {
+    if (announced || ready.size < opts.nodes || master === undefined) return;
+    announced = true;
+    say(
+      `bosun: ready: ${opts.nodes} nodes, master is node ${master}. HTTP ${urls()} ` +
+        `(HTTPS on ports ${opts.httpsPort}-${opts.httpsPort + opts.nodes - 1}). Ctrl-C stops the cluster.`,
+    );
+  };
+
+  const stopAll = async (code: number): Promise<never> => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    say('bosun: stopping all nodes ...');
+    await Promise.all(
+      [...children.values()].map(
+        (child) =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+            child.once('exit', () => {
+              clearTimeout(timer);
+              done();
+            });
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    say('bosun: stopped.');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  say(`bosun: starting ${opts.nodes} nodes; data in ${dataDir}, logs in ${logDir}`);
+  for (let uid = 1; uid <= opts.nodes; uid++) {
+    const log = openSync(join(logDir, `node-${uid}.log`), 'a');
+    const args = [
+      'node',
+      '--uid',
+      String(uid),
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      String(opts.httpPort + uid - 1),
+      '--https-port',
+      String(opts.httpsPort + uid - 1),
+    ];
+    if (opts.store) args.push('--store', opts.store);
+    if (opts.leaseTtl) args.push('--lease-ttl', String(opts.leaseTtl));
+    const child = fork(bin, args, { stdio: ['ignore', log, log, 'ipc'] });
+    children.set(uid, child);
+    child.on('message', (msg: NodeMessage) => {
+      switch (msg.type) {
+        case 'admin':
+          if (msg.generated) {
+            say(`bosun: created the admin user ${msg.email} with password ${msg.password}`);
+            say('bosun: (printed only this once; set BOSUN_ADMIN_EMAIL/BOSUN_ADMIN_PASSWORD to choose them)');
+          } else {
+            say(`bosun: created the admin user ${msg.email} (password from BOSUN_ADMIN_PASSWORD)`);
+          }
+          break;
+        case 'ready':
+          ready.add(msg.uid);
+          maybeAnnounce();
+          break;
+        case 'master':
+          if (msg.masterUid !== master) {
+            master = msg.masterUid;
+            if (announced) {
+              say(master === undefined ? 'bosun: no master right now' : `bosun: master is now node ${master} (epoch ${msg.epoch})`);
+            }
+            maybeAnnounce();
+          }
+          break;
+        default:
+          break;
+      }
+    });
+    child.on('exit', (code, signal) => {
+      if (stopping) return;
+      ready.delete(uid);
+      say(`bosun: node ${uid} exited (${signal ?? `code ${code}`}); see ${join(logDir, `node-${uid}.log`)}`);
+      if (!announced) void stopAll(1);
+    });
+  }
+
+  setTimeout(() => {
+    if (announced || stopping) return;
+    say(`bosun: the cluster did not become ready within ${READY_TIMEOUT_MS / 1000} s; see the logs in ${logDir}`);
+    void stopAll(1);
+  }, READY_TIMEOUT_MS).unref();
+}

@@ -1,0 +1,217 @@
+/**
+ * One Bosun node process: the store, the watch-fed view, membership, the master role, the action
+ * engine and the API on HTTP and HTTPS, wired in dependency order and stopped in reverse.
+ */
+import { EventEmitter } from 'node:events';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { cpus, hostname, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+
+import { ActionEngine, defaultEngineSettings } from '../actions/engine.js';
+import { clusterActionHandlers } from '../actions/registry.js';
+import { ActionSubmitter } from '../actions/submit.js';
+import { Authenticator } from '../api/auth/authenticator.js';
+import { TokenService } from '../api/auth/tokens.js';
+import { buildServer } from '../api/server.js';
+import { ClusterKeys } from '../cluster/keys.js';
+import { MasterRole, type MasterTerm } from '../cluster/master.js';
+import { Membership } from '../cluster/membership.js';
+import type { NodeRecord } from '../cluster/records.js';
+import { ClusterState } from '../cluster/state.js';
+import { ClusterView } from '../cluster/view.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/types.js';
+import { UserDirectory } from '../users/user-directory.js';
+import { version } from '../version.js';
+import { bootstrapCluster, type BootstrapResult } from './bootstrap.js';
+import { loadOrCreateCertificate } from './tls.js';
+
+export interface NodeOptions {
+  readonly uid: number;
+  /** Where this node keeps its certificate (and, for SQLite, where the shared store file lives). */
+  readonly dataDir: string;
+  /** `sqlite:<path>` or `etcd://host:port[,host:port...]`. (Default: sqlite:<dataDir>/bosun.db) */
+  readonly store?: string | undefined;
+  /** The cluster's key prefix in the store. (Default: /bosun/) */
+  readonly prefix?: string | undefined;
+  readonly host: string;
+  /** The address other nodes and clients reach this node at. (Default: host, or 127.0.0.1) */
+  readonly advertiseAddr?: string | undefined;
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  /** (Default: 3000) */
+  readonly leaseTtlMs?: number | undefined;
+  /** (Default: 5000) */
+  readonly handoverTimeoutMs?: number | undefined;
+  readonly adminEmail: string;
+  readonly adminPassword: string | undefined;
+  readonly log: Logger;
+}
+
+export interface NodeEvents {
+  master: [masterUid: number | undefined, epoch: number | undefined];
+}
+
+export const defaultLeaseTtlMs = 3000;
+export const defaultPrefix = '/bosun/';
+
+export class BosunNode extends EventEmitter<NodeEvents> {
+  #store: Store | undefined;
+  #view: ClusterView | undefined;
+  #membership: Membership | undefined;
+  #master: MasterRole | undefined;
+  #engine: ActionEngine | undefined;
+  #app: FastifyInstance | undefined;
+  #https: HttpsServer | undefined;
+  #stopping: Promise<void> | undefined;
+  bootstrap: BootstrapResult = {};
+  certificateFingerprint = '';
+
+  constructor(readonly options: NodeOptions) {
+    super();
+  }
+
+  get isMaster(): boolean {
+    return this.#master?.isMaster ?? false;
+  }
+
+  async start(): Promise<void> {
+    const o = this.options;
+    const log = o.log;
+    const keys = new ClusterKeys(o.prefix ?? defaultPrefix);
+    const store = await openStore(o.store ?? `sqlite:${join(o.dataDir, 'bosun.db')}`);
+    this.#store = store;
+    this.bootstrap = await bootstrapCluster(store, keys, { email: o.adminEmail, password: o.adminPassword });
+
+    const view = new ClusterView(store, keys.prefix, log.child({ component: 'view' }));
+    this.#view = view;
+    await view.start();
+
+    const record: NodeRecord = {
+      uid: o.uid,
+      addr: o.advertiseAddr ?? (o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host),
+      http_port: o.httpPort,
+      https_port: o.httpsPort,
+      software_version: version,
+      hostname: hostname(),
+      pid: process.pid,
+      cores: cpus().length,
+      total_memory: totalmem(),
+      started_at: Date.now(),
+    };
+    const ttl = o.leaseTtlMs ?? defaultLeaseTtlMs;
+    const membership = new Membership(store, keys, record, ttl, log.child({ component: 'membership' }));
+    this.#membership = membership;
+    const master = new MasterRole(store, view, keys, membership, log.child({ component: 'master' }));
+    this.#master = master;
+    const state = new ClusterState(view, keys, o.uid);
+    const registry = clusterActionHandlers();
+    const engine = new ActionEngine(
+      store,
+      view,
+      keys,
+      state,
+      master,
+      registry,
+      { ...defaultEngineSettings, handoverTimeoutMs: o.handoverTimeoutMs ?? defaultEngineSettings.handoverTimeoutMs },
+      log.child({ component: 'engine' }),
+    );
+    this.#engine = engine;
+
+    const publishMaster = (): void => {
+      const m = state.master();
+      this.emit('master', m?.node_uid, m?.epoch);
+    };
+    let lastMaster: string | undefined;
+    view.on('change', (events) => {
+      if (!events.some((e) => e.kv.key === keys.master)) return;
+      const m = view.get(keys.master)?.value;
+      if (m === lastMaster) return;
+      lastMaster = m;
+      publishMaster();
+    });
+    master.on('elected', (term: MasterTerm) => log.info({ epoch: term.epoch }, 'acting as master'));
+
+    const users = new UserDirectory(store, view, keys);
+    const tokens = new TokenService(() => {
+      const secret = view.get(keys.jwtSecret)?.value;
+      return secret ? Buffer.from(secret, 'base64') : undefined;
+    });
+    const tls = await loadOrCreateCertificate(join(o.dataDir, 'nodes', String(o.uid), 'tls'));
+    this.certificateFingerprint = tls.fingerprint;
+
+    let https: HttpsServer | undefined;
+    const app = await buildServer(
+      {
+        view,
+        keys,
+        state,
+        submitter: new ActionSubmitter(store, view, keys, state, registry),
+        users,
+        authenticator: new Authenticator(users, tokens),
+        tokens,
+        log: log.child({ component: 'api' }),
+        selfUid: o.uid,
+        healthy: () => {
+          const lease = membership.lease;
+          return view.synced && lease !== undefined && Date.now() < lease.safeUntil;
+        },
+      },
+      {
+        serverFactory: (handler) => {
+          https = createHttpsServer({ key: tls.key, cert: tls.cert }, handler);
+          return createHttpServer(handler);
+        },
+      },
+    );
+    this.#app = app;
+    this.#https = https;
+
+    await membership.join();
+    master.start();
+    engine.start();
+
+    await app.listen({ port: o.httpPort, host: o.host });
+    await new Promise<void>((resolve, reject) => {
+      https!.once('error', reject);
+      https!.listen(o.httpsPort, o.host, () => {
+        https!.off('error', reject);
+        resolve();
+      });
+    });
+    log.info({ http: o.httpPort, https: o.httpsPort, uid: o.uid }, `node ${o.uid} is serving`);
+    publishMaster();
+  }
+
+  /** Drains: stops the engine, hands mastership back at once, leaves, closes listeners and the store. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    const log = this.options.log;
+    this.#engine?.stop();
+    await this.#master?.resign();
+    this.#master?.stop();
+    await this.#membership?.leave();
+    await Promise.allSettled([
+      this.#app?.close(),
+      new Promise<void>((resolve) => (this.#https ? this.#https.close(() => resolve()) : resolve())),
+    ]);
+    this.#https?.closeAllConnections();
+    await this.#view?.close();
+    await this.#store?.close();
+    log.info('node stopped');
+  }
+
+  /** The address the HTTP server is bound to (tests use port 0). */
+  httpAddress(): { port: number } | undefined {
+    const addr = (this.#app?.server as HttpServer | undefined)?.address();
+    return addr && typeof addr === 'object' ? { port: addr.port } : undefined;
+  }
+}
