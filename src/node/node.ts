@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
 import { ActionEngine, defaultEngineSettings } from '../actions/engine.js';
-import { clusterActionHandlers } from '../actions/registry.js';
+import { clusterActionHandlers, type HandlerRegistry } from '../actions/registry.js';
 import { ActionSubmitter } from '../actions/submit.js';
 import { Authenticator } from '../api/auth/authenticator.js';
 import { TokenService } from '../api/auth/tokens.js';
@@ -50,6 +50,8 @@ export interface NodeOptions {
   readonly adminEmail: string;
   readonly adminPassword: string | undefined;
   readonly log: Logger;
+  /** The actions this node can run. (Default: the cluster actions, `change_master`) */
+  readonly registry?: HandlerRegistry | undefined;
 }
 
 export interface NodeEvents {
@@ -73,6 +75,12 @@ export class BosunNode extends EventEmitter<NodeEvents> {
 
   constructor(readonly options: NodeOptions) {
     super();
+  }
+
+  /** The Fastify app, for in-process tests (`inject()`). */
+  get app(): FastifyInstance {
+    if (!this.#app) throw new Error('the node has not started');
+    return this.#app;
   }
 
   get isMaster(): boolean {
@@ -109,7 +117,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const master = new MasterRole(store, view, keys, membership, log.child({ component: 'master' }));
     this.#master = master;
     const state = new ClusterState(view, keys, o.uid);
-    const registry = clusterActionHandlers();
+    const registry = o.registry ?? clusterActionHandlers();
     const engine = new ActionEngine(
       store,
       view,

@@ -1,0 +1,225 @@
+/**
+ * A real cluster of `bosun node` OS processes on loopback, on free ports, in a temp data folder,
+ * against any store URL (SQLite by default). Integration tests kill, pause and restart its nodes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { ADMIN_EMAIL, ADMIN_PASSWORD, adminAuth } from './in-process-node.js';
+
+const bin = fileURLToPath(new URL('../../../bin/bosun.js', import.meta.url));
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+});
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `fn` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    }
+    await sleep(25);
+  }
+}
+
+export interface ApiResponse<T = unknown> {
+  readonly status: number;
+  readonly body: T;
+}
+
+export class ClusterNode {
+  proc: ChildProcess | undefined;
+
+  constructor(
+    readonly uid: number,
+    readonly httpPort: number,
+    readonly httpsPort: number,
+    private readonly cluster: ProcessCluster,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.httpPort}`;
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  get running(): boolean {
+    return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  start(): void {
+    const c = this.cluster;
+    const logDir = join(c.dataDir, 'logs');
+    mkdirSync(logDir, { recursive: true });
+    const fd = openSync(join(logDir, `node-${this.uid}.log`), 'a');
+    const args = [
+      bin,
+      'node',
+      '--uid',
+      String(this.uid),
+      '--data-dir',
+      c.dataDir,
+      '--store',
+      c.store,
+      '--http-port',
+      String(this.httpPort),
+      '--https-port',
+      String(this.httpsPort),
+      '--lease-ttl',
+      String(c.leaseTtlMs),
+      '--handover-timeout',
+      String(c.handoverTimeoutMs),
+    ];
+    const proc = spawn(process.execPath, args, {
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, BOSUN_ADMIN_EMAIL: ADMIN_EMAIL, BOSUN_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    });
+    closeSync(fd);
+    live.add(proc);
+    proc.once('exit', () => live.delete(proc));
+    this.proc = proc;
+  }
+
+  /** Sends a signal; for SIGKILL/SIGTERM, resolves once the process has exited. */
+  async signal(sig: NodeJS.Signals): Promise<void> {
+    const proc = this.proc;
+    if (!proc || !this.running) return;
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill(sig);
+    if (sig === 'SIGKILL' || sig === 'SIGTERM' || sig === 'SIGINT') await exited;
+  }
+
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> {
+    const res = await fetch(this.url + path, {
+      method,
+      headers: {
+        authorization: adminAuth,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  async get<T = unknown>(path: string): Promise<ApiResponse<T>> {
+    return this.request<T>('GET', path);
+  }
+}
+
+export interface ProcessClusterOptions {
+  readonly nodes?: number;
+  /** Store URL; default a SQLite file in the data folder. */
+  readonly store?: string;
+  readonly leaseTtlMs?: number;
+  readonly handoverTimeoutMs?: number;
+}
+
+export type NodesStatus = Record<string, { role: 'master' | 'slave'; node_status: string }>;
+
+export class ProcessCluster {
+  readonly nodes: ClusterNode[] = [];
+
+  private constructor(
+    readonly dataDir: string,
+    readonly store: string,
+    readonly leaseTtlMs: number,
+    readonly handoverTimeoutMs: number,
+  ) {}
+
+  static async start(options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'bosun-cluster-'));
+    const cluster = new ProcessCluster(
+      dataDir,
+      options.store ?? `sqlite:${join(dataDir, 'bosun.db')}`,
+      options.leaseTtlMs ?? 1500,
+      options.handoverTimeoutMs ?? 5000,
+    );
+    for (let uid = 1; uid <= (options.nodes ?? 3); uid++) {
+      cluster.nodes.push(new ClusterNode(uid, await freePort(), await freePort(), cluster));
+    }
+    for (const n of cluster.nodes) n.start();
+    await cluster.waitForAgreedMaster();
+    return cluster;
+  }
+
+  node(uid: number): ClusterNode {
+    const n = this.nodes.find((x) => x.uid === uid);
+    if (!n) throw new Error(`no node ${uid}`);
+    return n;
+  }
+
+  running(): ClusterNode[] {
+    return this.nodes.filter((n) => n.running);
+  }
+
+  /** The master every running node reports, once they all agree (and every node in `mustSee` answers). */
+  async waitForAgreedMaster(options: { not?: number; timeoutMs?: number } = {}): Promise<number> {
+    return eventually(
+      async () => {
+        const seen = new Set<number>();
+        for (const n of this.running()) {
+          const res = await n.get<NodesStatus>('/v1/nodes/status');
+          if (res.status !== 200) return undefined;
+          const masters = Object.entries(res.body).filter(([, s]) => s.role === 'master');
+          if (masters.length !== 1) return undefined;
+          seen.add(Number(masters[0]![0]));
+        }
+        if (seen.size !== 1) return undefined;
+        const master = [...seen][0]!;
+        if (master === options.not || !this.node(master).running) return undefined;
+        return master;
+      },
+      options.timeoutMs ?? 20_000,
+      'every running node to agree on one master',
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => (n.running ? n.signal('SIGCONT').then(() => n.signal('SIGKILL')) : undefined)));
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    if (process.env.BOSUN_KEEP_TEST_DATA) return;
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
