@@ -19,7 +19,6 @@ import {
   ActionCancelled,
   ActionFailure,
   type ActionContext,
-  type ActionHandler,
   type ClusterControl,
   type HandlerResult,
   type RunUpdate,
@@ -61,7 +60,11 @@ export class ActionEngine {
   #stopped = false;
   readonly #control: ClusterControl;
   readonly #onViewChange = (events: readonly { kv: { key: string } }[]): void => {
-    if (events.some((e) => e.kv.key.startsWith(this.keys.prefix + 'active/') || e.kv.key.startsWith(this.keys.actions))) {
+    if (
+      events.some(
+        (e) => e.kv.key.startsWith(this.keys.prefix + 'active/') || e.kv.key.startsWith(this.keys.actions),
+      )
+    ) {
       this.#scheduleScan();
     }
   };
@@ -139,7 +142,8 @@ export class ActionEngine {
       if (!run || this.#handedOff.has(uid)) continue;
       const inFlight = this.#inFlight.get(uid);
       if (inFlight) {
-        if (run.status === 'cancelling' && !inFlight.controller.signal.aborted) inFlight.controller.abort('cancelled');
+        if (run.status === 'cancelling' && !inFlight.controller.signal.aborted)
+          inFlight.controller.abort('cancelled');
         continue;
       }
       if (run.status === 'queued') {
@@ -179,12 +183,18 @@ export class ActionEngine {
     if (!handler) {
       await writer.update((r) =>
         r.status === 'queued'
-          ? moveToFailed(moveToStarting(r, this.state.selfUid), 'unsupported_action', `No handler for action ${r.name}.`)
+          ? moveToFailed(
+              moveToStarting(r, this.state.selfUid),
+              'unsupported_action',
+              `No handler for action ${r.name}.`,
+            )
           : undefined,
       );
       return;
     }
-    const started = await writer.update((r) => (r.status === 'queued' ? moveToStarting(r, this.state.selfUid) : undefined));
+    const started = await writer.update((r) =>
+      r.status === 'queued' ? moveToStarting(r, this.state.selfUid) : undefined,
+    );
     if (!started) return;
     const running = await writer.update((r) => {
       if (r.status !== 'starting') return undefined;
@@ -226,7 +236,7 @@ export class ActionEngine {
     };
     let result: HandlerResult;
     try {
-      result = await (handler as ActionHandler<unknown>).run(ctx);
+      result = await handler.run(ctx);
     } catch (err) {
       if (this.#term !== term || err instanceof NotMasterError) {
         log.warn('master term ended while the action ran; the next master will end the run');
@@ -240,7 +250,9 @@ export class ActionEngine {
       log.info('action handed off to the new master');
       return;
     }
-    await writer.update((r) => (r.status === 'running' || r.status === 'cancelling' ? moveToCompleted(r, result.outcome) : undefined));
+    await writer.update((r) =>
+      r.status === 'running' || r.status === 'cancelling' ? moveToCompleted(r, result.outcome) : undefined,
+    );
     log.info({ outcome: result.outcome }, 'action completed');
   }
 
@@ -257,7 +269,10 @@ export class ActionEngine {
     const failure =
       err instanceof ActionFailure
         ? err
-        : new ActionFailure('internal_error', `Unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+        : new ActionFailure(
+            'internal_error',
+            `Unexpected error: ${err instanceof Error ? err.message : String(err)}`,
+          );
     if (!(err instanceof ActionFailure)) log.error({ err }, 'action handler threw an unexpected error');
     await writer.update((r) =>
       r.status === 'running' || r.status === 'cancelling' || r.status === 'starting'
@@ -275,7 +290,11 @@ export class ActionEngine {
     if (run.status === 'starting') {
       await flight.writer.update((r) =>
         r.status === 'starting'
-          ? moveToFailed(r, 'master_lost', `Master node ${previous ?? '?'} was lost while starting the action; it never ran.`)
+          ? moveToFailed(
+              r,
+              'master_lost',
+              `Master node ${previous ?? '?'} was lost while starting the action; it never ran.`,
+            )
           : undefined,
       );
       return;
@@ -309,7 +328,11 @@ export class ActionEngine {
     const pinned = new Set(this.view.list(this.keys.clusterActions).map((kv) => kv.value));
     const finished = all
       .map((kv) => this.view.getJson<ActionRun>(kv.key)!)
-      .filter((r) => !pinned.has(r.action_uid) && (r.status === 'completed' || r.status === 'failed' || r.status === 'cancelled'))
+      .filter(
+        (r) =>
+          !pinned.has(r.action_uid) &&
+          (r.status === 'completed' || r.status === 'failed' || r.status === 'cancelled'),
+      )
       .sort((a, b) => a.creation_time - b.creation_time)
       .slice(0, excess);
     if (finished.length === 0) return;

@@ -42,7 +42,11 @@ export interface ClusterControl extends ClusterReadout {
    * target to vanish, for the timeout or for `signal` to abort; withdraws the intent in the last three
    * cases. Rejects with NotMasterError when this node is deposed some other way meanwhile.
    */
-  handOver(to: number, actionUid: string, options: { timeoutMs: number; signal: AbortSignal }): Promise<HandOverResult>;
+  handOver(
+    to: number,
+    actionUid: string,
+    options: { timeoutMs: number; signal: AbortSignal },
+  ): Promise<HandOverResult>;
 }
 
 export interface RunUpdate {
@@ -79,7 +83,13 @@ export interface RecoveryContext<P> {
     readonly since: number;
     readonly viaAction: string | undefined;
     /** The term just before this one, when known. */
-    readonly previous: { readonly epoch: number; readonly node_uid?: number | undefined; readonly via_action?: string | undefined } | undefined;
+    readonly previous:
+      | {
+          readonly epoch: number;
+          readonly node_uid?: number | undefined;
+          readonly via_action?: string | undefined;
+        }
+      | undefined;
   };
 }
 

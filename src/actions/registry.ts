@@ -12,7 +12,7 @@ export class HandlerRegistry {
   }
 
   get(name: string): ActionHandler<unknown> | undefined {
-    return this.#handlers.get(name) as ActionHandler<unknown> | undefined;
+    return this.#handlers.get(name);
   }
 
   names(): string[] {

@@ -42,7 +42,11 @@ export interface ActionRun {
   readonly checkpoint?: Readonly<Record<string, unknown>> | undefined;
 }
 
-export function newRun(name: string, params: Record<string, unknown>, requester: string | undefined): ActionRun {
+export function newRun(
+  name: string,
+  params: Record<string, unknown>,
+  requester: string | undefined,
+): ActionRun {
   return {
     action_uid: randomUUID(),
     name,
@@ -73,7 +77,11 @@ export function moveToCancelling(run: ActionRun): ActionRun {
 }
 
 export function moveToCancelled(run: ActionRun, outcome?: Record<string, unknown>): ActionRun {
-  return move(run, 'cancelled', { end_time: new Date().toISOString(), cancellable: false, outcome: outcome ?? run.outcome });
+  return move(run, 'cancelled', {
+    end_time: new Date().toISOString(),
+    cancellable: false,
+    outcome: outcome ?? run.outcome,
+  });
 }
 
 export function moveToCompleted(run: ActionRun, outcome: Record<string, unknown> | undefined): ActionRun {

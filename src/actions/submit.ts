@@ -67,10 +67,12 @@ export class ActionSubmitter {
   async cancel(name: string): Promise<{ result: CancelResult; run: ActionRun }> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const pointer = await this.store.get(this.keys.clusterAction(name));
-      if (!pointer) throw new BosunError('action_not_found', `No ${name} action is running or has a status to remove.`);
+      if (!pointer)
+        throw new BosunError('action_not_found', `No ${name} action is running or has a status to remove.`);
       const runKey = this.keys.action(pointer.value);
       const kv = await this.store.get(runKey);
-      if (!kv) throw new BosunError('action_not_found', `No ${name} action is running or has a status to remove.`);
+      if (!kv)
+        throw new BosunError('action_not_found', `No ${name} action is running or has a status to remove.`);
       const run = JSON.parse(kv.value) as ActionRun;
       const unchanged = { key: runKey, target: 'mod', op: '=', value: kv.modRevision } as const;
 

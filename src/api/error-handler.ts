@@ -26,7 +26,10 @@ function classify(err: FastifyError | Error): { code: ErrorCode; description?: s
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { code: 'body_too_large', description: 'The request body is larger than 1 MiB.' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { code: 'unsupported_media_type', description: `Unsupported Content-Type; send application/json.` };
+      return {
+        code: 'unsupported_media_type',
+        description: `Unsupported Content-Type; send application/json.`,
+      };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { code: 'invalid_json', description: `The request body is not valid JSON: ${fe.message}` };

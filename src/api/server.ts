@@ -10,8 +10,12 @@
  * 5. Any error → the error handler, the only place that renders `{"error_code", "description"}`.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory } from 'fastify';
-import type { Logger } from 'pino';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerFactory,
+} from 'fastify';
 
 import type { ActionSubmitter } from '../actions/submit.js';
 import type { ClusterKeys } from '../cluster/keys.js';
@@ -48,7 +52,7 @@ export interface ApiDeps {
   readonly users: UserDirectory;
   readonly authenticator: Authenticator;
   readonly tokens: TokenService;
-  readonly log: Logger;
+  readonly log: FastifyBaseLogger;
   /** Whether this node can vouch for its view: joined, with a lease that is certainly alive. */
   readonly healthy: () => boolean;
   /** This node's uid, for the `/v1/local/...` endpoints. */
@@ -62,7 +66,7 @@ export interface BuildOptions {
 
 export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.log as FastifyBaseLogger,
+    loggerInstance: deps.log,
     // Per-request lines would dominate the log and the CPU profile; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
@@ -76,13 +80,17 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
   const defaultJson = app.getDefaultJsonParser('error', 'error');
   // JSON is the only body type the API takes; anything else is a 415.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) => {
-    if (typeof body === 'string' && body.trim() === '') {
-      done(null, undefined);
-      return;
-    }
-    defaultJson(request, body as string, done);
-  });
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: BODY_LIMIT },
+    (request, body, done) => {
+      if (typeof body === 'string' && body.trim() === '') {
+        done(null, undefined);
+        return;
+      }
+      void defaultJson(request, body as string, done);
+    },
+  );
 
   app.addHook('onRequest', async (request, reply) => {
     const permission = request.routeOptions.config.permission;
@@ -93,10 +101,18 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
       return sendError(reply, 'unauthorized');
     }
     if (!roleHas(principal.role, permission)) {
-      return sendError(reply, 'unauthorized_action', `Role ${principal.role} lacks the ${permission} permission.`);
+      return sendError(
+        reply,
+        'unauthorized_action',
+        `Role ${principal.role} lacks the ${permission} permission.`,
+      );
     }
     if (!deps.healthy()) {
-      return sendError(reply, 'store_unavailable', 'This node cannot reach the cluster store right now; try again shortly.');
+      return sendError(
+        reply,
+        'store_unavailable',
+        'This node cannot reach the cluster store right now; try again shortly.',
+      );
     }
     request.principal = principal;
   });

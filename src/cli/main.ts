@@ -29,10 +29,17 @@ const program = new Command()
 program
   .command('node')
   .description('Run one node process in the foreground.')
-  .requiredOption('--uid <n>', 'this node\'s uid (1..N)', positiveInt)
-  .option('--data-dir <dir>', 'where the node keeps its certificate and, for SQLite, the store file', './data')
-  .option('--store <url>', 'sqlite:<path> or etcd://host:port[,host:port...] (env BOSUN_STORE; default sqlite:<data-dir>/bosun.db)')
-  .option('--prefix <prefix>', 'the cluster\'s key prefix in the store', '/bosun/')
+  .requiredOption('--uid <n>', "this node's uid (1..N)", positiveInt)
+  .option(
+    '--data-dir <dir>',
+    'where the node keeps its certificate and, for SQLite, the store file',
+    './data',
+  )
+  .option(
+    '--store <url>',
+    'sqlite:<path> or etcd://host:port[,host:port...] (env BOSUN_STORE; default sqlite:<data-dir>/bosun.db)',
+  )
+  .option('--prefix <prefix>', "the cluster's key prefix in the store", '/bosun/')
   .option('--host <addr>', 'the address to listen on', '127.0.0.1')
   .option('--advertise-addr <addr>', 'the address others reach this node at (default: --host)')
   .option('--http-port <port>', 'HTTP port (default 8080 + uid - 1)', port)

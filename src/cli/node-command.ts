@@ -71,7 +71,9 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
   if (admin) {
     send({ type: 'admin', ...admin });
     if (admin.generated && !process.send) {
-      process.stderr.write(`bosun: created admin ${admin.email} with generated password: ${admin.password}\n`);
+      process.stderr.write(
+        `bosun: created admin ${admin.email} with generated password: ${admin.password}\n`,
+      );
     }
   }
   const addr = node.httpAddress();

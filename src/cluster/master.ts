@@ -113,7 +113,9 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     }
     this.#busy = true;
     void this.#evaluateOnce()
-      .catch((err: unknown) => this.log.warn({ err }, 'master evaluation failed; will retry on the next change'))
+      .catch((err: unknown) =>
+        this.log.warn({ err }, 'master evaluation failed; will retry on the next change'),
+      )
       .finally(() => {
         this.#busy = false;
         if (this.#again && !this.#stopped) {
@@ -133,8 +135,10 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
       if (!lease) return this.#depose('lease lost');
       // The view may not have caught up with our own election yet; only a newer revision can depose.
       if (this.view.revision >= term.token && masterKv?.modRevision !== term.token) {
-        const now = masterKv ? JSON.parse(masterKv.value) as MasterRecord : undefined;
-        return this.#depose(now ? `node ${now.node_uid} is master now (epoch ${now.epoch})` : 'the master key is gone');
+        const now = masterKv ? (JSON.parse(masterKv.value) as MasterRecord) : undefined;
+        return this.#depose(
+          now ? `node ${now.node_uid} is master now (epoch ${now.epoch})` : 'the master key is gone',
+        );
       }
       return;
     }
@@ -195,7 +199,11 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
       via_action: intent.action_uid,
       previous,
     };
-    const epochRecord: EpochRecord = { epoch: intent.epoch, node_uid: this.uid, via_action: intent.action_uid };
+    const epochRecord: EpochRecord = {
+      epoch: intent.epoch,
+      node_uid: this.uid,
+      via_action: intent.action_uid,
+    };
     const result = await this.store.txn({
       compare: [
         { key: this.keys.transfer, target: 'mod', op: '=', value: intentRevision },
@@ -211,8 +219,17 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
       this.log.info({ intent }, 'hand-over intent was withdrawn or superseded before the take-over');
       return;
     }
-    this.log.info({ epoch: intent.epoch, token: result.revision, from: intent.from }, `node ${this.uid} took over as master`);
-    this.#begin({ token: result.revision, epoch: intent.epoch, since: Date.now(), viaAction: intent.action_uid, previous });
+    this.log.info(
+      { epoch: intent.epoch, token: result.revision, from: intent.from },
+      `node ${this.uid} took over as master`,
+    );
+    this.#begin({
+      token: result.revision,
+      epoch: intent.epoch,
+      since: Date.now(),
+      viaAction: intent.action_uid,
+      previous,
+    });
   }
 
   #begin(term: MasterTerm): void {
@@ -226,7 +243,10 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     if (!term) return;
     this.#term = undefined;
     if (this.#fenceTimer) clearTimeout(this.#fenceTimer);
-    this.log.warn({ epoch: term.epoch, token: term.token }, `node ${this.uid} stepped down as master: ${reason}`);
+    this.log.warn(
+      { epoch: term.epoch, token: term.token },
+      `node ${this.uid} stepped down as master: ${reason}`,
+    );
     this.emit('deposed', term, reason);
     this.evaluate();
   }
@@ -274,7 +294,11 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
    * Writes a hand-over intent naming `to`, under this node's lease, together with `ops` (the run's
    * own update) in the same fenced transaction. Resolves with the intent and its revision.
    */
-  async writeIntent(to: number, actionUid: string, ops: Op[]): Promise<{ intent: TransferIntent; revision: number }> {
+  async writeIntent(
+    to: number,
+    actionUid: string,
+    ops: Op[],
+  ): Promise<{ intent: TransferIntent; revision: number }> {
     const term = this.#term;
     const lease = this.membership.lease;
     if (!term || !lease) throw new NotMasterError();
@@ -288,7 +312,10 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     };
     const result = await this.fencedTxn({
       compare: [{ key: this.keys.transfer, target: 'create', op: '=', value: 0 }],
-      success: [{ type: 'put', key: this.keys.transfer, value: JSON.stringify(intent), lease: lease.id }, ...ops],
+      success: [
+        { type: 'put', key: this.keys.transfer, value: JSON.stringify(intent), lease: lease.id },
+        ...ops,
+      ],
     });
     if (!result.succeeded) throw new Error('another hand-over intent is already pending');
     return { intent, revision: result.revision };

@@ -14,7 +14,10 @@ export const errorCatalogue = {
   unauthorized: { status: 401, description: 'Authentication is missing or incorrect.' },
   unauthorized_action: { status: 403, description: "The user's role does not allow this request." },
   not_found: { status: 404, description: 'The requested resource does not exist.' },
-  action_not_found: { status: 404, description: 'The action is not running and has no status from a last run.' },
+  action_not_found: {
+    status: 404,
+    description: 'The action is not running and has no status from a last run.',
+  },
   node_not_found: { status: 404, description: 'Node does not exist.' },
   user_not_exist: { status: 404, description: 'User does not exist.' },
   method_not_allowed: { status: 405, description: 'The method is not allowed on this resource.' },
@@ -26,7 +29,10 @@ export const errorCatalogue = {
   internal_error: { status: 500, description: 'An internal error occurred.' },
   store_unavailable: { status: 503, description: 'The cluster store cannot be reached; try again shortly.' },
   handover_timeout: { status: 500, description: 'The target node did not take over as master in time.' },
-  handover_target_lost: { status: 500, description: 'The target node left the cluster during the hand-over.' },
+  handover_target_lost: {
+    status: 500,
+    description: 'The target node left the cluster during the hand-over.',
+  },
   master_lost: { status: 500, description: 'The master running the action was lost before it finished.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 

@@ -107,7 +107,11 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<void
           if (msg.masterUid !== master) {
             master = msg.masterUid;
             if (announced) {
-              say(master === undefined ? 'bosun: no master right now' : `bosun: master is now node ${master} (epoch ${msg.epoch})`);
+              say(
+                master === undefined
+                  ? 'bosun: no master right now'
+                  : `bosun: master is now node ${master} (epoch ${msg.epoch})`,
+              );
             }
             maybeAnnounce();
           }
@@ -126,7 +130,9 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<void
 
   setTimeout(() => {
     if (announced || stopping) return;
-    say(`bosun: the cluster did not become ready within ${READY_TIMEOUT_MS / 1000} s; see the logs in ${logDir}`);
+    say(
+      `bosun: the cluster did not become ready within ${READY_TIMEOUT_MS / 1000} s; see the logs in ${logDir}`,
+    );
     void stopAll(1);
   }, READY_TIMEOUT_MS).unref();
 }

@@ -22,7 +22,11 @@ export interface BootstrapResult {
   readonly createdAdmin?: { readonly email: string; readonly password: string; readonly generated: boolean };
 }
 
-export async function bootstrapCluster(store: Store, keys: ClusterKeys, admin: AdminCredentials): Promise<BootstrapResult> {
+export async function bootstrapCluster(
+  store: Store,
+  keys: ClusterKeys,
+  admin: AdminCredentials,
+): Promise<BootstrapResult> {
   const config: ClusterConfig = {
     name: 'bosun.local',
     uid: randomUUID(),

@@ -3,7 +3,7 @@
  * engine and the API on HTTP and HTTPS, wired in dependency order and stopped in reverse.
  */
 import { EventEmitter } from 'node:events';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { cpus, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -125,7 +125,10 @@ export class BosunNode extends EventEmitter<NodeEvents> {
       state,
       master,
       registry,
-      { ...defaultEngineSettings, handoverTimeoutMs: o.handoverTimeoutMs ?? defaultEngineSettings.handoverTimeoutMs },
+      {
+        ...defaultEngineSettings,
+        handoverTimeoutMs: o.handoverTimeoutMs ?? defaultEngineSettings.handoverTimeoutMs,
+      },
       log.child({ component: 'engine' }),
     );
     this.#engine = engine;
@@ -219,7 +222,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
 
   /** The address the HTTP server is bound to (tests use port 0). */
   httpAddress(): { port: number } | undefined {
-    const addr = (this.#app?.server as HttpServer | undefined)?.address();
+    const addr = this.#app?.server.address();
     return addr && typeof addr === 'object' ? { port: addr.port } : undefined;
   }
 }

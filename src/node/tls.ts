@@ -48,5 +48,10 @@ export async function loadOrCreateCertificate(dir: string): Promise<TlsMaterial>
   await writeFile(keyPath, pems.private, { mode: 0o600 });
   await writeFile(certPath, pems.cert, { mode: 0o644 });
   const { X509Certificate } = await import('node:crypto');
-  return { key: pems.private, cert: pems.cert, fingerprint: new X509Certificate(pems.cert).fingerprint256, created: true };
+  return {
+    key: pems.private,
+    cert: pems.cert,
+    fingerprint: new X509Certificate(pems.cert).fingerprint256,
+    created: true,
+  };
 }

@@ -110,7 +110,10 @@ export class UserDirectory {
         ...(changes.role !== undefined ? { role: changes.role } : {}),
         ...(changes.email !== undefined ? { email: changes.email } : {}),
         ...(changes.password !== undefined
-          ? { password_hash: await hashPassword(changes.password), password_issue_date: new Date().toISOString() }
+          ? {
+              password_hash: await hashPassword(changes.password),
+              password_issue_date: new Date().toISOString(),
+            }
           : {}),
       };
       const ops: Op[] = [{ type: 'put', key: kv.key, value: JSON.stringify(next) }];
@@ -144,7 +147,8 @@ export class UserDirectory {
         { type: 'delete', key: this.keys.userEmail(user.email) },
       ],
     });
-    if (!result.succeeded) throw new BosunError('store_unavailable', 'The user changed meanwhile; try again.');
+    if (!result.succeeded)
+      throw new BosunError('store_unavailable', 'The user changed meanwhile; try again.');
     await this.view.waitFor(result.revision);
   }
 }

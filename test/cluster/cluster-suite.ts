@@ -4,11 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import { get as httpsGet } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { after, afterEach, before, describe, it, type TestContext } from 'node:test';
 
 import type { ActionRun } from '../../src/actions/run.js';
 import { basic } from '../helpers/in-process-node.js';
-import { eventually, ProcessCluster, sleep, type ClusterNode, type NodesStatus } from '../helpers/process-cluster.js';
+import {
+  eventually,
+  ProcessCluster,
+  sleep,
+  type ClusterNode,
+  type NodesStatus,
+} from '../helpers/process-cluster.js';
 
 export interface StoreFixture {
   /** A fresh store URL for one cluster (a new key prefix or file each time). */
@@ -78,12 +85,18 @@ export function defineClusterSuite(label: string, fixture: StoreFixture): void {
       assert.equal(await c.waitForAgreedMaster(), target);
       for (const n of c.nodes) {
         const status = await n.get<NodesStatus>('/v1/nodes/status');
-        assert.equal(status.body[String(target)]?.role, 'master', `node ${n.uid} sees node ${target} as master`);
+        assert.equal(
+          status.body[String(target)]?.role,
+          'master',
+          `node ${n.uid} sees node ${target} as master`,
+        );
         const latest = await n.get<ActionRun>('/v1/cluster/actions/change_master');
         assert.equal(latest.body.action_uid, res.body.action_uid);
         assert.equal(latest.body.status, 'completed');
       }
-      t.diagnostic(`change_master POST to completed, as a polling client saw it: ${elapsed.toFixed(1)} ms; server-side hand-over ${String(run.outcome?.handover_ms)} ms`);
+      t.diagnostic(
+        `change_master POST to completed, as a polling client saw it: ${elapsed.toFixed(1)} ms; server-side hand-over ${String(run.outcome?.handover_ms)} ms`,
+      );
     });
 
     it('elects a new master within about a lease TTL after SIGKILL of the master', async (t: TestContext) => {
@@ -100,7 +113,9 @@ export function defineClusterSuite(label: string, fixture: StoreFixture): void {
       const res = await postChangeMaster(c.node(newMaster), newMaster);
       assert.equal(res.status, 200);
       assert.equal((await waitForRun(c.node(newMaster), res.body.action_uid)).status, 'completed');
-      t.diagnostic(`failover after SIGKILL of the master: ${failover.toFixed(0)} ms (lease TTL ${c.leaseTtlMs} ms)`);
+      t.diagnostic(
+        `failover after SIGKILL of the master: ${failover.toFixed(0)} ms (lease TTL ${c.leaseTtlMs} ms)`,
+      );
     });
 
     it('replaces a master killed with SIGKILL and ends its in-flight run truthfully', async (t: TestContext) => {
@@ -185,7 +200,9 @@ export function defineClusterSuite(label: string, fixture: StoreFixture): void {
         const again = await n1.get<{ uid: string }>('/v1/cluster');
         assert.equal(again.body.uid, before.body.uid, `cluster identity survives ${how}`);
         const history = await n1.get<{ actions: ActionRun[] }>('/v1/actions');
-        assert.ok(history.body.actions.some((a) => a.action_uid === res.body.action_uid && a.status === 'completed'));
+        assert.ok(
+          history.body.actions.some((a) => a.action_uid === res.body.action_uid && a.status === 'completed'),
+        );
         const latest = await c.nodes[2]!.get<ActionRun>('/v1/cluster/actions/change_master');
         assert.equal(latest.body.action_uid, res.body.action_uid);
         const asViewer = await c.nodes[1]!.request('GET', '/v1/cluster/actions', undefined, {
@@ -201,7 +218,9 @@ export function defineClusterSuite(label: string, fixture: StoreFixture): void {
       const target = otherThan(c, master);
       await target.signal('SIGSTOP');
       const responses = await Promise.all(
-        Array.from({ length: 12 }, (_, i) => postChangeMaster(c.nodes.filter((n) => n !== target)[i % 2]!, target.uid)),
+        Array.from({ length: 12 }, (_, i) =>
+          postChangeMaster(c.nodes.filter((n) => n !== target)[i % 2]!, target.uid),
+        ),
       );
       const codes = responses.map((r) => r.status).sort();
       assert.deepEqual(codes, [200, ...Array<number>(11).fill(409)]);
@@ -253,17 +272,28 @@ export function defineClusterSuite(label: string, fixture: StoreFixture): void {
         bad.map((r) => r.status),
         [400, 400, 404, 413, 401],
       );
-      for (const r of bad) assert.deepEqual(Object.keys(r.body as object).sort(), ['description', 'error_code']);
+      for (const r of bad)
+        assert.deepEqual(Object.keys(r.body as object).sort(), ['description', 'error_code']);
       assert.equal((await n.get('/v1/cluster')).status, 200);
 
       const fingerprint = async (): Promise<string> =>
         new Promise((resolve, reject) => {
           const req = httpsGet(
-            { host: '127.0.0.1', port: n.httpsPort, path: '/v1/cluster', rejectUnauthorized: false, headers: { authorization: basic('admin@test.local', 'admin-password-1') } },
+            {
+              host: '127.0.0.1',
+              port: n.httpsPort,
+              path: '/v1/cluster',
+              rejectUnauthorized: false,
+              headers: { authorization: basic('admin@test.local', 'admin-password-1') },
+            },
             (res) => {
-              const cert = (res.socket as import('node:tls').TLSSocket).getPeerCertificate();
+              const cert = (res.socket as TLSSocket).getPeerCertificate();
               res.resume();
-              res.on('end', () => (res.statusCode === 200 ? resolve(cert.fingerprint256) : reject(new Error(`HTTPS ${res.statusCode}`))));
+              res.on('end', () =>
+                res.statusCode === 200
+                  ? resolve(cert.fingerprint256)
+                  : reject(new Error(`HTTPS ${res.statusCode}`)),
+              );
             },
           );
           req.on('error', reject);

@@ -34,7 +34,11 @@ export async function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `fn` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -45,7 +49,9 @@ export async function eventually<T>(fn: () => Promise<T | undefined> | T | undef
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+      throw new Error(
+        `timed out waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`,
+      );
     }
     await sleep(25);
   }
@@ -214,7 +220,7 @@ export class ProcessCluster {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => (n.running ? n.signal('SIGCONT').then(() => n.signal('SIGKILL')) : undefined)));
+    await Promise.all(this.running().map((n) => n.signal('SIGCONT').then(() => n.signal('SIGKILL'))));
   }
 
   async destroy(): Promise<void> {

@@ -40,7 +40,8 @@ export function parseNodeUid(value: unknown): number | undefined {
 function validateTarget(uid: number, cluster: ClusterReadout): void {
   const member = cluster.member(uid);
   if (!member) throw new BosunError('node_not_found', `Node ${uid} does not exist.`);
-  if (!member.active) throw new BosunError('node_not_active', `Node ${uid} is not active (no live heartbeat).`);
+  if (!member.active)
+    throw new BosunError('node_not_active', `Node ${uid} is not active (no live heartbeat).`);
 }
 
 export const changeMaster: ActionHandler<ChangeMasterParams> = {
@@ -54,7 +55,10 @@ export const changeMaster: ActionHandler<ChangeMasterParams> = {
     if (raw === undefined) throw new BosunError('invalid_schema', 'Missing field "node_uid".');
     const uid = parseNodeUid(raw);
     if (uid === undefined) {
-      throw new BosunError('invalid_schema', `"node_uid" must be a positive integer or a string of one, got ${JSON.stringify(raw)}.`);
+      throw new BosunError(
+        'invalid_schema',
+        `"node_uid" must be a positive integer or a string of one, got ${JSON.stringify(raw)}.`,
+      );
     }
     validateTarget(uid, cluster);
     return { node_uid: uid };
@@ -81,7 +85,11 @@ export const changeMaster: ActionHandler<ChangeMasterParams> = {
     try {
       validateTarget(target, ctx.cluster);
     } catch (err) {
-      if (err instanceof BosunError) throw new ActionFailure(err.code === 'node_not_found' ? 'node_not_found' : 'node_not_active', err.message);
+      if (err instanceof BosunError)
+        throw new ActionFailure(
+          err.code === 'node_not_found' ? 'node_not_found' : 'node_not_active',
+          err.message,
+        );
       throw err;
     }
     if (ctx.signal.aborted) throw new ActionCancelled();
@@ -97,7 +105,12 @@ export const changeMaster: ActionHandler<ChangeMasterParams> = {
       };
       // The point of no return: once the intent is out, the target may take over at any instant, so a
       // cancel can only try to withdraw it.
-      await ctx.update({ phase: 'handing_over', progress: 40, cancellable: false, checkpoint: { ...checkpoint } });
+      await ctx.update({
+        phase: 'handing_over',
+        progress: 40,
+        cancellable: false,
+        checkpoint: { ...checkpoint },
+      });
       const result = await ctx.cluster.handOver(target, ctx.run.action_uid, {
         timeoutMs: ctx.settings.handoverTimeoutMs,
         signal: ctx.signal,
@@ -106,7 +119,9 @@ export const changeMaster: ActionHandler<ChangeMasterParams> = {
         case 'taken_over':
           return { kind: 'handed_off' };
         case 'cancelled':
-          throw new ActionCancelled({ message: `Cancelled before node ${target} took over; node ${self} remains master.` });
+          throw new ActionCancelled({
+            message: `Cancelled before node ${target} took over; node ${self} remains master.`,
+          });
         case 'target_lost':
           throw new ActionFailure(
             'handover_target_lost',
@@ -152,7 +167,11 @@ export const changeMaster: ActionHandler<ChangeMasterParams> = {
     const from = checkpoint?.from ?? (ctx.run.node_uid !== undefined ? Number(ctx.run.node_uid) : undefined);
     const previous = ctx.term.previous;
     const elected = `node ${self} was elected master (epoch ${ctx.term.epoch})`;
-    const outcome = { old_master: from !== undefined ? String(from) : undefined, new_master: String(self), epoch: ctx.term.epoch };
+    const outcome = {
+      old_master: from !== undefined ? String(from) : undefined,
+      new_master: String(self),
+      epoch: ctx.term.epoch,
+    };
     if (previous?.via_action === ctx.run.action_uid) {
       throw new ActionFailure(
         'master_lost',
@@ -168,6 +187,10 @@ export const changeMaster: ActionHandler<ChangeMasterParams> = {
         outcome,
       );
     }
-    throw new ActionFailure('master_lost', `${master} was lost before the hand-over to node ${target} finished; ${elected}.`, outcome);
+    throw new ActionFailure(
+      'master_lost',
+      `${master} was lost before the hand-over to node ${target} finished; ${elected}.`,
+      outcome,
+    );
   },
 };

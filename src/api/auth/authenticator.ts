@@ -55,7 +55,11 @@ export class Authenticator {
       await verifyPassword(password, await this.#dummyHash);
       return undefined;
     }
-    const key = createHmac('sha256', this.#cacheKey).update(email.toLowerCase()).update('\0').update(password).digest('base64');
+    const key = createHmac('sha256', this.#cacheKey)
+      .update(email.toLowerCase())
+      .update('\0')
+      .update(password)
+      .digest('base64');
     if (this.#verified.get(key) !== found.revision) {
       if (!(await verifyPassword(password, found.user.password_hash))) return undefined;
       if (this.#verified.size >= CACHE_LIMIT) this.#verified.delete(this.#verified.keys().next().value!);

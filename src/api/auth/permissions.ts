@@ -4,7 +4,14 @@
  */
 import type { Role } from '../../users/roles.js';
 
-const viewers: readonly Role[] = ['db_viewer', 'db_member', 'cluster_viewer', 'cluster_member', 'user_manager', 'admin'];
+const viewers: readonly Role[] = [
+  'db_viewer',
+  'db_member',
+  'cluster_viewer',
+  'cluster_member',
+  'user_manager',
+  'admin',
+];
 const userManagers: readonly Role[] = ['user_manager', 'admin'];
 const admins: readonly Role[] = ['admin'];
 
@@ -25,7 +32,7 @@ export const permissionTable = {
 export type Permission = keyof typeof permissionTable;
 
 export function roleHas(role: Role, permission: Permission): boolean {
-  return (permissionTable[permission] as readonly Role[]).includes(role);
+  return permissionTable[permission].includes(role);
 }
 
 /** Every permission a role holds, for `GET /v1/users/permissions`-style answers and for tests. */

@@ -15,7 +15,10 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         config: { permission: 'view_status_of_cluster_action' },
         schema: {
           response: {
-            200: Type.Object({ actions: Type.Array(ActionRunBody), 'state-machines': Type.Array(Type.Unknown()) }),
+            200: Type.Object({
+              actions: Type.Array(ActionRunBody),
+              'state-machines': Type.Array(Type.Unknown()),
+            }),
             ...errorResponses,
           },
         },

@@ -34,7 +34,10 @@ export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       async (request) => {
         const run = deps.submitter.latest(request.params.action);
         if (!run) {
-          throw new BosunError('action_not_found', `Action ${request.params.action} is not running and has no status from a last run.`);
+          throw new BosunError(
+            'action_not_found',
+            `Action ${request.params.action} is not running and has no status from a last run.`,
+          );
         }
         return toWireRun(run);
       },
@@ -47,7 +50,11 @@ export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: { params: ActionNameParams, response: { 200: ActionRunBody, ...errorResponses } },
       },
       async (request) => {
-        const run = await deps.submitter.submit(request.params.action, request.body, request.principal?.email);
+        const run = await deps.submitter.submit(
+          request.params.action,
+          request.body,
+          request.principal?.email,
+        );
         return toWireRun(run);
       },
     );

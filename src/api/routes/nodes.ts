@@ -19,7 +19,10 @@ export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/v1/nodes',
-      { config: { permission: 'view_all_nodes_info' }, schema: { response: { 200: Type.Array(AnyObject), ...errorResponses } } },
+      {
+        config: { permission: 'view_all_nodes_info' },
+        schema: { response: { 200: Type.Array(AnyObject), ...errorResponses } },
+      },
       async () => {
         const now = Date.now();
         return deps.state.members().map((m) => toWireNode(m, now));
@@ -28,10 +31,15 @@ export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
 
     app.get(
       '/v1/nodes/status',
-      { config: { permission: 'view_node_info' }, schema: { response: { 200: AnyObject, ...errorResponses } } },
+      {
+        config: { permission: 'view_node_info' },
+        schema: { response: { 200: AnyObject, ...errorResponses } },
+      },
       async () => {
         const masterUid = deps.state.master()?.node_uid;
-        return Object.fromEntries(deps.state.members().map((m) => [String(m.uid), toWireNodeStatus(m, masterUid)]));
+        return Object.fromEntries(
+          deps.state.members().map((m) => [String(m.uid), toWireNodeStatus(m, masterUid)]),
+        );
       },
     );
 
@@ -55,10 +63,17 @@ export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
 
     app.get(
       '/v1/local/node/master_healthcheck',
-      { config: { permission: 'view_cluster_info' }, schema: { response: { 200: AnyObject, ...errorResponses } } },
+      {
+        config: { permission: 'view_cluster_info' },
+        schema: { response: { 200: AnyObject, ...errorResponses } },
+      },
       async () => {
         const master = deps.state.master();
-        return { status: master && deps.healthy() ? 'active' : 'inactive', master_uid: master?.node_uid, node_uid: deps.selfUid };
+        return {
+          status: master && deps.healthy() ? 'active' : 'inactive',
+          master_uid: master?.node_uid,
+          node_uid: deps.selfUid,
+        };
       },
     );
   };

@@ -40,7 +40,10 @@ const AuthorizeBody = Type.Object(
 function parseAuthorizeBody(body: unknown): Static<typeof AuthorizeBody> {
   if (body === undefined || body === null) return {};
   if (!Value.Check(AuthorizeBody, body)) {
-    throw new BosunError('invalid_schema', 'The body may hold only "ttl" (1-86400 seconds), "username" and "password".');
+    throw new BosunError(
+      'invalid_schema',
+      'The body may hold only "ttl" (1-86400 seconds), "username" and "password".',
+    );
   }
   return body;
 }
@@ -73,7 +76,10 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
 
     app.get(
       '/v1/users',
-      { config: { permission: 'view_all_users_info' }, schema: { response: { 200: Type.Array(UserBody), ...errorResponses } } },
+      {
+        config: { permission: 'view_all_users_info' },
+        schema: { response: { 200: Type.Array(UserBody), ...errorResponses } },
+      },
       async () => deps.users.list().map(publicUser),
     );
 
@@ -105,7 +111,12 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const { email, password, name, role } = request.body;
-        const user = await deps.users.create({ email, password, name: name ?? email, role: (role as Role | undefined) ?? defaultRole });
+        const user = await deps.users.create({
+          email,
+          password,
+          name: name ?? email,
+          role: (role as Role | undefined) ?? defaultRole,
+        });
         if (!user) throw new BosunError('name_already_exists', `A user with email ${email} already exists.`);
         return publicUser(user);
       },
@@ -133,7 +144,12 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         const uid = find(request.params.uid).uid;
         const body = request.body;
         return publicUser(
-          await deps.users.update(uid, { email: body.email, password: body.password, name: body.name, role: body.role as Role | undefined }),
+          await deps.users.update(uid, {
+            email: body.email,
+            password: body.password,
+            name: body.name,
+            role: body.role,
+          }),
         );
       },
     );
