@@ -48,7 +48,11 @@ if (files.length === 0) {
 }
 // One file at a time: the integration files start real clusters, and a 2-core machine shared by two
 // of them turns lease deadlines into flakes.
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
-  stdio: 'inherit',
-});
+const result = spawnSync(
+  process.execPath,
+  ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+  {
+    stdio: 'inherit',
+  },
+);
 process.exit(result.status ?? 1);
