@@ -176,6 +176,47 @@ export function defineClusterSuite(label: string, fixture: StoreFixture): void {
       assert.equal(status.body[String(target.uid)]?.node_status, 'down');
     });
 
+    it('fails with handover_timeout when the target does not take over in time; the master stays', async () => {
+      // The timeout is shorter than the lease TTL, so the paused target is still a live member.
+      const c = await start({ handoverTimeoutMs: 400 });
+      const master = await c.waitForAgreedMaster();
+      const target = otherThan(c, master);
+      await target.signal('SIGSTOP');
+      const res = await postChangeMaster(c.node(master), target.uid);
+      assert.equal(res.status, 200);
+      const run = await waitForRun(c.node(master), res.body.action_uid);
+      await target.signal('SIGCONT');
+      assert.equal(run.status, 'failed');
+      assert.equal(run.error_code, 'handover_timeout');
+      assert.match(run.error_message ?? '', new RegExp(`Node ${target.uid} did not take over within 400 ms; node ${master} remains master`));
+      assert.equal(await c.waitForAgreedMaster(), master);
+      // The withdrawn intent is gone: the resumed target does not take over later.
+      await sleep(c.leaseTtlMs);
+      assert.equal(await c.waitForAgreedMaster(), master);
+    });
+
+    it('replaces a paused (SIGSTOP) master; resumed, it steps down without writing', async () => {
+      const c = await start();
+      const master = await c.waitForAgreedMaster();
+      const old = c.node(master);
+      await old.signal('SIGSTOP');
+      const newMaster = await c.waitForAgreedMaster({ not: master });
+      await old.signal('SIGCONT');
+      // Resumed, the old master finds its lease in doubt, fences itself and rejoins as a slave.
+      await eventually(async () => {
+        const st = await old.get<NodesStatus>('/v1/nodes/status');
+        return st.status === 200 && st.body[String(master)]?.role === 'slave' && st.body[String(master)]?.node_status === 'active'
+          ? true
+          : undefined;
+      });
+      assert.equal(await c.waitForAgreedMaster(), newMaster);
+      const res = await postChangeMaster(old, newMaster);
+      assert.equal(res.status, 200);
+      const run = await waitForRun(old, res.body.action_uid);
+      assert.equal(run.status, 'completed');
+      assert.equal(run.node_uid, String(newMaster), 'only the new master executes runs');
+    });
+
     it('keeps users, action history and cluster identity across a restart of every node', async () => {
       const c = await start();
       const master = await c.waitForAgreedMaster();
@@ -223,7 +264,7 @@ export function defineClusterSuite(label: string, fixture: StoreFixture): void {
         ),
       );
       const codes = responses.map((r) => r.status).sort();
-      assert.deepEqual(codes, [200, ...Array<number>(11).fill(409)]);
+      assert.deepEqual(codes, [200, ...Array<number>(11).fill(409)], JSON.stringify(responses.map((r) => r.body)));
       for (const r of responses.filter((x) => x.status === 409)) {
         assert.equal(r.body.error_code, 'action_in_progress');
       }

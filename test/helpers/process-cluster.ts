@@ -64,6 +64,8 @@ export interface ApiResponse<T = unknown> {
 
 export class ClusterNode {
   proc: ChildProcess | undefined;
+  /** SIGSTOPped: alive but answering nothing. */
+  paused = false;
 
   constructor(
     readonly uid: number,
@@ -123,6 +125,8 @@ export class ClusterNode {
     if (!proc || !this.running) return;
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     proc.kill(sig);
+    if (sig === 'SIGSTOP') this.paused = true;
+    if (sig === 'SIGCONT' || sig === 'SIGKILL') this.paused = false;
     if (sig === 'SIGKILL' || sig === 'SIGTERM' || sig === 'SIGINT') await exited;
   }
 
@@ -197,12 +201,17 @@ export class ProcessCluster {
     return this.nodes.filter((n) => n.running);
   }
 
+  /** Running and not paused: the nodes that can answer. */
+  responsive(): ClusterNode[] {
+    return this.nodes.filter((n) => n.running && !n.paused);
+  }
+
   /** The master every running node reports, once they all agree (and every node in `mustSee` answers). */
   async waitForAgreedMaster(options: { not?: number; timeoutMs?: number } = {}): Promise<number> {
     return eventually(
       async () => {
         const seen = new Set<number>();
-        for (const n of this.running()) {
+        for (const n of this.responsive()) {
           const res = await n.get<NodesStatus>('/v1/nodes/status');
           if (res.status !== 200) return undefined;
           const masters = Object.entries(res.body).filter(([, s]) => s.role === 'master');
@@ -211,7 +220,7 @@ export class ProcessCluster {
         }
         if (seen.size !== 1) return undefined;
         const master = [...seen][0]!;
-        if (master === options.not || !this.node(master).running) return undefined;
+        if (master === options.not || !this.responsive().includes(this.node(master))) return undefined;
         return master;
       },
       options.timeoutMs ?? 20_000,
