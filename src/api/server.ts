@@ -36,6 +36,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The permission a route requires; routes without one are public. */
     permission?: Permission;
+    /** Answers even when this node cannot reach the store: it reports on this node itself. */
+    local?: boolean;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -57,6 +59,8 @@ export interface ApiDeps {
   readonly healthy: () => boolean;
   /** This node's uid, for the `/v1/local/...` endpoints. */
   readonly selfUid: number;
+  /** Whether this node currently acts as master (holds a term and has not fenced itself). */
+  readonly selfIsMaster: () => boolean;
 }
 
 export interface BuildOptions {
@@ -107,7 +111,7 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
         `Role ${principal.role} lacks the ${permission} permission.`,
       );
     }
-    if (!deps.healthy()) {
+    if (!request.routeOptions.config.local && !deps.healthy()) {
       return sendError(
         reply,
         'store_unavailable',

@@ -167,6 +167,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
         tokens,
         log: log.child({ component: 'api' }),
         selfUid: o.uid,
+        selfIsMaster: () => master.isMaster,
         healthy: () => {
           const lease = membership.lease;
           return view.synced && lease !== undefined && Date.now() < lease.safeUntil;

@@ -99,7 +99,7 @@ export class ClusterNode {
       '--data-dir',
       c.dataDir,
       '--store',
-      c.store,
+      c.storeFor(this.uid),
       '--http-port',
       String(this.httpPort),
       '--https-port',
@@ -159,6 +159,8 @@ export interface ProcessClusterOptions {
   readonly nodes?: number;
   /** Store URL; default a SQLite file in the data folder. */
   readonly store?: string;
+  /** A store URL for one node (e.g. through a fault proxy); others use `store`. */
+  readonly storeFor?: (uid: number) => string | undefined;
   readonly leaseTtlMs?: number;
   readonly handoverTimeoutMs?: number;
 }
@@ -173,7 +175,12 @@ export class ProcessCluster {
     readonly store: string,
     readonly leaseTtlMs: number,
     readonly handoverTimeoutMs: number,
+    private readonly storeOverride: ((uid: number) => string | undefined) | undefined,
   ) {}
+
+  storeFor(uid: number): string {
+    return this.storeOverride?.(uid) ?? this.store;
+  }
 
   static async start(options: ProcessClusterOptions = {}): Promise<ProcessCluster> {
     const dataDir = await mkdtemp(join(tmpdir(), 'bosun-cluster-'));
@@ -182,6 +189,7 @@ export class ProcessCluster {
       options.store ?? `sqlite:${join(dataDir, 'bosun.db')}`,
       options.leaseTtlMs ?? 1500,
       options.handoverTimeoutMs ?? 5000,
+      options.storeFor,
     );
     for (let uid = 1; uid <= (options.nodes ?? 3); uid++) {
       cluster.nodes.push(new ClusterNode(uid, await freePort(), await freePort(), cluster));
@@ -236,5 +244,57 @@ export class ProcessCluster {
     await this.stop();
     if (process.env.BOSUN_KEEP_TEST_DATA) return;
     await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+export interface HealthcheckBody {
+  readonly status: 'active' | 'inactive';
+  readonly node_uid: number;
+  readonly master_uid?: number;
+  readonly is_master: boolean;
+  readonly store_reachable: boolean;
+}
+
+/**
+ * Samples every responsive node's own belief ("am I master?") in a loop, to check that two nodes
+ * never act as master at once. Each sample asks all nodes at the same moment.
+ */
+export class MasterSampler {
+  maxConcurrentMasters = 0;
+  samples = 0;
+  readonly violations: string[] = [];
+  #running = true;
+  readonly #done: Promise<void>;
+
+  constructor(private readonly cluster: ProcessCluster) {
+    this.#done = this.#loop();
+  }
+
+  async #loop(): Promise<void> {
+    while (this.#running) {
+      const answers = await Promise.all(
+        this.cluster.responsive().map(async (n) => {
+          try {
+            const res = await fetch(`${n.url}/v1/local/node/master_healthcheck`, {
+              headers: { authorization: adminAuth },
+              signal: AbortSignal.timeout(2000),
+            });
+            return res.status === 200 ? ((await res.json()) as HealthcheckBody) : undefined;
+          } catch {
+            return undefined;
+          }
+        }),
+      );
+      const masters = answers.filter((a) => a?.is_master).map((a) => a!.node_uid);
+      this.samples++;
+      this.maxConcurrentMasters = Math.max(this.maxConcurrentMasters, masters.length);
+      if (masters.length > 1) this.violations.push(`nodes ${masters.join(' and ')} both acted as master`);
+      await sleep(20);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#done;
   }
 }

@@ -64,15 +64,19 @@ export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
     app.get(
       '/v1/local/node/master_healthcheck',
       {
-        config: { permission: 'view_cluster_info' },
+        config: { permission: 'view_cluster_info', local: true },
         schema: { response: { 200: AnyObject, ...errorResponses } },
       },
       async () => {
         const master = deps.state.master();
+        const healthy = deps.healthy();
         return {
-          status: master && deps.healthy() ? 'active' : 'inactive',
-          master_uid: master?.node_uid,
+          status: master && healthy ? 'active' : 'inactive',
+          // Additive: what this node knows and believes, for operators and fault tests.
           node_uid: deps.selfUid,
+          master_uid: healthy ? master?.node_uid : undefined,
+          is_master: deps.selfIsMaster(),
+          store_reachable: healthy,
         };
       },
     );
