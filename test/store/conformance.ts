@@ -380,6 +380,26 @@ export function defineStoreConformance(name: string, open: OpenStore): void {
         assert.equal((await store.get(`${p}k`))?.modRevision, r0);
       });
 
+      test('a transaction that only compares still sees every write acknowledged before it', async () => {
+        // etcd serves a transaction without operations from the local member, unless told otherwise:
+        // a follower that lags then answers from the past. Many rounds make a lag near-certain.
+        const { store: a, p, other } = await setup();
+        const b = await other();
+        const stale: string[] = [];
+        for (let i = 0; i < 150; i++) {
+          const [writer, checker] = i % 2 === 0 ? [a, b] : [b, a];
+          const key = `${p}${i}`;
+          const rev = await write(writer, put(key, 'v'));
+          const res = await checker.txn({
+            compare: [{ key, target: 'mod', op: '=', value: rev }],
+            success: [],
+          });
+          if (!res.succeeded || res.revision < rev)
+            stale.push(`${i}: wrote at ${rev}, compared at ${res.revision}`);
+        }
+        assert.deepEqual(stale, []);
+      });
+
       test('two instances share one revision sequence and read each other’s writes at once', async () => {
         const { store: a, p, other } = await setup();
         const b = await other();

@@ -12,6 +12,8 @@
  *   has a `.then` (the THEN branch): an `await` on a builder without `.commit()` hangs forever.
  * - Leases and watches are this backend's own (etcd-lease.ts, etcd-watch.ts): etcd3's report a lost
  *   lease late and can resume a broken watch past undelivered history.
+ * - A transaction without operations gets a linearizable range added: etcd would otherwise answer it
+ *   from whichever member received it, possibly a lagging one.
  * - Revisions travel as int64 strings; they are parsed into numbers (exact up to 2^53).
  *
  * A namespace, when given, is prepended to every key and stripped from every result, so one etcd can
@@ -152,11 +154,16 @@ export class EtcdStore implements Store, EtcdLeaseHost {
   async txn(request: TxnRequest): Promise<TxnResult> {
     this.#assertOpen();
     validateTxn(request);
-    const req = {
-      compare: request.compare.map((c) => this.#compare(c)),
-      success: request.success.map((op) => this.#op(op)),
-      failure: (request.failure ?? []).map((op) => this.#op(op)),
-    };
+    const success = request.success.map((op) => this.#op(op));
+    const failure = (request.failure ?? []).map((op) => this.#op(op));
+    if (success.length === 0 && failure.length === 0) {
+      // etcd treats a transaction without operations as a serializable read: the member that gets it
+      // answers from its own state, and a lagging follower compares against the past (seen: a compare
+      // missing a write acknowledged just before). A linearizable range in the branch makes etcd
+      // confirm with the leader first (ReadIndex); count_only keeps the answer tiny.
+      success.push({ request_range: { key: this.#key(request.compare[0]?.key ?? '/'), count_only: true } });
+    }
+    const req = { compare: request.compare.map((c) => this.#compare(c)), success, failure };
     const res = await this.#call('txn', true, () => this.#client.kv.txn(req));
     return { succeeded: res.succeeded, revision: Number(res.header.revision) };
   }
