@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { NodeMessage } from '../cli/node-command.js';
+import { LocalEtcd } from './local-etcd.js';
 
 export interface LocalClusterOptions {
   nodes: number;
@@ -18,6 +19,8 @@ export interface LocalClusterOptions {
   httpPort: number;
   httpsPort: number;
   leaseTtl?: number | undefined;
+  /** Start a local 3-member etcd first and put the nodes on it (`npm run start:etcd`). */
+  withEtcd?: boolean | undefined;
 }
 
 const bin = fileURLToPath(new URL('../../../bin/bosun.js', import.meta.url));
@@ -47,6 +50,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<void
     );
   };
 
+  let etcd: LocalEtcd | undefined;
   const stopAll = async (code: number): Promise<never> => {
     if (stopping) process.exit(1);
     stopping = true;
@@ -65,12 +69,30 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<void
           }),
       ),
     );
+    if (etcd) {
+      say('bosun: stopping the local etcd ...');
+      await etcd.stop();
+    }
     say('bosun: stopped.');
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
+  let store = opts.store;
+  if (opts.withEtcd) {
+    etcd = new LocalEtcd(dataDir);
+    say(`bosun: starting a local 3-member etcd (client ports ${etcd.members.map((m) => m.clientPort).join(', ')})`);
+    etcd.start();
+    try {
+      await etcd.waitHealthy();
+    } catch (err) {
+      say(`bosun: ${err instanceof Error ? err.message : String(err)} (logs in ${logDir})`);
+      return stopAll(1);
+    }
+    store = etcd.storeUrl;
+    say(`bosun: etcd is up: ${store}`);
+  }
   say(`bosun: starting ${opts.nodes} nodes; data in ${dataDir}, logs in ${logDir}`);
   for (let uid = 1; uid <= opts.nodes; uid++) {
     const log = openSync(join(logDir, `node-${uid}.log`), 'a');
@@ -85,7 +107,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<void
       '--https-port',
       String(opts.httpsPort + uid - 1),
     ];
-    if (opts.store) args.push('--store', opts.store);
+    if (store) args.push('--store', store);
     if (opts.leaseTtl) args.push('--lease-ttl', String(opts.leaseTtl));
     const child = fork(bin, args, { stdio: ['ignore', log, log, 'ipc'] });
     children.set(uid, child);
