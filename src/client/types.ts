@@ -1,0 +1,124 @@
+/**
+ * The wire shapes the client reads and writes: Redis Enterprise's v1 objects as Bosun serves them
+ * (README "The API"). These are the client's own declarations of the HTTP contract; the client
+ * imports nothing from the server.
+ */
+
+export type RunStatus =
+  'queued' | 'starting' | 'running' | 'cancelling' | 'cancelled' | 'completed' | 'failed';
+
+export const terminalStatuses: readonly RunStatus[] = ['completed', 'failed', 'cancelled'];
+
+export function isTerminalStatus(status: string): boolean {
+  return (terminalStatuses as readonly string[]).includes(status);
+}
+
+/** An action run (`/v1/actions/<uid>`, `/v1/cluster/actions/<name>`). */
+export interface ActionRun {
+  readonly action_uid: string;
+  readonly name: string;
+  readonly status: RunStatus;
+  /** 0 to 100. */
+  readonly progress: number;
+  readonly node_uid?: string;
+  /** Unix seconds. */
+  readonly creation_time: number;
+  readonly error_code?: string;
+  readonly error_message?: string;
+  // Bosun's additive fields.
+  readonly phase?: string;
+  readonly requester?: string;
+  readonly params?: Readonly<Record<string, unknown>>;
+  /** ISO 8601. */
+  readonly start_time?: string;
+  readonly end_time?: string;
+  readonly cancellable?: boolean;
+  readonly outcome?: Readonly<Record<string, unknown>>;
+}
+
+/** `GET /v1/nodes`, `GET /v1/nodes/<uid>`. */
+export interface NodeObject {
+  readonly uid: number;
+  readonly addr: string;
+  /** `active` or `down`. */
+  readonly status: string;
+  readonly software_version?: string;
+  readonly hostname?: string;
+  /** Seconds. */
+  readonly uptime?: number;
+  readonly cnm_http_port?: number;
+  readonly cnm_https_port?: number;
+  readonly [field: string]: unknown;
+}
+
+/** One entry of `GET /v1/nodes/status`. */
+export interface NodeStatus {
+  readonly role: 'master' | 'slave';
+  readonly node_status?: string;
+  readonly hostname?: string;
+  readonly software_version?: string;
+  readonly [field: string]: unknown;
+}
+
+/** `GET /v1/nodes/status`: keyed by node uid (a string). */
+export type NodesStatus = Readonly<Record<string, NodeStatus>>;
+
+/** `GET /v1/local/node/master_healthcheck`, about the node that answers. */
+export interface MasterHealthcheck {
+  readonly status: 'active' | 'inactive';
+  readonly master_uid?: number;
+  /** The uid of the node that answered. */
+  readonly node_uid?: number;
+}
+
+export const roles = [
+  'none',
+  'db_viewer',
+  'db_member',
+  'cluster_viewer',
+  'cluster_member',
+  'user_manager',
+  'admin',
+] as const;
+
+export type Role = (typeof roles)[number];
+
+export function isRole(value: string): value is Role {
+  return (roles as readonly string[]).includes(value);
+}
+
+/** `GET /v1/users`. */
+export interface User {
+  readonly uid: number;
+  readonly email: string;
+  readonly name: string;
+  readonly role: string;
+  readonly auth_method?: string;
+  readonly password_issue_date?: string;
+}
+
+export interface NewUser {
+  readonly email: string;
+  readonly password: string;
+  readonly name?: string;
+  readonly role?: Role;
+}
+
+export interface UserChanges {
+  readonly email?: string;
+  readonly password?: string;
+  readonly name?: string;
+  readonly role?: Role;
+}
+
+/** `GET /v1/cluster`. */
+export interface ClusterObject {
+  readonly name: string;
+  readonly [field: string]: unknown;
+}
+
+/** Redis Enterprise's error body. */
+export interface ErrorBody {
+  readonly error_code: string;
+  readonly description: string;
+}
