@@ -1,9 +1,14 @@
-/** The `bosun` command line. */
-import { Command, InvalidArgumentError } from 'commander';
+/** The `bosun` command line: run nodes, and operate a cluster through the REST API like rladmin. */
+import { Argument, Command, InvalidArgumentError, Option, type ErrorOptions } from 'commander';
 
 import { startLocalCluster } from '../launcher/local-cluster.js';
 import { version } from '../version.js';
-import { runNode } from './node-command.js';
+import { registerActions } from './commands/actions.js';
+import { registerCluster } from './commands/cluster.js';
+import { registerStatus } from './commands/status.js';
+import { registerUsers } from './commands/users.js';
+import { Cli, DEFAULT_URL, ExitCode } from './context.js';
+import { runNode, type NodeCommandOptions } from './node-command.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -19,16 +24,45 @@ function port(value: string): number {
   return n;
 }
 
-const program = new Command()
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/** Every usage error is one line, `bosun: <what> (see '<command> --help')`, and exit code 2. */
+class BosunCommand extends Command {
+  override createCommand(name?: string): Command {
+    return new BosunCommand(name);
+  }
+
+  override error(message: string, errorOptions?: ErrorOptions): never {
+    const text = message
+      .replace(/^error: /, '')
+      .replace(/\s*\n\s*/g, ' ')
+      .trim();
+    return super.error(`${text} (see '${commandPath(this)} --help')`, {
+      ...errorOptions,
+      exitCode: ExitCode.usage,
+    });
+  }
+}
+
+const program = new BosunCommand()
   .name('bosun')
   .description('A cluster control plane that speaks the Redis Enterprise v1 REST API for cluster actions.')
   .version(version)
-  .showHelpAfterError()
-  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+  .configureOutput({ outputError: (str, write) => write(`bosun: ${str}`) })
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : ExitCode.usage));
+
+program.commandsGroup('Run nodes:');
 
 program
   .command('node')
-  .description('Run one node process in the foreground.')
+  .description('Run one node process in the foreground (`bosun node start` is the same).')
+  .addArgument(
+    new Argument('[start]', 'optional: `bosun node start ...` runs the node too').choices(['start']),
+  )
   .requiredOption('--uid <n>', "this node's uid (1..N)", positiveInt)
   .option(
     '--data-dir <dir>',
@@ -57,9 +91,10 @@ Environment:
 
 Examples:
   bosun node --uid 1
+  bosun node start --uid 1 --data-dir /var/lib/bosun
   bosun node --uid 2 --store etcd://10.0.0.5:2379,10.0.0.6:2379 --host 0.0.0.0 --advertise-addr 10.0.0.12`,
   )
-  .action(runNode);
+  .action((_start: string | undefined, opts: NodeCommandOptions) => runNode(opts));
 
 program
   .command('start')
@@ -73,7 +108,70 @@ program
   .addHelpText('after', '\nExamples:\n  npm start\n  npm start -- --nodes 5 --data-dir /tmp/bosun')
   .action(startLocalCluster);
 
-await program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`bosun: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+// The API commands share the connection and output options, and their help shows them.
+program
+  .optionsGroup('Connection and output (every API command):')
+  .option('--url <url>', `the API of any node (env BOSUN_URL; default ${DEFAULT_URL})`)
+  .option('--user <email>', 'user email (env BOSUN_USER)')
+  .option('--password <password>', 'password (env BOSUN_PASSWORD; asked for on a terminal when missing)')
+  .addOption(
+    new Option('--insecure', 'accept any HTTPS certificate, such as a self-signed one').conflicts(
+      'pinSha256',
+    ),
+  )
+  .option(
+    '--pin-sha256 <fingerprint>',
+    'accept only the HTTPS certificate with this SHA-256 fingerprint (env BOSUN_PIN_SHA256)',
+  )
+  .option(
+    '--ca-cert <file>',
+    "trust this PEM certificate or CA, e.g. a node's tls/cert.pem (env BOSUN_CA_CERT)",
+  )
+  .addOption(
+    new Option('-o, --output <format>', 'text, or json for scripts')
+      .choices(['text', 'json'])
+      .default('text'),
+  )
+  .option('--no-color', 'no colour (colour is only used on a terminal, and never with NO_COLOR set)')
+  .option('--timeout <ms>', 'per-request timeout in ms', positiveInt, 10_000)
+  .configureHelp({ showGlobalOptions: true });
+
+program.commandsGroup('Operate a cluster:');
+registerStatus(program);
+registerCluster(program);
+registerActions(program);
+registerUsers(program);
+
+program.addHelpText(
+  'after',
+  `
+Exit codes:
+  0    success
+  1    the action failed or was cancelled, or the server refused the request (its error_code says why)
+  2    usage error: unknown command or option, bad argument
+  3    authentication or permission error (401, 403, missing credentials)
+  4    cannot connect: refused, unreachable, timed out, or an untrusted HTTPS certificate
+  130  Ctrl-C while waiting (the action goes on)
+
+Examples:
+  export BOSUN_URL=http://127.0.0.1:8080 BOSUN_USER=admin@bosun.local BOSUN_PASSWORD=...
+  bosun status
+  bosun cluster master set 2
+  bosun actions list -o json
+  bosun --url https://127.0.0.1:9443 --pin-sha256 AB:CD:...:EF status`,
+);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const cli = Cli.current;
+  if (cli) {
+    process.exitCode = await cli.report(err);
+  } else {
+    // `node` and `start`: a failed start; their servers may still hold the event loop.
+    process.stderr.write(`bosun: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+} finally {
+  Cli.current?.close();
+}
