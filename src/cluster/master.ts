@@ -151,6 +151,9 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     const master = JSON.parse(masterKv.value) as MasterRecord;
     if (master.node_uid === this.uid && masterKv.lease === lease.id) {
       // Still ours: we had fenced ourselves while the lease was in doubt, and it was renewed in time.
+      // The view may lag behind a deposition, so only the store itself can say so.
+      const fresh = await this.store.get(this.keys.master);
+      if (fresh?.modRevision !== masterKv.modRevision || fresh.lease !== lease.id) return;
       this.#begin({
         token: masterKv.modRevision,
         epoch: master.epoch,
