@@ -8,6 +8,7 @@
  */
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { MasterRole } from '../cluster/master.js';
+import { StoreUnavailableError, TxnOutcomeUnknownError } from '../store/errors.js';
 import type { Compare, Op, Store } from '../store/types.js';
 import type { ActionRun } from './run.js';
 import { isTerminal } from './status.js';
@@ -38,13 +39,17 @@ export class RunWriter {
 
   async #apply(mutate: (run: ActionRun) => ActionRun | undefined): Promise<ActionRun | undefined> {
     const key = this.keys.action(this.actionUid);
+    // A store that is briefly unavailable (an etcd leader election) is retried for this long; a master
+    // whose lease is in doubt fences itself well before, and its writes then fail as NotMasterError.
+    const deadline = Date.now() + 10_000;
     for (let attempt = 0; attempt < 50; attempt++) {
       const kv = await this.store.get(key);
       if (!kv) return undefined;
       const next = mutate(JSON.parse(kv.value) as ActionRun);
       if (!next) return undefined;
       const compare: Compare[] = [{ key, target: 'mod', op: '=', value: kv.modRevision }];
-      const ops: Op[] = [{ type: 'put', key, value: JSON.stringify(next) }];
+      const value = JSON.stringify(next);
+      const ops: Op[] = [{ type: 'put', key, value }];
       if (isTerminal(next.status)) {
         const active = await this.store.get(this.keys.activeAction(next.name));
         if (active?.value === this.actionUid) {
@@ -52,7 +57,20 @@ export class RunWriter {
           ops.push({ type: 'delete', key: active.key });
         }
       }
-      const result = await this.master.fencedTxn({ compare, success: ops });
+      let result;
+      try {
+        result = await this.master.fencedTxn({ compare, success: ops });
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError) || Date.now() > deadline) throw err;
+        // The write may have landed (etcd answers "outcome unknown"): the record itself says so.
+        const now = await this.store.get(key).catch(() => undefined);
+        if (err instanceof TxnOutcomeUnknownError && now !== undefined && now.value === value) {
+          this.lastRevision = now.modRevision;
+          return next;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
       if (result.succeeded) {
         this.lastRevision = result.revision;
         return next;

@@ -8,6 +8,7 @@ import type { ClusterKeys } from '../cluster/keys.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { ClusterView } from '../cluster/view.js';
 import { BosunError } from '../errors/catalogue.js';
+import { TxnOutcomeUnknownError } from '../store/errors.js';
 import type { Store } from '../store/types.js';
 import type { HandlerRegistry } from './registry.js';
 import { moveToCancelled, moveToCancelling, newRun, type ActionRun } from './run.js';
@@ -41,14 +42,23 @@ export class ActionSubmitter {
     }
     const params = handler.validate(body ?? {}, this.state) as Record<string, unknown>;
     const run = newRun(name, params, requester);
-    const result = await this.store.txn({
-      compare: [{ key: this.keys.activeAction(name), target: 'create', op: '=', value: 0 }],
-      success: [
-        { type: 'put', key: this.keys.action(run.action_uid), value: JSON.stringify(run) },
-        { type: 'put', key: this.keys.clusterAction(name), value: run.action_uid },
-        { type: 'put', key: this.keys.activeAction(name), value: run.action_uid },
-      ],
-    });
+    let result;
+    try {
+      result = await this.store.txn({
+        compare: [{ key: this.keys.activeAction(name), target: 'create', op: '=', value: 0 }],
+        success: [
+          { type: 'put', key: this.keys.action(run.action_uid), value: JSON.stringify(run) },
+          { type: 'put', key: this.keys.clusterAction(name), value: run.action_uid },
+          { type: 'put', key: this.keys.activeAction(name), value: run.action_uid },
+        ],
+      });
+    } catch (err) {
+      // The run's uid is unique: if the store has it, this very submission landed.
+      if (!(err instanceof TxnOutcomeUnknownError)) throw err;
+      const stored = await this.store.get(this.keys.action(run.action_uid));
+      if (!stored) throw err;
+      result = { succeeded: true, revision: stored.modRevision };
+    }
     if (!result.succeeded) {
       const holder = (await this.store.get(this.keys.activeAction(name)))?.value;
       throw new BosunError(

@@ -75,6 +75,9 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
+    // Reject rather than repair: an unknown field or a wrongly typed one is a 400, never silently
+    // dropped or coerced (`role: ["admin"]` must not become "admin").
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 
 import type { Logger } from 'pino';
 
+import { TxnOutcomeUnknownError } from '../store/errors.js';
 import type { Lease, Store } from '../store/types.js';
 import type { ClusterKeys } from './keys.js';
 import type { MemberRecord, NodeRecord } from './records.js';
@@ -81,7 +82,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     };
     const existing = await this.store.get(this.keys.member(this.uid));
     const previous = existing ? (JSON.parse(existing.value) as MemberRecord) : undefined;
-    const result = await this.store.txn({
+    const request = {
       compare: [{ key: this.keys.node(this.uid), target: 'create', op: '=', value: 0 }],
       success: [
         { type: 'put', key: this.keys.node(this.uid), value: JSON.stringify(this.record), lease: lease.id },
@@ -91,8 +92,23 @@ export class Membership extends EventEmitter<MembershipEvents> {
           value: JSON.stringify(previous ? { ...member, joined_at: previous.joined_at } : member),
         },
       ],
-    });
-    if (!result.succeeded) {
+    } as const;
+    let succeeded: boolean;
+    try {
+      succeeded = (await this.store.txn(request)).succeeded;
+    } catch (err) {
+      // "Outcome unknown": the registration may have landed under this very lease.
+      const now =
+        err instanceof TxnOutcomeUnknownError
+          ? await this.store.get(this.keys.node(this.uid)).catch(() => undefined)
+          : undefined;
+      succeeded = now?.lease === lease.id;
+      if (!succeeded) {
+        await lease.revoke().catch(() => undefined);
+        throw err;
+      }
+    }
+    if (!succeeded) {
       await lease.revoke().catch(() => undefined);
       return false;
     }

@@ -28,6 +28,7 @@ import type { Store } from '../store/types.js';
 import { UserDirectory } from '../users/user-directory.js';
 import { version } from '../version.js';
 import { bootstrapCluster, type BootstrapResult } from './bootstrap.js';
+import { storeOptionsFromEnv } from './store-env.js';
 import { loadOrCreateCertificate } from './tls.js';
 
 export interface NodeOptions {
@@ -91,7 +92,10 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const o = this.options;
     const log = o.log;
     const keys = new ClusterKeys(o.prefix ?? defaultPrefix);
-    const store = await openStore(o.store ?? `sqlite:${join(o.dataDir, 'bosun.db')}`);
+    const store = await openStore(
+      o.store ?? `sqlite:${join(o.dataDir, 'bosun.db')}`,
+      storeOptionsFromEnv(process.env),
+    );
     this.#store = store;
     this.bootstrap = await bootstrapCluster(store, keys, { email: o.adminEmail, password: o.adminPassword });
 
@@ -99,11 +103,64 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     this.#view = view;
     await view.start();
 
+    const state = new ClusterState(view, keys, o.uid);
+    const registry = o.registry ?? clusterActionHandlers();
+    // Bound below, once the listeners know their ports; the API answers 503 until the node has joined.
+    const late: { membership?: Membership; master?: MasterRole } = {};
+
+    const users = new UserDirectory(store, view, keys);
+    const tokens = new TokenService(() => {
+      const secret = view.get(keys.jwtSecret)?.value;
+      return secret ? Buffer.from(secret, 'base64') : undefined;
+    });
+    const tls = await loadOrCreateCertificate(join(o.dataDir, 'nodes', String(o.uid), 'tls'));
+    this.certificateFingerprint = tls.fingerprint;
+
+    let https: HttpsServer | undefined;
+    const app = await buildServer(
+      {
+        view,
+        keys,
+        state,
+        submitter: new ActionSubmitter(store, view, keys, state, registry),
+        users,
+        authenticator: new Authenticator(users, tokens),
+        tokens,
+        log: log.child({ component: 'api' }),
+        selfUid: o.uid,
+        selfIsMaster: () => late.master?.isMaster ?? false,
+        healthy: () => {
+          const lease = late.membership?.lease;
+          return view.synced && lease !== undefined && Date.now() < lease.safeUntil;
+        },
+      },
+      {
+        serverFactory: (handler) => {
+          https = createHttpsServer({ key: tls.key, cert: tls.cert }, handler);
+          return createHttpServer(handler);
+        },
+      },
+    );
+    this.#app = app;
+    this.#https = https;
+    await app.listen({ port: o.httpPort, host: o.host });
+    await new Promise<void>((resolve, reject) => {
+      https!.once('error', reject);
+      https!.listen(o.httpsPort, o.host, () => {
+        https!.off('error', reject);
+        resolve();
+      });
+    });
+    const boundPort = (server: { address(): unknown } | undefined, fallback: number): number => {
+      const addr = server?.address();
+      return addr && typeof addr === 'object' && 'port' in addr ? Number(addr.port) : fallback;
+    };
+
     const record: NodeRecord = {
       uid: o.uid,
       addr: o.advertiseAddr ?? (o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host),
-      http_port: o.httpPort,
-      https_port: o.httpsPort,
+      http_port: boundPort(app.server, o.httpPort),
+      https_port: boundPort(https, o.httpsPort),
       software_version: version,
       hostname: hostname(),
       pid: process.pid,
@@ -113,11 +170,9 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     };
     const ttl = o.leaseTtlMs ?? defaultLeaseTtlMs;
     const membership = new Membership(store, keys, record, ttl, log.child({ component: 'membership' }));
-    this.#membership = membership;
+    this.#membership = late.membership = membership;
     const master = new MasterRole(store, view, keys, membership, log.child({ component: 'master' }));
-    this.#master = master;
-    const state = new ClusterState(view, keys, o.uid);
-    const registry = o.registry ?? clusterActionHandlers();
+    this.#master = late.master = master;
     const engine = new ActionEngine(
       store,
       view,
@@ -147,55 +202,10 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     });
     master.on('elected', (term: MasterTerm) => log.info({ epoch: term.epoch }, 'acting as master'));
 
-    const users = new UserDirectory(store, view, keys);
-    const tokens = new TokenService(() => {
-      const secret = view.get(keys.jwtSecret)?.value;
-      return secret ? Buffer.from(secret, 'base64') : undefined;
-    });
-    const tls = await loadOrCreateCertificate(join(o.dataDir, 'nodes', String(o.uid), 'tls'));
-    this.certificateFingerprint = tls.fingerprint;
-
-    let https: HttpsServer | undefined;
-    const app = await buildServer(
-      {
-        view,
-        keys,
-        state,
-        submitter: new ActionSubmitter(store, view, keys, state, registry),
-        users,
-        authenticator: new Authenticator(users, tokens),
-        tokens,
-        log: log.child({ component: 'api' }),
-        selfUid: o.uid,
-        selfIsMaster: () => master.isMaster,
-        healthy: () => {
-          const lease = membership.lease;
-          return view.synced && lease !== undefined && Date.now() < lease.safeUntil;
-        },
-      },
-      {
-        serverFactory: (handler) => {
-          https = createHttpsServer({ key: tls.key, cert: tls.cert }, handler);
-          return createHttpServer(handler);
-        },
-      },
-    );
-    this.#app = app;
-    this.#https = https;
-
     await membership.join();
     master.start();
     engine.start();
-
-    await app.listen({ port: o.httpPort, host: o.host });
-    await new Promise<void>((resolve, reject) => {
-      https!.once('error', reject);
-      https!.listen(o.httpsPort, o.host, () => {
-        https!.off('error', reject);
-        resolve();
-      });
-    });
-    log.info({ http: o.httpPort, https: o.httpsPort, uid: o.uid }, `node ${o.uid} is serving`);
+    log.info({ http: record.http_port, https: record.https_port, uid: o.uid }, `node ${o.uid} is serving`);
     publishMaster();
   }
 

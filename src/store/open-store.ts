@@ -1,7 +1,7 @@
 /**
  * Opens a store from one URL, so configuration and command lines carry a single string:
  * - `sqlite:/path/to/file.db`, `sqlite:relative.db`, `sqlite:///abs/file.db`, or a bare path;
- * - `etcd://host:port[,host:port...][?prefix=/name]`, where `prefix` is a namespace prepended to every
+ * - `etcd://host:port[,host:port...][?prefix=/name]` (`etcds://` for TLS), where `prefix` is a namespace prepended to every
  *   key (so one etcd can hold several clusters).
  *
  * Backends are loaded on demand: a node on the embedded store never pays for etcd3's gRPC start-up,
@@ -10,6 +10,7 @@
 import { resolve } from 'node:path';
 
 import { InvalidRequestError } from './errors.js';
+import type { EtcdTlsOptions } from './etcd/etcd-store.js';
 import type { Store } from './types.js';
 
 export interface OpenStoreOptions {
@@ -19,16 +20,25 @@ export interface OpenStoreOptions {
   readonly minLeaseTtlMs?: number;
   /** sqlite: how often to look for other processes' writes, in ms. */
   readonly pollIntervalMs?: number;
+  /** etcd: TLS material; `etcds://` URLs need it unless the members' CA is a system root. */
+  readonly tls?: EtcdTlsOptions;
+  /** etcd: user and password, when the members have authentication enabled. */
+  readonly auth?: { readonly username: string; readonly password: string };
 }
 
 export type StoreLocation =
   | { readonly backend: 'sqlite'; readonly path: string }
-  | { readonly backend: 'etcd'; readonly endpoints: string[]; readonly namespace: string | undefined };
+  | {
+      readonly backend: 'etcd';
+      readonly endpoints: string[];
+      readonly namespace: string | undefined;
+      readonly tls: boolean;
+    };
 
 /** Parses a store URL without opening anything. */
 export function parseStoreUrl(url: string): StoreLocation {
   const trimmed = url.trim();
-  if (trimmed.startsWith('etcd://')) return parseEtcd(trimmed);
+  if (trimmed.startsWith('etcd://') || trimmed.startsWith('etcds://')) return parseEtcd(trimmed);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) && !trimmed.startsWith('sqlite:')) {
     throw new InvalidRequestError(`unknown store URL scheme in ${url} (expected sqlite: or etcd://)`);
   }
@@ -40,7 +50,8 @@ export function parseStoreUrl(url: string): StoreLocation {
 }
 
 function parseEtcd(url: string): StoreLocation {
-  const rest = url.slice('etcd://'.length);
+  const tls = url.startsWith('etcds://');
+  const rest = url.slice(tls ? 'etcds://'.length : 'etcd://'.length);
   const q = rest.indexOf('?');
   const hostPart = q < 0 ? rest : rest.slice(0, q);
   const params = new URLSearchParams(q < 0 ? '' : rest.slice(q + 1));
@@ -58,7 +69,7 @@ function parseEtcd(url: string): StoreLocation {
     if (name !== 'prefix') throw new InvalidRequestError(`unknown etcd URL parameter ${name} in ${url}`);
   }
   const prefix = params.get('prefix') ?? undefined;
-  return { backend: 'etcd', endpoints, namespace: prefix === '' ? undefined : prefix };
+  return { backend: 'etcd', endpoints, namespace: prefix === '' ? undefined : prefix, tls };
 }
 
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
@@ -70,6 +81,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       namespace: location.namespace,
       callTimeoutMs: options.callTimeoutMs,
       minLeaseTtlMs: options.minLeaseTtlMs,
+      ...(location.tls || options.tls ? { tls: options.tls ?? {} } : {}),
+      ...(options.auth ? { auth: options.auth } : {}),
     });
   }
   const { SqliteStore } = await import('./sqlite/sqlite-store.js');

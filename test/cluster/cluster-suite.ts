@@ -188,7 +188,10 @@ export function defineClusterSuite(label: string, fixture: StoreFixture): void {
       await target.signal('SIGCONT');
       assert.equal(run.status, 'failed');
       assert.equal(run.error_code, 'handover_timeout');
-      assert.match(run.error_message ?? '', new RegExp(`Node ${target.uid} did not take over within 400 ms; node ${master} remains master`));
+      assert.match(
+        run.error_message ?? '',
+        new RegExp(`Node ${target.uid} did not take over within 400 ms; node ${master} remains master`),
+      );
       assert.equal(await c.waitForAgreedMaster(), master);
       // The withdrawn intent is gone: the resumed target does not take over later.
       await sleep(c.leaseTtlMs);
@@ -205,7 +208,9 @@ export function defineClusterSuite(label: string, fixture: StoreFixture): void {
       // Resumed, the old master finds its lease in doubt, fences itself and rejoins as a slave.
       await eventually(async () => {
         const st = await old.get<NodesStatus>('/v1/nodes/status');
-        return st.status === 200 && st.body[String(master)]?.role === 'slave' && st.body[String(master)]?.node_status === 'active'
+        return st.status === 200 &&
+          st.body[String(master)]?.role === 'slave' &&
+          st.body[String(master)]?.node_status === 'active'
           ? true
           : undefined;
       });
@@ -264,7 +269,11 @@ export function defineClusterSuite(label: string, fixture: StoreFixture): void {
         ),
       );
       const codes = responses.map((r) => r.status).sort();
-      assert.deepEqual(codes, [200, ...Array<number>(11).fill(409)], JSON.stringify(responses.map((r) => r.body)));
+      assert.deepEqual(
+        codes,
+        [200, ...Array<number>(11).fill(409)],
+        JSON.stringify(responses.map((r) => r.body)),
+      );
       for (const r of responses.filter((x) => x.status === 409)) {
         assert.equal(r.body.error_code, 'action_in_progress');
       }

@@ -74,7 +74,7 @@ export class Authenticator {
     const found = this.users.byUid(claims.userUid);
     if (!found) return undefined;
     // A password change revokes the tokens issued before it.
-    if (claims.issuedAt < Math.floor(Date.parse(found.user.password_issue_date) / 1000)) return undefined;
+    if (claims.issuedAtMs < Date.parse(found.user.password_issue_date)) return undefined;
     return { uid: found.user.uid, email: found.user.email, role: found.user.role };
   }
 }

@@ -12,7 +12,8 @@ export class TokenService {
 
   async issue(userUid: number, ttlSeconds: number): Promise<string> {
     const key = this.#key();
-    return new SignJWT({})
+    // `iat` has whole seconds; a password change must revoke a token issued in the same second.
+    return new SignJWT({ iat_ms: Date.now() })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(String(userUid))
       .setIssuer('bosun')
@@ -22,12 +23,13 @@ export class TokenService {
   }
 
   /** Resolves the user uid of a valid token, or undefined for any invalid, expired or foreign token. */
-  async verify(token: string): Promise<{ userUid: number; issuedAt: number } | undefined> {
+  async verify(token: string): Promise<{ userUid: number; issuedAtMs: number } | undefined> {
     try {
       const { payload } = await jwtVerify(token, this.#key(), { issuer: 'bosun', algorithms: ['HS256'] });
       const uid = Number(payload.sub);
       if (!Number.isSafeInteger(uid)) return undefined;
-      return { userUid: uid, issuedAt: payload.iat ?? 0 };
+      const issuedAtMs = typeof payload.iat_ms === 'number' ? payload.iat_ms : (payload.iat ?? 0) * 1000;
+      return { userUid: uid, issuedAtMs };
     } catch {
       return undefined;
     }

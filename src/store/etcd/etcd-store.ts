@@ -19,6 +19,7 @@
  * A namespace, when given, is prepended to every key and stripped from every result, so one etcd can
  * hold several clusters.
  */
+import { rootCertificates } from 'node:tls';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { CompareResult, CompareTarget, Etcd3, type ICompare, type IKeyValue, type IRequestOp } from 'etcd3';
@@ -62,6 +63,18 @@ export interface EtcdStoreOptions {
    * (Default: 2000, for etcd's default 1000 ms election timeout)
    */
   readonly minLeaseTtlMs?: number;
+  /** TLS to the members (their client URLs are https): PEM contents. */
+  readonly tls?: EtcdTlsOptions;
+  /** etcd's own authentication (`etcdctl auth enable`). */
+  readonly auth?: { readonly username: string; readonly password: string };
+}
+
+export interface EtcdTlsOptions {
+  /** The CA that signed the members' certificates; the system's roots when absent. */
+  readonly ca?: Buffer;
+  /** A client certificate and its key, for members started with `--client-cert-auth`. */
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -115,8 +128,20 @@ export class EtcdStore implements Store, EtcdLeaseHost {
       nativeWatch: true,
       minLeaseTtlMs: options.minLeaseTtlMs ?? 2000,
     };
+    const scheme = options.tls ? 'https' : 'http';
     this.#client = new Etcd3({
-      hosts: options.endpoints.map((e) => (/^https?:\/\//.test(e) ? e : `http://${e}`)),
+      hosts: options.endpoints.map((e) => (/^https?:\/\//.test(e) ? e : `${scheme}://${e}`)),
+      ...(options.tls
+        ? {
+            credentials: {
+              // grpc-js wants an explicit root; with none given, trust the system's CAs.
+              rootCertificate: options.tls.ca ?? Buffer.from(rootCertificates.join('\n')),
+              ...(options.tls.key ? { privateKey: options.tls.key } : {}),
+              ...(options.tls.cert ? { certChain: options.tls.cert } : {}),
+            },
+          }
+        : {}),
+      ...(options.auth ? { auth: { username: options.auth.username, password: options.auth.password } } : {}),
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + this.callTimeoutMs }),
       grpcOptions: {
         ...(keepAliveMs > 0
