@@ -1,14 +1,14 @@
 /** The `bosun` command line: run nodes, and operate a cluster through the REST API like rladmin. */
 import { Argument, Command, InvalidArgumentError, Option, type ErrorOptions } from 'commander';
 
-import { startLocalCluster } from '../launcher/local-cluster.js';
+import type { LocalClusterOptions } from '../launcher/local-cluster.js';
 import { version } from '../version.js';
 import { registerActions } from './commands/actions.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerStatus } from './commands/status.js';
 import { registerUsers } from './commands/users.js';
 import { Cli, DEFAULT_URL, ExitCode } from './context.js';
-import { runNode, type NodeCommandOptions } from './node-command.js';
+import type { NodeCommandOptions } from './node-command.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -94,7 +94,10 @@ Examples:
   bosun node start --uid 1 --data-dir /var/lib/bosun
   bosun node --uid 2 --store etcd://10.0.0.5:2379,10.0.0.6:2379 --host 0.0.0.0 --advertise-addr 10.0.0.12`,
   )
-  .action((_start: string | undefined, opts: NodeCommandOptions) => runNode(opts));
+  // Loaded on demand: the node's server stack is not needed to talk to the API.
+  .action(async (_start: string | undefined, opts: NodeCommandOptions) =>
+    (await import('./node-command.js')).runNode(opts),
+  );
 
 program
   .command('start')
@@ -106,7 +109,9 @@ program
   .option('--https-port <port>', 'base HTTPS port: node i listens on port + i - 1', port, 9443)
   .option('--lease-ttl <ms>', 'lease TTL in ms', positiveInt)
   .addHelpText('after', '\nExamples:\n  npm start\n  npm start -- --nodes 5 --data-dir /tmp/bosun')
-  .action(startLocalCluster);
+  .action(async (opts: LocalClusterOptions) =>
+    (await import('../launcher/local-cluster.js')).startLocalCluster(opts),
+  );
 
 // The API commands share the connection and output options, and their help shows them.
 program
