@@ -13,6 +13,7 @@ import {
   eventually,
   ProcessCluster,
   sleep,
+  waitForRun,
   type ClusterNode,
   type NodesStatus,
 } from '../helpers/process-cluster.js';
@@ -21,19 +22,6 @@ export interface StoreFixture {
   /** A fresh store URL for one cluster (a new key prefix or file each time). */
   url(): Promise<string | undefined>;
   cleanup(): Promise<void>;
-}
-
-const terminal = new Set(['completed', 'failed', 'cancelled']);
-
-async function waitForRun(node: ClusterNode, uid: string, timeoutMs = 20_000): Promise<ActionRun> {
-  return eventually(
-    async () => {
-      const res = await node.get<ActionRun>(`/v1/actions/${uid}`);
-      return res.status === 200 && terminal.has(res.body.status) ? res.body : undefined;
-    },
-    timeoutMs,
-    `run ${uid} to finish`,
-  );
 }
 
 async function postChangeMaster(node: ClusterNode, target: number | string) {

@@ -13,6 +13,7 @@ import {
   MasterSampler,
   ProcessCluster,
   sleep,
+  waitForRun,
   type ClusterNode,
   type HealthcheckBody,
   type NodesStatus,
@@ -20,17 +21,6 @@ import {
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 
 const terminal = new Set(['completed', 'failed', 'cancelled']);
-
-async function waitForRun(node: ClusterNode, uid: string, timeoutMs = 30_000): Promise<ActionRun> {
-  return eventually(
-    async () => {
-      const res = await node.get<ActionRun>(`/v1/actions/${uid}`);
-      return res.status === 200 && terminal.has(res.body.status) ? res.body : undefined;
-    },
-    timeoutMs,
-    `run ${uid} to finish`,
-  );
-}
 
 async function healthcheck(node: ClusterNode): Promise<HealthcheckBody> {
   const res = await node.get<HealthcheckBody>('/v1/local/node/master_healthcheck');

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import type { ActionRun } from '../../src/actions/run.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, adminAuth } from './in-process-node.js';
 
 const bin = fileURLToPath(new URL('../../../bin/bosun.js', import.meta.url));
@@ -297,4 +298,18 @@ export class MasterSampler {
     this.#running = false;
     await this.#done;
   }
+}
+
+const terminalStatuses = new Set(['completed', 'failed', 'cancelled']);
+
+/** Polls a run on `node` until it reaches a terminal status. */
+export async function waitForRun(node: ClusterNode, uid: string, timeoutMs = 30_000): Promise<ActionRun> {
+  return eventually(
+    async () => {
+      const res = await node.get<ActionRun>(`/v1/actions/${uid}`);
+      return res.status === 200 && terminalStatuses.has(res.body.status) ? res.body : undefined;
+    },
+    timeoutMs,
+    `run ${uid} to finish`,
+  );
 }
