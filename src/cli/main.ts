@@ -108,7 +108,10 @@ program
   .option('--http-port <port>', 'base HTTP port: node i listens on port + i - 1', port, 8080)
   .option('--https-port <port>', 'base HTTPS port: node i listens on port + i - 1', port, 9443)
   .option('--lease-ttl <ms>', 'lease TTL in ms', positiveInt)
-  .option('--with-etcd', 'first start a local 3-member etcd (ports 2379, 22379, 32379) and put the nodes on it')
+  .option(
+    '--with-etcd',
+    'first start a local 3-member etcd (ports 2379, 22379, 32379) and put the nodes on it',
+  )
   .addHelpText(
     'after',
     '\nExamples:\n  npm start\n  npm start -- --nodes 5 --data-dir /tmp/bosun\n  npm run start:etcd        # bosun start --with-etcd',
