@@ -30,16 +30,25 @@ void describe('store URLs', () => {
       backend: 'etcd',
       endpoints: ['127.0.0.1:2379'],
       namespace: undefined,
+      tls: false,
+    });
+    assert.deepEqual(parseStoreUrl('etcds://10.0.0.5:2379,10.0.0.6:2379?prefix=/p'), {
+      backend: 'etcd',
+      endpoints: ['10.0.0.5:2379', '10.0.0.6:2379'],
+      namespace: '/p',
+      tls: true,
     });
     assert.deepEqual(parseStoreUrl('etcd://a:1,b:2, c:3/?prefix=/bosun/prod'), {
       backend: 'etcd',
       endpoints: ['a:1', 'b:2', 'c:3'],
       namespace: '/bosun/prod',
+      tls: false,
     });
     assert.deepEqual(parseStoreUrl('etcd://[::1]:2379?prefix=%2Fx'), {
       backend: 'etcd',
       endpoints: ['[::1]:2379'],
       namespace: '/x',
+      tls: false,
     });
   });
 
