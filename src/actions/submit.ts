@@ -55,7 +55,7 @@ export class ActionSubmitter {
     } catch (err) {
       // The run's uid is unique: if the store has it, this very submission landed.
       if (!(err instanceof TxnOutcomeUnknownError)) throw err;
-      const stored = await this.store.get(this.keys.action(run.action_uid));
+      const stored = await this.#reread(this.keys.action(run.action_uid));
       if (!stored) throw err;
       result = { succeeded: true, revision: stored.modRevision };
     }
@@ -68,6 +68,18 @@ export class ActionSubmitter {
     }
     await this.view.waitFor(result.revision);
     return run;
+  }
+
+  /** Reads a key, retrying briefly: after an unclear write the store is often mid-election. */
+  async #reread(key: string): Promise<{ modRevision: number } | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.store.get(key);
+      } catch (err) {
+        if (attempt >= 10) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
   }
 
   /**

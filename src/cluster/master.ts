@@ -88,7 +88,12 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     this.view.on('change', this.#onChange);
     this.view.on('resync', this.#onChange);
     this.membership.on('joined', (lease) => {
-      lease.on('renewed', () => this.#armSelfFence());
+      lease.on('renewed', () => {
+        this.#armSelfFence();
+        // A master that fenced itself while its lease was in doubt still holds the key once the
+        // lease is renewed (etcd keeps leases alive across its own elections): take the term back.
+        if (!this.#term) this.evaluate();
+      });
       this.evaluate();
     });
     this.membership.on('lost', () => this.#depose('membership lease lost'));
