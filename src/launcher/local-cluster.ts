@@ -82,7 +82,9 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<void
   let store = opts.store;
   if (opts.withEtcd) {
     etcd = new LocalEtcd(dataDir);
-    say(`bosun: starting a local 3-member etcd (client ports ${etcd.members.map((m) => m.clientPort).join(', ')})`);
+    say(
+      `bosun: starting a local 3-member etcd (client ports ${etcd.members.map((m) => m.clientPort).join(', ')})`,
+    );
     etcd.start();
     try {
       await etcd.waitHealthy();

@@ -86,7 +86,9 @@ export class LocalEtcd {
       const health = await Promise.all(
         this.members.map(async (m) => {
           try {
-            const res = await fetch(`http://127.0.0.1:${m.clientPort}/health`, { signal: AbortSignal.timeout(1000) });
+            const res = await fetch(`http://127.0.0.1:${m.clientPort}/health`, {
+              signal: AbortSignal.timeout(1000),
+            });
             return res.ok && ((await res.json()) as { health?: string }).health === 'true';
           } catch {
             return false;
@@ -94,7 +96,8 @@ export class LocalEtcd {
         }),
       );
       if (health.every(Boolean)) return;
-      if (Date.now() > deadline) throw new Error(`the local etcd did not become healthy within ${timeoutMs / 1000} s`);
+      if (Date.now() > deadline)
+        throw new Error(`the local etcd did not become healthy within ${timeoutMs / 1000} s`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
