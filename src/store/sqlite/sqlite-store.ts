@@ -164,6 +164,7 @@ export class SqliteStore implements Store {
   #closed = false;
   #pollTimer: NodeJS.Timeout | undefined;
   #pollScheduled = false;
+  #chasing = false;
   #fsWatcher: FSWatcher | undefined;
   /** The highest revision whose events were dispatched to live watchers. */
   #dispatched = 0;
@@ -442,13 +443,37 @@ export class SqliteStore implements Store {
       // A wake-up when another process commits (its WAL file changes); the timer remains the backstop.
       const walName = `${basename(path)}-wal`;
       this.#fsWatcher = fsWatch(dirname(path), (_type, file) => {
-        if (file === walName) this.#schedulePoll();
+        if (file === walName) this.#chase();
       });
       this.#fsWatcher.unref();
       this.#fsWatcher.on('error', () => this.#fsWatcher?.close());
     } catch {
       // Some file systems cannot be watched; polling alone still works.
     }
+  }
+
+  /**
+   * The WAL file changes while the writer is still committing: its frames land before the shared
+   * index says they are committed, and index updates (in mmapped memory) raise no file event. So a
+   * poll right at the event often sees nothing new; look again a few times, a millisecond apart,
+   * until the commit shows. Without this, other processes' writes wait for the poll timer.
+   */
+  #chase(): void {
+    if (this.#chasing || this.#closed) return;
+    this.#chasing = true;
+    const seen = this.#dispatched;
+    let tries = 0;
+    const look = (): void => {
+      this.#poll();
+      if (this.#dispatched > seen || ++tries >= 12 || this.#closed) {
+        this.#chasing = false;
+        return;
+      }
+      // A commit usually shows within tens of microseconds: look again at once a few times first.
+      if (tries < 6) setImmediate(look);
+      else setTimeout(look, 1).unref();
+    };
+    setImmediate(look);
   }
 
   #schedulePoll(): void {
