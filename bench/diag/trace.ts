@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { EtcdCluster } from '../../test/helpers/etcd-cluster.js';
 import { pick, sleep, startCluster, waitAgreedMaster, type StoreKind } from '../lib/cluster.js';
 import { HttpClient } from '../lib/http.js';
-import { median, round } from '../lib/stats.js';
+import { median, round, roundSummary, summarize, type Summary } from '../lib/stats.js';
 import type { TraceLine } from './store-trace.js';
 
 export interface TracedRun {
@@ -32,6 +32,13 @@ export interface TraceResult {
   readonly medianCalls: Record<string, number>;
   readonly medianSumCallMs: number;
   readonly medianRun: TracedRun;
+  /**
+   * Watch hop: from a write's transaction returning in one node to another node's watch delivering that
+   * revision, ms, over every write of every traced run.
+   */
+  readonly watchHop: Summary;
+  /** Share of hops over 3 ms. */
+  readonly slowHopShare: number;
 }
 
 const preload = new URL('./store-trace.js', import.meta.url).href;
@@ -123,6 +130,21 @@ export async function traceStore(
       }),
     };
   });
+  const hops: number[] = [];
+  const deliveries = new Map<string, number>();
+  for (const l of lines) {
+    if (l.kind === 'watch' && l.revision !== undefined) deliveries.set(`${l.pid}@${l.revision}`, l.t);
+  }
+  for (const w of windows) {
+    for (const l of lines) {
+      if (l.kind !== 'txn' || !l.succeeded || l.revision === undefined || l.t < w.t0 || l.t > w.t1) continue;
+      const written = l.t + l.ms;
+      for (const pid of pids.keys()) {
+        const seen = pid === l.pid ? undefined : deliveries.get(`${pid}@${l.revision}`);
+        if (seen !== undefined) hops.push(seen - written);
+      }
+    }
+  }
   const sorted = [...traced].sort((a, b) => a.totalMs - b.totalMs);
   const kinds = [...new Set(traced.flatMap((t) => Object.keys(t.calls)))];
   return {
@@ -132,5 +154,7 @@ export async function traceStore(
     medianCalls: Object.fromEntries(kinds.map((k) => [k, median(traced.map((t) => t.calls[k] ?? 0))])),
     medianSumCallMs: round(median(traced.map((t) => t.sumCallMs))),
     medianRun: sorted[Math.floor(sorted.length / 2)]!,
+    watchHop: roundSummary(summarize(hops)),
+    slowHopShare: round(hops.filter((h) => h > 3).length / Math.max(1, hops.length), 3),
   };
 }

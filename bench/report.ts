@@ -1,0 +1,536 @@
+/**
+ * Renders the generated part of BENCHMARKS.md from bench/results/*.json: the machine, the targets with
+ * met/missed, and one table per benchmark. Text outside the `generated` markers (the analysis) is kept
+ * as it is.
+ *
+ *   node dist/bench/report.js        # re-render from the stored results, without measuring
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { ApiResult } from './api.js';
+import type { MemoryDiagResult } from './diag/memory.js';
+import type { ProfileResult } from './diag/profile.js';
+import type { TraceResult } from './diag/trace.js';
+import type { StoreFailoverResult } from './failover.js';
+import type { StoreHandoverResult } from './handover.js';
+import type { MachineInfo } from './lib/machine.js';
+import { readResult, repoRoot, type SectionResult } from './lib/results.js';
+import type { Summary } from './lib/stats.js';
+import type { ScaleResult } from './scale.js';
+
+const BEGIN = '<!-- generated:begin (npm run bench rewrites everything up to generated:end) -->';
+const END = '<!-- generated:end -->';
+
+const TARGETS = {
+  handoverEtcdMs: 25,
+  handoverSqliteMs: 15,
+  floorRatio: 3,
+  noMasterWindowMs: 15,
+  failoverOverTtlMs: 300,
+  apiRatio: 0.8,
+  apiP99Ms: 10,
+  idleRssMB: 100,
+  list10kMs: 50,
+};
+
+const f = (v: number | undefined, digits = 1): string =>
+  v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits);
+const int = (v: number): string => Math.round(v).toLocaleString('en-US');
+const verdict = (ok: boolean): string => (ok ? '**met**' : '**missed**');
+const mp = (s: Summary, digits = 1): string => `${f(s.median, digits)} / ${f(s.p90, digits)}`;
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function machineLine(m: MachineInfo): string {
+  return (
+    `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}; Node ${m.node}; etcd ${m.etcd ?? 'n/a'}; ` +
+    `commit ${m.commit ?? '?'}${m.dirtySrc.length > 0 ? ` with uncommitted changes in ${m.dirtySrc.join(', ')}` : ''}`
+  );
+}
+
+interface Sections {
+  handover?: SectionResult<StoreHandoverResult[]>;
+  failover?: SectionResult<StoreFailoverResult[]>;
+  api?: SectionResult<ApiResult>;
+  scale?: SectionResult<ScaleResult>;
+  trace?: SectionResult<TraceResult[]>;
+  profile?: SectionResult<ProfileResult[]>;
+  memory?: SectionResult<MemoryDiagResult>;
+}
+
+function loadSections(): Sections {
+  return {
+    handover: readResult('handover'),
+    failover: readResult('failover'),
+    api: readResult('api'),
+    scale: readResult('scale'),
+    trace: readResult('trace'),
+    profile: readResult('profile'),
+    memory: readResult('memory'),
+  };
+}
+
+function targets(s: Sections): string {
+  const rows: string[][] = [];
+  const ho = (store: string) => s.handover?.results.find((r) => r.store === store);
+  const etcd = ho('etcd');
+  const sqlite = ho('sqlite');
+  if (etcd) {
+    const m = etcd.summary.postToCompleted.median;
+    rows.push([
+      'Hand-over POST to completed, etcd (median)',
+      `≤ ${TARGETS.handoverEtcdMs} ms`,
+      `${f(m)} ms`,
+      verdict(m <= TARGETS.handoverEtcdMs),
+    ]);
+  }
+  if (sqlite) {
+    const m = sqlite.summary.postToCompleted.median;
+    rows.push([
+      'Hand-over POST to completed, SQLite (median)',
+      `≤ ${TARGETS.handoverSqliteMs} ms`,
+      `${f(m)} ms`,
+      verdict(m <= TARGETS.handoverSqliteMs),
+    ]);
+  }
+  if (etcd) {
+    const r = etcd.ratioToFloor['bare etcd3']!;
+    rows.push([
+      'Hand-over, etcd: (a) over the bare-etcd floor (c) (medians)',
+      `≤ ${TARGETS.floorRatio}×`,
+      `${f(r, 2)}×`,
+      verdict(r <= TARGETS.floorRatio),
+    ]);
+  }
+  for (const r of [sqlite, etcd]) {
+    if (!r) continue;
+    const m = r.summary.noMasterWindow.median;
+    rows.push([
+      `No-master window, ${r.store} (median)`,
+      `≤ ${TARGETS.noMasterWindowMs} ms`,
+      `${f(m)} ms`,
+      verdict(m <= TARGETS.noMasterWindowMs),
+    ]);
+  }
+  for (const r of s.failover?.results ?? []) {
+    const limit = r.leaseTtlMs + TARGETS.failoverOverTtlMs;
+    const m = r.summary.write.median;
+    rows.push([
+      `Failover after kill -9, ${r.store} (median; lease TTL ${r.leaseTtlMs} ms)`,
+      `≤ ${int(limit)} ms`,
+      `${int(m)} ms (p90 ${int(r.summary.write.p90)}, max ${int(r.summary.write.max)})`,
+      verdict(m <= limit),
+    ]);
+  }
+  for (const e of s.api?.results.endpoints ?? []) {
+    rows.push([
+      `GET ${e.path}: req/s over bare Fastify`,
+      `≥ ${TARGETS.apiRatio}×`,
+      `${f(e.ratio, 2)}×`,
+      verdict(e.ratio >= TARGETS.apiRatio),
+    ]);
+    rows.push([
+      `GET ${e.path}: p99 at ${s.api!.settings.connections as number} connections`,
+      `≤ ${TARGETS.apiP99Ms} ms`,
+      `${f(e.bosun.p99, 2)} ms`,
+      verdict(e.bosun.p99 <= TARGETS.apiP99Ms),
+    ]);
+  }
+  if (s.api) {
+    const m = s.api.results.memory;
+    const max = Math.max(...Object.values(m.idleByNode));
+    rows.push([
+      'Idle RSS per node (median of the 3 nodes)',
+      `≤ ${TARGETS.idleRssMB} MB`,
+      `${f(m.idleMedian)} MB (max ${f(max)})`,
+      verdict(m.idleMedian <= TARGETS.idleRssMB),
+    ]);
+  }
+  const top = s.scale?.results.levels.at(-1);
+  if (top) {
+    rows.push([
+      `GET /v1/actions with ${int(top.runs)} runs (median)`,
+      `≤ ${TARGETS.list10kMs} ms, or paginated`,
+      `${f(top.sequential.median)} ms (not paginated)`,
+      verdict(top.sequential.median <= TARGETS.list10kMs),
+    ]);
+  }
+  return table(['Target (2-core machine)', 'Goal', 'Measured', ''], rows);
+}
+
+function handover(s: SectionResult<StoreHandoverResult[]>): string {
+  const rows: string[][] = [];
+  for (const r of s.results) {
+    const floors = Object.entries(r.summary.floor);
+    rows.push([
+      r.store,
+      `${r.samples.length} (${r.failed} failed)`,
+      mp(r.summary.postToCompleted),
+      mp(r.summary.noMasterWindow),
+      floors.map(([label, fl]) => `${label}: ${mp(fl.total)}`).join('<br>'),
+      floors.map(([label]) => `${label}: ${f(r.ratioToFloor[label], 2)}×`).join('<br>'),
+    ]);
+  }
+  const breakdown: string[][] = s.results.map((r) => [
+    r.store,
+    mp(r.summary.post),
+    mp(r.summary.claimAt, 0),
+    mp(r.summary.serverHandover, 0),
+    mp(r.summary.endAt, 0),
+    mp(r.summary.postToCompleted),
+    f(r.summary.polls.median, 0),
+  ]);
+  const floorRows: string[][] = s.results.flatMap((r) =>
+    Object.entries(r.summary.floor).map(([label, fl]) => [
+      `${r.store}: ${label}`,
+      mp(fl.intent),
+      mp(fl.intentSeen),
+      mp(fl.takenOver),
+      mp(fl.total),
+    ]),
+  );
+  return [
+    `${s.results[0]?.samples.length ?? 0} runs per store after ${s.settings.warmup as number} warm-up runs; ` +
+      `etcd: 3 members on loopback, fsync ${s.settings.etcdFsync ? 'on' : 'off'}. Times in ms, median / p90.`,
+    '',
+    table(
+      [
+        'Store',
+        'Runs',
+        '(a) POST to completed',
+        '(b) no-master window',
+        '(c) floor: intent write to old side seeing the new master',
+        '(a) / (c)',
+      ],
+      rows,
+    ),
+    '',
+    "Where (a) goes, on the client's clock (ms after the POST was sent; the run's own timestamps have 1 ms resolution):",
+    '',
+    table(
+      [
+        'Store',
+        'POST answered',
+        'run claimed (`start_time`)',
+        'server `handover_ms` (intent to confirmation)',
+        'run completed (`end_time`)',
+        'client saw `completed`',
+        'polls',
+      ],
+      breakdown,
+    ),
+    '',
+    "The floor, step by step (ms after the intent transaction was sent; the target's steps are on another process's clock, good to about a millisecond):",
+    '',
+    table(
+      [
+        'Floor',
+        'intent txn returned',
+        'target saw the intent',
+        'take-over txn returned',
+        'old side saw the new master',
+      ],
+      floorRows,
+    ),
+  ].join('\n');
+}
+
+function failover(s: SectionResult<StoreFailoverResult[]>): string {
+  const rows = s.results.map((r) => [
+    r.store,
+    String(r.samples.length),
+    `${int(r.summary.write.median)} / ${int(r.summary.write.p90)} / ${int(r.summary.write.max)}`,
+    `${f(r.ratioToTtl.median, 2)} / ${f(r.ratioToTtl.p90, 2)} / ${f(r.ratioToTtl.max, 2)}`,
+    `${int(r.summary.masterSeen.median)} / ${int(r.summary.masterSeen.p90)}`,
+    `${int(r.summary.writeSeen.median)}`,
+  ]);
+  return [
+    `Lease TTL ${s.settings.leaseTtlMs as number} ms; the kill lands at a random point of the keep-alive cycle.`,
+    '',
+    table(
+      [
+        'Store',
+        'Kills',
+        "New master's first write after the kill, ms (median / p90 / max)",
+        'Over the lease TTL (median / p90 / max)',
+        'A survivor reports `is_master`, ms (median / p90)',
+        'Client saw the write, ms (median)',
+      ],
+      rows,
+    ),
+  ].join('\n');
+}
+
+function api(s: SectionResult<ApiResult>): string {
+  const r = s.results;
+  const rows = r.endpoints.map((e) => [
+    `\`GET ${e.path}\``,
+    int(e.bodyBytes),
+    `${int(e.bosun.rps)}`,
+    `${f(e.bosun.p50, 2)} / ${f(e.bosun.p99, 2)}`,
+    `${int(e.bare.rps)}`,
+    `${f(e.bare.p50, 2)} / ${f(e.bare.p99, 2)}`,
+    `${f(e.ratio, 2)}× (rounds: ${e.pairedRatios.map((x) => f(x, 2)).join(', ')})`,
+  ]);
+  const m = r.memory;
+  const c = r.contention;
+  const memRows = [
+    [
+      'Bosun node, idle',
+      Object.entries(m.idleByNode)
+        .map(([uid, v]) => `node ${uid}: ${f(v)}`)
+        .join(', ') + ` (median ${f(m.idleMedian)})`,
+    ],
+    [
+      `Bosun node ${m.loadedNode}, under the GET load above`,
+      `median ${f(m.underLoad.median)}, max ${f(m.underLoad.max)} (VmHWM ${f(m.peakHwm)})`,
+    ],
+    [
+      'Bare Fastify server, idle / under load',
+      `${f(m.bareIdle)} / median ${f(m.bareUnderLoad.median)}, max ${f(m.bareUnderLoad.max)}`,
+    ],
+  ];
+  const codes = Object.entries(c.statusCounts)
+    .map(([code, n]) => `${code}: ${int(n)}`)
+    .join(', ');
+  return [
+    `${s.settings.connections as number} connections, ${s.settings.rounds as number} rounds of ${s.settings.durationS as number} s per server and path, ` +
+      `alternating which server goes first; Basic auth on every Bosun request; loaded node: ${r.loadedNode} (the master). ` +
+      'Latency in ms, exact per response; figures are medians over rounds.',
+    '',
+    table(
+      [
+        'Path',
+        'Body bytes',
+        'Bosun req/s',
+        'Bosun p50 / p99',
+        'Bare req/s',
+        'Bare p50 / p99',
+        'Bosun / bare',
+      ],
+      rows,
+    ),
+    '',
+    'Memory (VmRSS, MB = 10^6 bytes, sampled every 100 ms):',
+    '',
+    table(['Process', 'RSS, MB'], memRows),
+    '',
+    `POST \`change_master\` under contention: ${c.connections} connections spread over the 3 nodes for ${c.durationS} s, ` +
+      'each request naming a random node.',
+    '',
+    table(
+      [
+        'Requests',
+        'Status codes',
+        '200',
+        '409',
+        'Errors (other statuses, socket errors, timeouts)',
+        'Latency p50 / p99, ms',
+        'Accepted runs: completed (real hand-overs + no-ops) / failed',
+      ],
+      [
+        [
+          int(c.requests),
+          codes,
+          `${f(c.share200 * 100, 2)}%`,
+          `${f(c.share409 * 100, 2)}%`,
+          `${f(c.errorRate * 100, 2)}% (${c.errors} socket errors, ${c.timeouts} timeouts)`,
+          `${f(c.latency.median, 2)} / ${f(c.latency.p99, 2)}`,
+          `${c.runs.accepted} accepted, ${c.runs.found} found: ${c.runs.completed} completed (${c.runs.handovers} + ${c.runs.noop}) / ${c.runs.failed} failed${
+            c.runs.failed > 0
+              ? ` (${Object.entries(c.runs.failures)
+                  .map(([k, v]) => `${k}: ${v}`)
+                  .join(', ')})`
+              : ''
+          }`,
+        ],
+      ],
+    ),
+  ].join('\n');
+}
+
+function scale(s: SectionResult<ScaleResult>): string {
+  const r = s.results;
+  const others = Object.keys(r.levels[0]?.others ?? {});
+  const rows = r.levels.map((l) => [
+    int(l.runs),
+    int(l.bodyBytes / 1000),
+    `${f(l.sequential.median, 2)} / ${f(l.sequential.p90, 2)} / ${f(l.sequential.p99, 2)}`,
+    `${f(r.growth[String(l.runs)], 1)}×`,
+    `${int(l.load.rps)} (p99 ${f(l.load.p99, 1)})`,
+    ...others.map((o) => f(l.others[o]?.median, 2)),
+    f(l.rssMB),
+  ]);
+  return [
+    `Sequential requests on one kept-alive connection (${s.settings.requests as number} per size), timed to the last byte; ` +
+      `autocannon with ${s.settings.loadConnections as number} connections for throughput. Node ${r.node} (not the master).`,
+    '',
+    table(
+      [
+        'Runs',
+        'Body kB',
+        '`GET /v1/actions` ms (median / p90 / p99)',
+        'Growth (median)',
+        `req/s at ${s.settings.loadConnections as number} connections`,
+        ...others.map((o) => `\`GET ${o}\` median ms`),
+        'Node RSS MB',
+      ],
+      rows,
+    ),
+  ].join('\n');
+}
+
+function trace(s: SectionResult<TraceResult[]>): string {
+  const parts = [
+    'Every store call and watch delivery inside the POST-to-completed window (nodes run with `bench/diag/store-trace.ts`).',
+    '',
+    table(
+      [
+        'Store',
+        'Runs',
+        'POST to completed, median ms',
+        'Store calls per hand-over (median)',
+        'Time in store calls on the critical path, median ms',
+      ],
+      s.results.map((r) => [
+        r.store,
+        String(r.runs),
+        f(r.medianTotalMs),
+        Object.entries(r.medianCalls)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', '),
+        f(r.medianSumCallMs),
+      ]),
+    ),
+  ];
+  for (const r of s.results) {
+    parts.push(
+      '',
+      `<details><summary>The median ${r.store} run (${f(r.medianRun.totalMs)} ms, node ${r.medianRun.from} → node ${r.medianRun.to}, client on node ${r.medianRun.client})</summary>`,
+      '',
+      '```',
+      ...r.medianRun.timeline,
+      '```',
+      '',
+      '</details>',
+    );
+  }
+  return parts.join('\n');
+}
+
+function profile(s: SectionResult<ProfileResult[]>): string {
+  const parts: string[] = [];
+  for (const p of s.results) {
+    parts.push(
+      '',
+      `**${p.workload}**: ${p.description}. ${int(p.profile.busyMs)} ms of CPU in a ${int(p.profile.durationMs)} ms profile.`,
+      '',
+      table(
+        ['Function (self time)', 'Self ms', 'Self %'],
+        p.profile.bySelf.slice(0, 10).map((x) => [`\`${x.fn}\``, f(x.self), f(x.selfPct)]),
+      ),
+    );
+  }
+  return parts.join('\n').trim();
+}
+
+function memory(s: SectionResult<MemoryDiagResult>): string {
+  const r = s.results;
+  const heap = r.firstStart.reports.map((x) => [
+    String(x.pid),
+    f(x.before.rss),
+    `${f(x.before.heapUsed)} / ${f(x.before.heapTotal)}`,
+    `${f(x.afterGc.heapUsed)} / ${f(x.afterGc.heapTotal)}`,
+    f(x.afterGc.rss),
+  ]);
+  return [
+    'RSS of a bare `node` that only imports a module graph, after a full GC (MB):',
+    '',
+    table(
+      ['Imported', 'RSS MB'],
+      Object.entries(r.importCost).map(([k, v]) => [k, f(v)]),
+    ),
+    '',
+    `A node's own split, idle 8 s after first start (certificate generated); after a restart with the certificate kept: ${f(r.restart.rss)} MB.`,
+    '',
+    table(
+      ['pid', 'RSS MB', 'V8 heap used / reserved', 'after a full GC: used / reserved', 'RSS after GC'],
+      heap,
+    ),
+    '',
+    'What-if: the same cluster with a smaller V8 young generation (single 5 s GET runs, not paired: the req/s column is indicative only):',
+    '',
+    table(
+      ['NODE_OPTIONS', 'Idle RSS MB (median of 3)', 'After restart', 'Max under GET load', 'req/s'],
+      r.whatIf.map((w) => [
+        w.nodeOptions ? `\`${w.nodeOptions}\`` : '(none)',
+        f(w.idleRss),
+        f(w.restartRss),
+        f(w.loadRss),
+        int(w.rps),
+      ]),
+    ),
+  ].join('\n');
+}
+
+export function renderGenerated(s: Sections = loadSections()): string {
+  const all = Object.values(s).filter((x): x is SectionResult => x !== undefined);
+  const dates = all.map(
+    (x) => `${x.section}: ${x.machine.date.slice(0, 16).replace('T', ' ')} UTC (${x.mode}, ${x.durationS} s)`,
+  );
+  const machine = all[0]?.machine;
+  const out = [
+    BEGIN,
+    '',
+    '## Results',
+    '',
+    machine ? `Machine: ${machineLine(machine)}.` : 'No results yet: run `npm run bench`.',
+    '',
+    `Measured: ${dates.join('; ')}.`,
+    '',
+    '### Targets',
+    '',
+    targets(s),
+  ];
+  if (s.handover) out.push('', '### Hand-over (`change_master`)', '', handover(s.handover));
+  if (s.failover) out.push('', '### Failover after `kill -9` of the master', '', failover(s.failover));
+  if (s.api) out.push('', '### API', '', api(s.api));
+  if (s.scale) out.push('', '### Scale: listing retained runs', '', scale(s.scale));
+  if (s.trace) out.push('', '### Diagnostics: store calls along a hand-over', '', trace(s.trace));
+  if (s.profile) out.push('', '### Diagnostics: CPU profiles', '', profile(s.profile));
+  if (s.memory) out.push('', '### Diagnostics: memory', '', memory(s.memory));
+  out.push('', END);
+  return out.join('\n');
+}
+
+const TEMPLATE_HEAD = `# Benchmarks
+
+How Bosun compares with its peers and with the physical limit, on one machine, measured side by side in
+one run. Reproduce with \`npm ci && npm run bench\` (quick, a few minutes) or \`npm run bench -- --full
+--diagnostics\`; see [bench/run.ts](bench/run.ts). Machine-readable results are in
+[bench/results/](bench/results/). Nothing in \`npm test\` asserts a time.
+
+`;
+
+export function writeReport(): string {
+  const path = join(repoRoot, 'BENCHMARKS.md');
+  const generated = renderGenerated();
+  let text = existsSync(path) ? readFileSync(path, 'utf8') : `${TEMPLATE_HEAD}${BEGIN}\n${END}\n`;
+  const a = text.indexOf(BEGIN);
+  const b = text.indexOf(END);
+  text =
+    a >= 0 && b > a
+      ? text.slice(0, a) + generated + text.slice(b + END.length)
+      : `${text.trimEnd()}\n\n${generated}\n`;
+  writeFileSync(path, text);
+  return path;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  console.log(writeReport());
+}
