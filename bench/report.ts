@@ -321,7 +321,8 @@ function api(s: SectionResult<ApiResult>): string {
     table(['Process', 'RSS, MB'], memRows),
     '',
     `POST \`change_master\` under contention: ${c.connections} connections spread over the 3 nodes for ${c.durationS} s, ` +
-      'each request naming a random node.',
+      'each request naming a random node. Every 200 is a run a master then executes; "found" counts the new runs ' +
+      'in `/v1/actions` afterwards, which includes POSTs still in flight when the load stopped (their 200 was not counted).',
     '',
     table(
       [
@@ -396,6 +397,8 @@ function trace(s: SectionResult<TraceResult[]>): string {
         'POST to completed, median ms',
         'Store calls per hand-over (median)',
         'Time in store calls on the critical path, median ms',
+        'Watch hop (write returned to another node seeing it), ms median / p90 / p99',
+        'Hops over 3 ms',
       ],
       s.results.map((r) => [
         r.store,
@@ -405,6 +408,8 @@ function trace(s: SectionResult<TraceResult[]>): string {
           .map(([k, v]) => `${v} ${k}`)
           .join(', '),
         f(r.medianSumCallMs),
+        r.watchHop ? `${f(r.watchHop.median, 2)} / ${f(r.watchHop.p90, 2)} / ${f(r.watchHop.p99, 2)}` : 'n/a',
+        r.slowHopShare !== undefined ? `${f(r.slowHopShare * 100, 1)}%` : 'n/a',
       ]),
     ),
   ];
