@@ -24,6 +24,12 @@ export interface ViewEvents {
 
 export class ClusterView extends EventEmitter<ViewEvents> {
   readonly #entries = new Map<string, Entry>();
+  /**
+   * Keys grouped by folder (everything up to the last '/'), each folder's sorted list built on
+   * demand: listing runs or nodes then costs the size of that folder, not of the whole cluster,
+   * which matters once thousands of finished runs are retained.
+   */
+  readonly #folders = new Map<string, { keys: Set<string>; sorted: KeyValue[] | undefined }>();
   #revision = 0;
   #watcher: Watcher | undefined;
   #closed = false;
@@ -71,12 +77,46 @@ export class ClusterView extends EventEmitter<ViewEvents> {
     return entry.parsed as T;
   }
 
-  /** Every key under `prefix`, sorted by key. */
+  /** Every key under `prefix`, sorted by key. The array may be shared: do not mutate it. */
   list(prefix: string): KeyValue[] {
+    const folders = [...this.#folders.keys()].filter((f) => f.startsWith(prefix)).sort();
+    // The common case, a whole folder: its cached sorted list (callers must not mutate it).
+    if (folders.length === 1 && folders[0] === prefix) return this.#sortedFolder(prefix);
+    // Several folders, or a prefix that ends inside a key: merge. (Rare; not on request paths.)
     const end = prefixEnd(prefix);
     const out: KeyValue[] = [];
-    for (const [key, entry] of this.#entries) if (key >= prefix && key < end) out.push(entry.kv);
+    for (const folder of folders)
+      for (const kv of this.#sortedFolder(folder)) if (kv.key >= prefix && kv.key < end) out.push(kv);
+    const parent = this.#folders.get(prefix.slice(0, prefix.lastIndexOf('/') + 1));
+    if (parent && !folders.includes(prefix.slice(0, prefix.lastIndexOf('/') + 1))) {
+      for (const key of parent.keys) if (key >= prefix && key < end) out.push(this.#entries.get(key)!.kv);
+    }
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  #sortedFolder(folder: string): KeyValue[] {
+    const f = this.#folders.get(folder)!;
+    f.sorted ??= [...f.keys].sort().map((k) => this.#entries.get(k)!.kv);
+    return f.sorted;
+  }
+
+  #put(kv: KeyValue): void {
+    this.#entries.set(kv.key, { kv });
+    const folder = kv.key.slice(0, kv.key.lastIndexOf('/') + 1);
+    let f = this.#folders.get(folder);
+    if (!f) this.#folders.set(folder, (f = { keys: new Set(), sorted: undefined }));
+    f.keys.add(kv.key);
+    f.sorted = undefined;
+  }
+
+  #delete(key: string): void {
+    if (!this.#entries.delete(key)) return;
+    const folder = key.slice(0, key.lastIndexOf('/') + 1);
+    const f = this.#folders.get(folder);
+    if (!f) return;
+    f.keys.delete(key);
+    f.sorted = undefined;
+    if (f.keys.size === 0) this.#folders.delete(folder);
   }
 
   /** Parsed values of every key under `prefix`, sorted by key. */
@@ -113,7 +153,8 @@ export class ClusterView extends EventEmitter<ViewEvents> {
         await this.#watcher?.close();
         const { kvs, revision } = await this.store.range(this.prefix);
         this.#entries.clear();
-        for (const kv of kvs) this.#entries.set(kv.key, { kv });
+        this.#folders.clear();
+        for (const kv of kvs) this.#put(kv);
         this.#setRevision(revision);
         this.#synced = true;
         this.#watcher = this.store.watch(this.prefix, revision + 1, {
@@ -138,8 +179,8 @@ export class ClusterView extends EventEmitter<ViewEvents> {
   #apply(batch: WatchBatch): void {
     if (batch.revision <= this.#revision) return;
     for (const ev of batch.events) {
-      if (ev.type === 'put') this.#entries.set(ev.kv.key, { kv: ev.kv });
-      else this.#entries.delete(ev.kv.key);
+      if (ev.type === 'put') this.#put(ev.kv);
+      else this.#delete(ev.kv.key);
     }
     this.#setRevision(batch.revision);
     this.emit('change', batch.events, batch.revision);

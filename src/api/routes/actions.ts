@@ -3,11 +3,13 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 
 import type { ActionRun } from '../../actions/run.js';
 import { BosunError } from '../../errors/catalogue.js';
+import { BodyCache } from '../body-cache.js';
 import { ActionRunBody, errorResponses } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 import { toWireRun } from '../wire.js';
 
 export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
+  const bodies = new BodyCache(deps.view);
   return async (app) => {
     app.get(
       '/v1/actions',
@@ -23,11 +25,12 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           },
         },
       },
-      async () => {
-        const runs = deps.view.listJson<ActionRun>(deps.keys.actions);
-        runs.sort((a, b) => a.creation_time - b.creation_time);
-        return { actions: runs.map(toWireRun), 'state-machines': [] };
-      },
+      async (_request, reply) =>
+        bodies.send(reply, 'list', () => {
+          const runs = deps.view.listJson<ActionRun>(deps.keys.actions);
+          runs.sort((a, b) => a.creation_time - b.creation_time);
+          return { actions: runs.map(toWireRun), 'state-machines': [] };
+        }),
     );
 
     app.get(

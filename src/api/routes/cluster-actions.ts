@@ -3,11 +3,13 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 
 import type { ActionRun } from '../../actions/run.js';
 import { BosunError } from '../../errors/catalogue.js';
+import { BodyCache } from '../body-cache.js';
 import { ActionNameParams, ActionRunBody, errorResponses } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 import { toWireRun, type WireRun } from '../wire.js';
 
 export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
+  const bodies = new BodyCache(deps.view);
   return async (app) => {
     app.get(
       '/v1/cluster/actions',
@@ -15,14 +17,15 @@ export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         config: { permission: 'view_status_of_cluster_action' },
         schema: { response: { 200: Type.Object({ actions: Type.Array(ActionRunBody) }), ...errorResponses } },
       },
-      async () => {
-        const actions: WireRun[] = [];
-        for (const pointer of deps.view.list(deps.keys.clusterActions)) {
-          const run = deps.view.getJson<ActionRun>(deps.keys.action(pointer.value));
-          if (run) actions.push(toWireRun(run));
-        }
-        return { actions };
-      },
+      async (_request, reply) =>
+        bodies.send(reply, 'list', () => {
+          const actions: WireRun[] = [];
+          for (const pointer of deps.view.list(deps.keys.clusterActions)) {
+            const run = deps.view.getJson<ActionRun>(deps.keys.action(pointer.value));
+            if (run) actions.push(toWireRun(run));
+          }
+          return { actions };
+        }),
     );
 
     app.get(
@@ -31,16 +34,17 @@ export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         config: { permission: 'view_status_of_cluster_action' },
         schema: { params: ActionNameParams, response: { 200: ActionRunBody, ...errorResponses } },
       },
-      async (request) => {
-        const run = deps.submitter.latest(request.params.action);
-        if (!run) {
-          throw new BosunError(
-            'action_not_found',
-            `Action ${request.params.action} is not running and has no status from a last run.`,
-          );
-        }
-        return toWireRun(run);
-      },
+      async (request, reply) =>
+        bodies.send(reply, `one:${request.params.action}`, () => {
+          const run = deps.submitter.latest(request.params.action);
+          if (!run) {
+            throw new BosunError(
+              'action_not_found',
+              `Action ${request.params.action} is not running and has no status from a last run.`,
+            );
+          }
+          return toWireRun(run);
+        }),
     );
 
     app.post(

@@ -2,6 +2,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
 import { BosunError } from '../../errors/catalogue.js';
+import { BodyCache } from '../body-cache.js';
 import { errorResponses } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 import { toWireNode, toWireNodeStatus } from '../wire.js';
@@ -10,6 +11,7 @@ const NodeUidParams = Type.Object({ uid: Type.String({ pattern: '^[0-9]{1,9}$' }
 const AnyObject = Type.Object({}, { additionalProperties: true });
 
 export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
+  const bodies = new BodyCache(deps.view);
   const member = (raw: string) => {
     const found = deps.state.member(Number(raw));
     if (!found) throw new BosunError('node_not_found', `Node ${raw} does not exist.`);
@@ -35,12 +37,13 @@ export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         config: { permission: 'view_node_info' },
         schema: { response: { 200: AnyObject, ...errorResponses } },
       },
-      async () => {
-        const masterUid = deps.state.master()?.node_uid;
-        return Object.fromEntries(
-          deps.state.members().map((m) => [String(m.uid), toWireNodeStatus(m, masterUid)]),
-        );
-      },
+      async (_request, reply) =>
+        bodies.send(reply, 'status', () => {
+          const masterUid = deps.state.master()?.node_uid;
+          return Object.fromEntries(
+            deps.state.members().map((m) => [String(m.uid), toWireNodeStatus(m, masterUid)]),
+          );
+        }),
     );
 
     app.get(

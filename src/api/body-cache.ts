@@ -1,0 +1,26 @@
+/**
+ * Serialised response bodies that depend only on the cluster view, rebuilt once per view revision
+ * instead of once per request. Status polling (what every client of this API does in a loop) then
+ * costs a map lookup; the first request after a change pays for the serialisation.
+ */
+import type { FastifyReply } from 'fastify';
+
+import type { ClusterView } from '../cluster/view.js';
+
+export class BodyCache {
+  readonly #bodies = new Map<string, { revision: number; body: string }>();
+
+  constructor(private readonly view: ClusterView) {}
+
+  /** Sends the cached JSON for `key`, building it with `build` when the view has moved on. */
+  send(reply: FastifyReply, key: string, build: () => unknown): FastifyReply {
+    const revision = this.view.revision;
+    let hit = this.#bodies.get(key);
+    if (hit?.revision !== revision) {
+      // `build` may throw (a 404, say): nothing is cached then.
+      hit = { revision, body: JSON.stringify(build()) };
+      this.#bodies.set(key, hit);
+    }
+    return reply.type('application/json; charset=utf-8').send(hit.body);
+  }
+}
