@@ -2,12 +2,11 @@
  * The node's HTTPS certificate: self-signed, made on first start and kept in the node's folder, so
  * clients that pin it keep working across restarts (as Redis Enterprise's 9443 does by default).
  */
+import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-
-import selfsigned from 'selfsigned';
 
 export interface TlsMaterial {
   readonly key: string;
@@ -22,12 +21,13 @@ export async function loadOrCreateCertificate(dir: string): Promise<TlsMaterial>
   const certPath = join(dir, 'cert.pem');
   if (existsSync(keyPath) && existsSync(certPath)) {
     const [key, cert] = await Promise.all([readFile(keyPath, 'utf8'), readFile(certPath, 'utf8')]);
-    const { X509Certificate } = await import('node:crypto');
     return { key, cert, fingerprint: new X509Certificate(cert).fingerprint256, created: false };
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const notAfter = new Date();
   notAfter.setFullYear(notAfter.getFullYear() + 10);
+  // Loaded only here: the generator and its X.509 stack cost ~15 MB of memory, needed on first start only.
+  const { default: selfsigned } = await import('selfsigned');
   const pems = await selfsigned.generate([{ name: 'commonName', value: hostname() }], {
     keyType: 'ec',
     curve: 'P-256',
@@ -47,7 +47,6 @@ export async function loadOrCreateCertificate(dir: string): Promise<TlsMaterial>
   });
   await writeFile(keyPath, pems.private, { mode: 0o600 });
   await writeFile(certPath, pems.cert, { mode: 0o644 });
-  const { X509Certificate } = await import('node:crypto');
   return {
     key: pems.private,
     cert: pems.cert,
