@@ -89,6 +89,17 @@ export interface ContentionResult {
     readonly handovers: number;
     readonly failed: number;
     readonly failures: Record<string, number>;
+    /** Distinct error messages of the failed runs (at most 5). */
+    readonly failureMessages: string[];
+  };
+  /**
+   * The master epoch before and after, and the master changes that no hand-over explains: elections,
+   * after a master lost its lease or fenced itself under the load.
+   */
+  readonly epochs: {
+    readonly before: number | undefined;
+    readonly after: number | undefined;
+    readonly elections: number | undefined;
   };
 }
 
@@ -114,7 +125,8 @@ interface WireRun {
   readonly action_uid: string;
   readonly status: string;
   readonly error_code?: string;
-  readonly outcome?: { readonly noop?: boolean };
+  readonly error_message?: string;
+  readonly outcome?: { readonly noop?: boolean; readonly epoch?: number };
 }
 
 async function waitForRun(http: HttpClient, url: string, uid: string): Promise<WireRun> {
@@ -249,6 +261,8 @@ async function runContention(
   log: (line: string) => void,
 ): Promise<ContentionResult> {
   await waitAgreedMaster(http, cluster);
+  const latest = await http.get<WireRun>(`${cluster.nodes[0]!.url}/v1/cluster/actions/change_master`);
+  const epochBefore = latest.status === 200 ? latest.body.outcome?.epoch : undefined;
   const before = new Set(
     (await http.get<{ actions: WireRun[] }>(`${cluster.nodes[0]!.url}/v1/actions`)).body.actions.map(
       (r) => r.action_uid,
@@ -307,6 +321,9 @@ async function runContention(
     if (r.status === 'failed') failures[r.error_code ?? '?'] = (failures[r.error_code ?? '?'] ?? 0) + 1;
   }
   const completed = created.filter((r) => r.status === 'completed');
+  const handovers = completed.filter((r) => r.outcome?.noop !== true).length;
+  const epochs = created.map((r) => r.outcome?.epoch ?? 0);
+  const epochAfter = epochs.length > 0 ? Math.max(...epochs) : undefined;
   const result: ContentionResult = {
     durationS: settings.contentionDurationS,
     connections: settings.contentionConnections,
@@ -323,9 +340,20 @@ async function runContention(
       found: created.length,
       completed: completed.length,
       noop: completed.filter((r) => r.outcome?.noop === true).length,
-      handovers: completed.filter((r) => r.outcome?.noop !== true).length,
+      handovers,
       failed: created.filter((r) => r.status === 'failed').length,
       failures,
+      failureMessages: [
+        ...new Set(created.filter((r) => r.status === 'failed').map((r) => r.error_message ?? '?')),
+      ].slice(0, 5),
+    },
+    epochs: {
+      before: epochBefore,
+      after: epochAfter,
+      elections:
+        epochBefore !== undefined && epochAfter !== undefined
+          ? epochAfter - epochBefore - handovers
+          : undefined,
     },
   };
   log(

@@ -352,6 +352,16 @@ function api(s: SectionResult<ApiResult>): string {
         ],
       ],
     ),
+    ...(c.epochs
+      ? [
+          '',
+          `Master epoch ${c.epochs.before ?? '?'} before the load and ${c.epochs.after ?? '?'} after: ` +
+            `${c.runs.handovers} hand-overs and ${c.epochs.elections ?? '?'} elections (a master lost its lease or fenced itself).`,
+        ]
+      : []),
+    ...(c.runs.failureMessages?.length
+      ? ['', 'Failed runs said:', '', ...c.runs.failureMessages.map((m) => `- ${m}`)]
+      : []),
   ].join('\n');
 }
 
@@ -438,6 +448,11 @@ function profile(s: SectionResult<ProfileResult[]>): string {
       table(
         ['Function (self time)', 'Self ms', 'Self %'],
         p.profile.bySelf.slice(0, 10).map((x) => [`\`${x.fn}\``, f(x.self), f(x.selfPct)]),
+      ),
+      '',
+      table(
+        ["Bosun's own code (inclusive time)", 'Total ms', 'Total %'],
+        (p.profile.ownByTotal ?? []).slice(0, 8).map((x) => [`\`${x.fn}\``, f(x.total), f(x.totalPct)]),
       ),
     );
   }

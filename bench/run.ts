@@ -26,7 +26,7 @@ import { failoverOnStore, type FailoverSettings, type StoreFailoverResult } from
 import { handoverOnStore, type HandoverSettings, type StoreHandoverResult } from './handover.js';
 import { startEtcd } from './lib/cluster.js';
 import { machineInfo } from './lib/machine.js';
-import { writeResult, type SectionResult } from './lib/results.js';
+import { resultsDir, writeResult, type SectionResult } from './lib/results.js';
 import { runScale, type ScaleSettings } from './scale.js';
 
 export type Mode = 'quick' | 'full';
@@ -155,7 +155,8 @@ async function main(): Promise<void> {
       });
     }
     if (wanted.has('profile')) {
-      await section('profile', {}, () => runProfiles(join(scratch, 'profiles'), log));
+      // Kept (git-ignored) for a closer look: chrome://inspect or VS Code opens .cpuprofile files.
+      await section('profile', {}, () => runProfiles(join(resultsDir, 'tmp-profiles'), log));
     }
     if (wanted.has('memory')) {
       await section('memory', {}, () => runMemoryDiag(join(scratch, 'memory'), log));

@@ -38,6 +38,8 @@ export interface ProfileSummary {
   readonly busyMs: number;
   readonly bySelf: FunctionCost[];
   readonly byTotal: FunctionCost[];
+  /** Bosun's own functions (dist/src/), by inclusive time: what Bosun adds on top of its libraries. */
+  readonly ownByTotal: FunctionCost[];
 }
 
 function label(n: ProfileNode): string {
@@ -77,10 +79,14 @@ export function summarizeProfile(path: string, top = 25): ProfileSummary {
     }
   }
   const busyUs = allUs - idleUs;
-  const rank = (m: Map<string, number>, key: 'self' | 'total'): FunctionCost[] =>
+  const rank = (
+    m: Map<string, number>,
+    key: 'self' | 'total',
+    keep: (fn: string) => boolean = () => true,
+  ): FunctionCost[] =>
     [...m.entries()]
       .sort((a, b) => b[1] - a[1])
-      .filter(([fn]) => !['(root)', '(program)'].includes(fn) || key === 'self')
+      .filter(([fn]) => (!['(root)', '(program)'].includes(fn) || key === 'self') && keep(fn))
       .slice(0, top)
       .map(([fn]) => {
         const s = self.get(fn) ?? 0;
@@ -98,5 +104,6 @@ export function summarizeProfile(path: string, top = 25): ProfileSummary {
     busyMs: Math.round(busyUs / 1000),
     bySelf: rank(self, 'self'),
     byTotal: rank(total, 'total'),
+    ownByTotal: rank(total, 'total', (fn) => fn.includes(' dist/src/')),
   };
 }
