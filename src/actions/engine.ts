@@ -304,7 +304,13 @@ export class ActionEngine {
         run,
         params: run.params,
         cluster: this.#control,
-        term: { epoch: term.epoch, since: term.since, viaAction: term.viaAction, previous: term.previous },
+        term: {
+          epoch: term.epoch,
+          since: term.since,
+          viaAction: term.viaAction,
+          intentAt: term.intentAt,
+          previous: term.previous,
+        },
       });
     } catch (err) {
       await this.#fail(flight.writer, err, log);

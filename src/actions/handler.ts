@@ -82,6 +82,8 @@ export interface RecoveryContext<P> {
     readonly epoch: number;
     readonly since: number;
     readonly viaAction: string | undefined;
+    /** With `viaAction`: unix ms when the old master wrote the intent. */
+    readonly intentAt?: number | undefined;
     /** The term just before this one, when known. */
     readonly previous:
       | {

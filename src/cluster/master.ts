@@ -39,6 +39,8 @@ export interface MasterTerm {
   readonly since: number;
   /** The `change_master` run whose hand-over made this node master, if any. */
   readonly viaAction: string | undefined;
+  /** With `viaAction`: unix ms when the old master wrote the intent. */
+  readonly intentAt?: number | undefined;
   /** The term before this one. */
   readonly previous: EpochRecord | undefined;
 }
@@ -164,6 +166,7 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
         epoch: master.epoch,
         since: master.since,
         viaAction: master.via_action,
+        intentAt: master.via_intent_at,
         previous: master.previous,
       });
       return;
@@ -205,6 +208,7 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
       epoch: intent.epoch,
       since: Date.now(),
       via_action: intent.action_uid,
+      via_intent_at: intent.created_at,
       previous,
     };
     const epochRecord: EpochRecord = {
@@ -236,6 +240,7 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
       epoch: intent.epoch,
       since: Date.now(),
       viaAction: intent.action_uid,
+      intentAt: intent.created_at,
       previous,
     });
   }

@@ -35,6 +35,8 @@ export interface MasterRecord {
   readonly since: number;
   /** Set when the node became master by a `change_master` hand-over rather than an election. */
   readonly via_action?: string | undefined;
+  /** With `via_action`: unix ms when the old master wrote the intent (the hand-over's start). */
+  readonly via_intent_at?: number | undefined;
   /** The master before this one, as the epoch record knew it when this term began. */
   readonly previous?: EpochRecord | undefined;
 }

@@ -294,7 +294,7 @@ describe('change_master: run', () => {
     assertMonotonic(m);
   });
 
-  it('the checkpoint is stored before the intent is written', async () => {
+  it('records the handing_over phase as the intent goes out', async () => {
     const m = mockContext(3);
     let updatesAtHandOver = -1;
     m.cluster.handOverImpl = async () => {
@@ -440,6 +440,17 @@ describe('change_master: recover', () => {
     assert.equal(typeof o.server_total_ms, 'number');
     assert.ok((o.server_total_ms as number) >= (o.handover_ms as number));
     assert.equal(o.noop, undefined);
+  });
+
+  it("completes from its own term alone, when the old master's checkpoint never landed", async () => {
+    const intentAt = Date.now() - 20;
+    const base = recoveryContext({ selfUid: 2, target: 2, epoch: 9, since: intentAt + 4, viaAction: 'this' });
+    const ctx = { ...base, term: { ...base.term, intentAt, previous: { epoch: 8, node_uid: 1 } } };
+    const result = await changeMaster.recover(ctx);
+    assert.ok(result.kind === 'completed');
+    assert.equal(result.outcome.old_master, '1');
+    assert.equal(result.outcome.no_master_window_ms, 4);
+    assert.ok((result.outcome.handover_ms as number) >= 20);
   });
 
   it('never reports a negative no-master window', async () => {

@@ -104,17 +104,21 @@ export const changeMaster: ActionHandler<ChangeMasterParams> = {
         claimed_at: claimedAt,
       };
       // The point of no return: once the intent is out, the target may take over at any instant, so a
-      // cancel can only try to withdraw it.
-      await ctx.update({
-        phase: 'handing_over',
-        progress: 40,
-        cancellable: false,
-        checkpoint: { ...checkpoint },
-      });
-      const result = await ctx.cluster.handOver(target, ctx.run.action_uid, {
-        timeoutMs: ctx.settings.handoverTimeoutMs,
-        signal: ctx.signal,
-      });
+      // cancel can only try to withdraw it. The run records this alongside the intent, not before it:
+      // whoever finishes the run learns the intent's time and the old master from its own term, so
+      // this write only informs, and may lose the race to the take-over (the fence then refuses it).
+      const recorded = ctx
+        .update({ phase: 'handing_over', progress: 40, cancellable: false, checkpoint: { ...checkpoint } })
+        .catch(() => undefined);
+      let result;
+      try {
+        result = await ctx.cluster.handOver(target, ctx.run.action_uid, {
+          timeoutMs: ctx.settings.handoverTimeoutMs,
+          signal: ctx.signal,
+        });
+      } finally {
+        await recorded;
+      }
       switch (result.kind) {
         case 'taken_over':
           return { kind: 'handed_off' };
@@ -147,19 +151,23 @@ export const changeMaster: ActionHandler<ChangeMasterParams> = {
   async recover(ctx: RecoveryContext<ChangeMasterParams>): Promise<HandlerResult> {
     const self = ctx.cluster.selfUid;
     const checkpoint = ctx.run.checkpoint as HandOverCheckpoint | undefined;
-    if (ctx.term.viaAction === ctx.run.action_uid && checkpoint) {
+    if (ctx.term.viaAction === ctx.run.action_uid) {
       const now = Date.now();
+      const intentAt = ctx.term.intentAt ?? checkpoint?.intent_at ?? ctx.term.since;
+      const claimedAt =
+        checkpoint?.claimed_at ?? (ctx.run.start_time ? Date.parse(ctx.run.start_time) : undefined);
+      const from = ctx.term.previous?.node_uid ?? checkpoint?.from ?? ctx.run.node_uid;
       return {
         kind: 'completed',
         outcome: {
-          old_master: String(checkpoint.from),
+          old_master: from !== undefined ? String(from) : undefined,
           new_master: String(self),
           epoch: ctx.term.epoch,
           // From the intent (old master stops starting work) to the new master confirming.
-          handover_ms: now - checkpoint.intent_at,
+          handover_ms: Math.max(0, now - intentAt),
           // From the intent to the take-over transaction: no master was starting new work meanwhile.
-          no_master_window_ms: Math.max(0, ctx.term.since - checkpoint.intent_at),
-          server_total_ms: now - checkpoint.claimed_at,
+          no_master_window_ms: Math.max(0, ctx.term.since - intentAt),
+          ...(claimedAt !== undefined ? { server_total_ms: Math.max(0, now - claimedAt) } : {}),
         },
       };
     }
