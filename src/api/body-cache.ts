@@ -14,13 +14,23 @@ export class BodyCache {
 
   /** Sends the cached JSON for `key`, building it with `build` when the view has moved on. */
   send(reply: FastifyReply, key: string, build: () => unknown): FastifyReply {
+    return this.sendSerialized(reply, key, () => JSON.stringify(build()));
+  }
+
+  /** As `send`, for a builder that produces the JSON text itself. */
+  sendSerialized(reply: FastifyReply, key: string, build: () => string): FastifyReply {
     const revision = this.view.revision;
     let hit = this.#bodies.get(key);
     if (hit?.revision !== revision) {
       // `build` may throw (a 404, say): nothing is cached then.
-      hit = { revision, body: JSON.stringify(build()) };
+      hit = { revision, body: build() };
       this.#bodies.set(key, hit);
     }
-    return reply.type('application/json; charset=utf-8').send(hit.body);
+    return sendJsonText(reply, hit.body);
   }
+}
+
+/** Sends JSON text that is already serialised (Fastify passes a string body through untouched). */
+export function sendJsonText(reply: FastifyReply, text: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(text);
 }

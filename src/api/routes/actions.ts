@@ -2,14 +2,27 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
 import type { ActionRun } from '../../actions/run.js';
+import type { KeyValue } from '../../store/types.js';
 import { BosunError } from '../../errors/catalogue.js';
-import { BodyCache } from '../body-cache.js';
+import { BodyCache, sendJsonText } from '../body-cache.js';
 import { ActionRunBody, errorResponses } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 import { toWireRun } from '../wire.js';
 
 export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   const bodies = new BodyCache(deps.view);
+  // Each run's wire JSON, kept until the run changes: a list of 10,000 runs is then joined rather
+  // than serialised again whenever any one of them moves.
+  const serialized = new Map<string, { modRevision: number; json: string }>();
+  const runJson = (kv: KeyValue): string => {
+    const hit = serialized.get(kv.key);
+    if (hit?.modRevision === kv.modRevision) return hit.json;
+    const json = JSON.stringify(toWireRun(deps.view.getJson<ActionRun>(kv.key)!));
+    // Pruned runs would otherwise stay here forever; rebuilding on growth keeps it to the live set.
+    if (serialized.size > 2 * deps.view.list(deps.keys.actions).length + 100) serialized.clear();
+    serialized.set(kv.key, { modRevision: kv.modRevision, json });
+    return json;
+  };
   return async (app) => {
     app.get(
       '/v1/actions',
@@ -26,10 +39,11 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         },
       },
       async (_request, reply) =>
-        bodies.send(reply, 'list', () => {
-          const runs = deps.view.listJson<ActionRun>(deps.keys.actions);
-          runs.sort((a, b) => a.creation_time - b.creation_time);
-          return { actions: runs.map(toWireRun), 'state-machines': [] };
+        bodies.sendSerialized(reply, 'list', () => {
+          const kvs = [...deps.view.list(deps.keys.actions)];
+          const created = (kv: KeyValue): number => deps.view.getJson<ActionRun>(kv.key)!.creation_time;
+          kvs.sort((a, b) => created(a) - created(b));
+          return `{"actions":[${kvs.map(runJson).join(',')}],"state-machines":[]}`;
         }),
     );
 
@@ -42,10 +56,10 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           response: { 200: ActionRunBody, ...errorResponses },
         },
       },
-      async (request) => {
-        const run = deps.view.getJson<ActionRun>(deps.keys.action(request.params.uid));
-        if (!run) throw new BosunError('action_not_found', `No action with uid ${request.params.uid}.`);
-        return toWireRun(run);
+      async (request, reply) => {
+        const kv = deps.view.get(deps.keys.action(request.params.uid));
+        if (!kv) throw new BosunError('action_not_found', `No action with uid ${request.params.uid}.`);
+        return sendJsonText(reply, runJson(kv));
       },
     );
   };
