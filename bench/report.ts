@@ -156,8 +156,8 @@ function targets(s: Sections): string {
     rows.push([
       `GET /v1/actions with ${int(top.runs)} runs (median)`,
       `≤ ${TARGETS.list10kMs} ms, or paginated`,
-      `${f(top.sequential.median)} ms (not paginated)`,
-      verdict(top.sequential.median <= TARGETS.list10kMs),
+      `${f(top.sequential.median)} ms unchanged; ${f(top.afterChange?.median)} ms right after a change (not paginated)`,
+      verdict(Math.max(top.sequential.median, top.afterChange?.median ?? 0) <= TARGETS.list10kMs),
     ]);
   }
   return table(['Target (2-core machine)', 'Goal', 'Measured', ''], rows);
@@ -372,6 +372,7 @@ function scale(s: SectionResult<ScaleResult>): string {
     int(l.runs),
     int(l.bodyBytes / 1000),
     `${f(l.sequential.median, 2)} / ${f(l.sequential.p90, 2)} / ${f(l.sequential.p99, 2)}`,
+    l.afterChange ? `${f(l.afterChange.median, 2)} / ${f(l.afterChange.p90, 2)}` : 'n/a',
     `${f(r.growth[String(l.runs)], 1)}×`,
     `${int(l.load.rps)} (p99 ${f(l.load.p99, 1)})`,
     ...others.map((o) => f(l.others[o]?.median, 2)),
@@ -379,6 +380,7 @@ function scale(s: SectionResult<ScaleResult>): string {
   ]);
   return [
     `Sequential requests on one kept-alive connection (${s.settings.requests as number} per size), timed to the last byte; ` +
+      `${(s.settings.changedRequests as number | undefined) ?? 0} more, each 50 ms after one run was rewritten in the store (nothing cached for that revision); ` +
       `autocannon with ${s.settings.loadConnections as number} connections for throughput. Node ${r.node} (not the master).`,
     '',
     table(
@@ -386,6 +388,7 @@ function scale(s: SectionResult<ScaleResult>): string {
         'Runs',
         'Body kB',
         '`GET /v1/actions` ms (median / p90 / p99)',
+        'Right after a change to one run, ms (median / p90)',
         'Growth (median)',
         `req/s at ${s.settings.loadConnections as number} connections`,
         ...others.map((o) => `\`GET ${o}\` median ms`),

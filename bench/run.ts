@@ -138,6 +138,7 @@ async function main(): Promise<void> {
       const settings: ScaleSettings = {
         levels: [100, 1000, 10_000],
         requests: mode === 'full' ? 200 : 50,
+        changedRequests: mode === 'full' ? 40 : 10,
         loadConnections: 4,
         loadDurationS: mode === 'full' ? 5 : 3,
       };

@@ -20,11 +20,13 @@ import { sleep, startCluster, waitAgreedMaster } from './lib/cluster.js';
 import { HttpClient } from './lib/http.js';
 import { load } from './lib/load.js';
 import { rssMB } from './lib/proc.js';
-import { round, roundSummary, summarize, type Summary } from './lib/stats.js';
+import { median, round, roundSummary, summarize, type Summary } from './lib/stats.js';
 
 export interface ScaleSettings {
   readonly levels: readonly number[];
   readonly requests: number;
+  /** Requests timed right after a change to one run (a fresh revision for the node to serve). */
+  readonly changedRequests: number;
   readonly loadConnections: number;
   readonly loadDurationS: number;
 }
@@ -32,8 +34,10 @@ export interface ScaleSettings {
 export interface ScaleLevel {
   readonly runs: number;
   readonly bodyBytes: number;
-  /** Sequential GET /v1/actions, ms. */
+  /** Sequential GET /v1/actions, ms, with nothing changing between requests. */
   readonly sequential: Summary;
+  /** GET /v1/actions right after one run was rewritten (so nothing cached for the view's revision), ms. */
+  readonly afterChange: Summary;
   readonly load: {
     readonly connections: number;
     readonly rps: number;
@@ -133,6 +137,17 @@ export async function runScale(settings: ScaleSettings, log: (line: string) => v
         return { s: roundSummary(summarize(ms), 3), bytes };
       };
       const list = await time('/v1/actions', settings.requests);
+      // The first GET after a change: rewrite one run (a new revision), let the watch deliver it, time.
+      const changed: number[] = [];
+      const kvs = (await store.range(keys.actions)).kvs;
+      for (let i = 0; i < settings.changedRequests; i++) {
+        const kv = kvs[Math.floor(Math.random() * kvs.length)]!;
+        await store.txn({ compare: [], success: [{ type: 'put', key: kv.key, value: kv.value }] });
+        await sleep(50);
+        const r = await http.timeGet(`${node.url}/v1/actions`);
+        if (r.status !== 200) throw new Error(`GET /v1/actions answered ${r.status}`);
+        changed.push(r.ms);
+      }
       const loaded = await load({
         url: `${node.url}/v1/actions`,
         connections: settings.loadConnections,
@@ -149,6 +164,7 @@ export async function runScale(settings: ScaleSettings, log: (line: string) => v
         runs: have,
         bodyBytes: list.bytes,
         sequential: list.s,
+        afterChange: roundSummary(summarize(changed), 3),
         load: {
           connections: settings.loadConnections,
           rps: loaded.rps2xx,
@@ -160,6 +176,7 @@ export async function runScale(settings: ScaleSettings, log: (line: string) => v
       });
       log(
         `  scale: ${have} runs: GET /v1/actions median ${list.s.median} ms, p99 ${list.s.p99} ms, ` +
+          `after a change ${round(median(changed), 2)} ms, ` +
           `${(list.bytes / 1024).toFixed(0)} KiB; ${loaded.rps2xx} req/s at ${settings.loadConnections} connections`,
       );
     }
