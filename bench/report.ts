@@ -479,6 +479,17 @@ function memory(s: SectionResult<MemoryDiagResult>): string {
       Object.entries(r.importCost).map(([k, v]) => [k, f(v)]),
     ),
     '',
+    ...(r.scryptRetention
+      ? [
+          "RSS of a bare `node` after 0, 1, 2 and then 2 more concurrent scrypt hashes with Bosun's parameters (16 MB each), after a full GC (MB):",
+          '',
+          table(
+            ['malloc', 'none', '1', '2', '2 + 2 concurrent'],
+            Object.entries(r.scryptRetention).map(([k, v]) => [k, ...v.map((x) => f(x))]),
+          ),
+          '',
+        ]
+      : []),
     `A node's own split, idle 8 s after first start (certificate generated); after a restart with the certificate kept: ${f(r.restart.rss)} MB.`,
     '',
     table(
@@ -486,10 +497,10 @@ function memory(s: SectionResult<MemoryDiagResult>): string {
       heap,
     ),
     '',
-    'What-if: the same cluster with a smaller V8 young generation (single 5 s GET runs, not paired: the req/s column is indicative only):',
+    "What-if: the same cluster with a smaller V8 young generation, and with glibc's mmap threshold pinned so that freed 16 MB scrypt buffers go back to the system (single 5 s GET runs, not paired: the req/s column is indicative only):",
     '',
     table(
-      ['NODE_OPTIONS', 'Idle RSS MB (median of 3)', 'After restart', 'Max under GET load', 'req/s'],
+      ['Environment', 'Idle RSS MB (median of 3)', 'After restart', 'Max under GET load', 'req/s'],
       r.whatIf.map((w) => [
         w.nodeOptions ? `\`${w.nodeOptions}\`` : '(none)',
         f(w.idleRss),

@@ -3,7 +3,8 @@
  * - Loading code: RSS of a bare `node` that only imports a module graph, after a full GC.
  * - A node's own split (memory-preload.ts, with --expose-gc): V8 heap used and reserved, before and
  *   after a full GC, on first start (certificate generated) and after a restart (certificate kept).
- * - What-if: idle RSS, RSS under GET load and GET throughput with `--max-semi-space-size` set.
+ * - What-if: idle RSS, RSS under GET load and GET throughput with a smaller V8 young generation
+ *   (`--max-semi-space-size`) and with glibc's mmap threshold pinned (`MALLOC_MMAP_THRESHOLD_`).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
@@ -21,9 +22,16 @@ import type { MemoryReport } from './memory-preload.js';
 export interface MemoryDiagResult {
   /** RSS after a full GC of a process that only imported the module, MB. */
   readonly importCost: Record<string, number>;
+  /**
+   * RSS (MB) of a bare node after 0, 1, 2 and then 2 more concurrent scrypt hashes with Bosun's
+   * parameters (N 16384, r 8: 16 MB each) and a full GC, with glibc's defaults and with the mmap
+   * threshold pinned.
+   */
+  readonly scryptRetention: Record<string, number[]>;
   readonly firstStart: { readonly rss: number[]; readonly reports: MemoryReport[] };
   readonly restart: { readonly rss: number; readonly report: MemoryReport | undefined };
   readonly whatIf: {
+    /** The environment the nodes ran with (NODE_OPTIONS and glibc malloc settings). */
     readonly nodeOptions: string;
     readonly idleRss: number;
     readonly restartRss: number;
@@ -39,6 +47,19 @@ function importRss(specifier: string | undefined): number {
     encoding: 'utf8',
   });
   return round(Number(out) / 1e6, 1);
+}
+
+function scryptRss(env: Record<string, string>): number[] {
+  const code = `const { scrypt } = require('node:crypto');
+    const rss = () => Math.round(process.memoryUsage().rss / 1e5) / 10;
+    const once = () => new Promise((r) => scrypt('pw', 'salt', 32, { N: 16384, r: 8, p: 1, maxmem: 256 * 16384 * 8 }, r));
+    (async () => { const out = []; gc(); out.push(rss()); await once(); gc(); out.push(rss()); await once(); gc();
+      out.push(rss()); await Promise.all([once(), once()]); gc(); out.push(rss()); process.stdout.write(JSON.stringify(out)); })();`;
+  const out = execFileSync(process.execPath, ['--expose-gc', '-e', code], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  return JSON.parse(out) as number[];
 }
 
 async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
@@ -86,6 +107,11 @@ export async function runMemoryDiag(dir: string, log: (line: string) => void): P
     'src/node/node (everything a node loads)': importRss(new URL('src/node/node.js', dist).href),
   };
   log(`  memory: import cost ${JSON.stringify(importCost)}`);
+  const scryptRetention = {
+    'glibc defaults': scryptRss({}),
+    'MALLOC_MMAP_THRESHOLD_=131072': scryptRss({ MALLOC_MMAP_THRESHOLD_: '131072' }),
+  };
+  log(`  memory: RSS after 0, 1, 2, 2+2 concurrent scrypt hashes ${JSON.stringify(scryptRetention)}`);
 
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
@@ -111,13 +137,20 @@ export async function runMemoryDiag(dir: string, log: (line: string) => void): P
   log(`  memory: first start ${JSON.stringify(firstStart.rss)} MB, restart ${restart.rss} MB`);
 
   const whatIf: MemoryDiagResult['whatIf'][number][] = [];
-  for (const nodeOptions of [
-    '',
-    '--max-semi-space-size=1',
-    '--max-semi-space-size=2',
-    '--max-semi-space-size=4',
-  ]) {
-    const e: Record<string, string> = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
+  // MALLOC_MMAP_THRESHOLD_ pins glibc's mmap threshold: without it, the first freed 16 MB scrypt buffer
+  // raises the threshold and later ones come from the heap, where they stay resident after free.
+  const variants: Record<string, string>[] = [
+    {},
+    { NODE_OPTIONS: '--max-semi-space-size=1' },
+    { NODE_OPTIONS: '--max-semi-space-size=2' },
+    { NODE_OPTIONS: '--max-semi-space-size=4' },
+    { MALLOC_MMAP_THRESHOLD_: '131072' },
+    { MALLOC_MMAP_THRESHOLD_: '131072', NODE_OPTIONS: '--max-semi-space-size=2' },
+  ];
+  for (const e of variants) {
+    const nodeOptions = Object.entries(e)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     const c = await withEnv(e, () => startCluster('sqlite', undefined));
     const http = new HttpClient();
     try {
@@ -137,12 +170,12 @@ export async function runMemoryDiag(dir: string, log: (line: string) => void): P
       const loadRss = round(Math.max(...sampler.stop()), 1);
       whatIf.push({ nodeOptions, idleRss, restartRss, loadRss, rps: r.rps2xx });
       log(
-        `  memory: NODE_OPTIONS='${nodeOptions}': idle ${idleRss}, restart ${restartRss}, load ${loadRss} MB, ${r.rps2xx} req/s`,
+        `  memory: ${nodeOptions || '(defaults)'}: idle ${idleRss}, restart ${restartRss}, load ${loadRss} MB, ${r.rps2xx} req/s`,
       );
     } finally {
       http.close();
       await c.destroy();
     }
   }
-  return { importCost, firstStart, restart, whatIf };
+  return { importCost, scryptRetention, firstStart, restart, whatIf };
 }
