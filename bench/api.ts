@@ -93,8 +93,8 @@ export interface ContentionResult {
     readonly failureMessages: string[];
   };
   /**
-   * The master epoch before and after, and the master changes that no hand-over explains: elections,
-   * after a master lost its lease or fenced itself under the load.
+   * The master epoch before and after, and the master changes that no completed hand-over accounts for
+   * (`elections`: a hand-over whose run was recorded as failed, or a real election).
    */
   readonly epochs: {
     readonly before: number | undefined;

@@ -356,7 +356,9 @@ function api(s: SectionResult<ApiResult>): string {
       ? [
           '',
           `Master epoch ${c.epochs.before ?? '?'} before the load and ${c.epochs.after ?? '?'} after: ` +
-            `${c.runs.handovers} hand-overs and ${c.epochs.elections ?? '?'} elections (a master lost its lease or fenced itself).`,
+            `${c.runs.handovers} completed hand-overs account for ${c.runs.handovers} master changes; the other ` +
+            `${c.epochs.elections ?? '?'} are master changes no completed run accounts for (a hand-over whose run was ` +
+            'recorded as failed, or an election).',
         ]
       : []),
     ...(c.runs.failureMessages?.length
