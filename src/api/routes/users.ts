@@ -1,9 +1,9 @@
 /** `/v1/users` and `POST /v1/users/authorize` (re-api.md §3). */
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
-import { Value } from 'typebox/value';
+import { Value } from '@sinclair/typebox/value';
 
 import { BosunError } from '../../errors/catalogue.js';
-import { defaultRole, roles, type Role } from '../../users/roles.js';
+import { defaultRole, roles } from '../../users/roles.js';
 import { publicUser } from '../../users/user-directory.js';
 import { defaultTokenTtlSeconds, maxTokenTtlSeconds } from '../auth/tokens.js';
 import { sendError } from '../error-handler.js';
@@ -115,7 +115,7 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           email,
           password,
           name: name ?? email,
-          role: (role as Role | undefined) ?? defaultRole,
+          role: role ?? defaultRole,
         });
         if (!user) throw new BosunError('name_already_exists', `A user with email ${email} already exists.`);
         return publicUser(user);
