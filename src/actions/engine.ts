@@ -32,6 +32,7 @@ import {
   moveToRunning,
   moveToStarting,
   withProgress,
+  withUpdate,
   type ActionRun,
 } from './run.js';
 import { RunWriter } from './run-writer.js';
@@ -93,9 +94,15 @@ export class ActionEngine {
           this.#scheduleScan();
         };
       },
-      handOver: async (to, actionUid, options) => ({
-        kind: await handOver(this.master, this.view, this.keys, to, actionUid, options),
-      }),
+      handOver: async (to, actionUid, options) => {
+        // The run's own bookkeeping rides in the intent's transaction: no extra round trip.
+        const writer = this.#inFlight.get(actionUid)?.writer;
+        const record = options.record;
+        const alongside = record && writer ? writer.prepare((r) => withUpdate(r, record)) : undefined;
+        return {
+          kind: await handOver(this.master, this.view, this.keys, to, actionUid, { ...options, alongside }),
+        };
+      },
     };
   }
 
@@ -147,17 +154,17 @@ export class ActionEngine {
         continue;
       }
       if (run.status === 'queued') {
-        if (this.#pauses === 0) this.#track(uid, (flight) => this.#execute(run, term, flight));
+        if (this.#pauses === 0) this.#track(uid, term, (flight) => this.#execute(run, term, flight));
       } else {
-        this.#track(uid, (flight) => this.#recover(run, term, flight));
+        this.#track(uid, term, (flight) => this.#recover(run, term, flight));
       }
     }
   }
 
-  #track(uid: string, work: (flight: InFlight) => Promise<void>): void {
+  #track(uid: string, term: MasterTerm, work: (flight: InFlight) => Promise<void>): void {
     const flight: InFlight = {
       controller: new AbortController(),
-      writer: new RunWriter(this.store, this.keys, this.master, uid),
+      writer: new RunWriter(this.store, this.view, this.keys, this.master, term, uid),
     };
     this.#inFlight.set(uid, flight);
     work(flight)
@@ -221,15 +228,7 @@ export class ActionEngine {
         });
       },
       update: async (fields: RunUpdate) => {
-        await writer.update((r) => {
-          const next = withProgress(r, fields.progress ?? r.progress, fields.phase);
-          return {
-            ...next,
-            ...(fields.cancellable !== undefined ? { cancellable: fields.cancellable } : {}),
-            ...(fields.checkpoint !== undefined ? { checkpoint: fields.checkpoint } : {}),
-            ...(fields.outcome !== undefined ? { outcome: fields.outcome } : {}),
-          };
-        });
+        await writer.update((r) => withUpdate(r, fields));
       },
     };
     let result: HandlerResult;

@@ -45,7 +45,12 @@ export interface ClusterControl extends ClusterReadout {
   handOver(
     to: number,
     actionUid: string,
-    options: { timeoutMs: number; signal: AbortSignal },
+    options: {
+      timeoutMs: number;
+      signal: AbortSignal;
+      /** Fields to record on the run in the intent's own transaction. */
+      record?: RunUpdate;
+    },
   ): Promise<HandOverResult>;
 }
 

@@ -7,9 +7,10 @@
  * transaction, so the single-instance guard is released exactly when the run ends.
  */
 import type { ClusterKeys } from '../cluster/keys.js';
-import type { MasterRole } from '../cluster/master.js';
+import type { MasterRole, MasterTerm } from '../cluster/master.js';
+import type { ClusterView } from '../cluster/view.js';
 import { StoreUnavailableError, TxnOutcomeUnknownError } from '../store/errors.js';
-import type { Compare, Op, Store } from '../store/types.js';
+import type { Compare, KeyValue, Op, Store } from '../store/types.js';
 import type { ActionRun } from './run.js';
 import { isTerminal } from './status.js';
 
@@ -20,10 +21,16 @@ export class RunWriter {
   /** The store revision of this writer's latest successful write (0 before any). */
   lastRevision = 0;
 
+  /** This writer's own latest write, a CAS base at least as new as the view's right after it. */
+  #last: KeyValue | undefined;
+
   constructor(
     private readonly store: Store,
+    private readonly view: ClusterView,
     private readonly keys: ClusterKeys,
     private readonly master: MasterRole,
+    /** The master term the engine decided this run's fate under; writes are fenced with it. */
+    private readonly term: MasterTerm,
     readonly actionUid: string,
   ) {}
 
@@ -43,7 +50,11 @@ export class RunWriter {
     // whose lease is in doubt fences itself well before, and its writes then fail as NotMasterError.
     const deadline = Date.now() + 10_000;
     for (let attempt = 0; attempt < 50; attempt++) {
-      const kv = await this.store.get(key);
+      // The first attempt takes its compare-and-swap base from memory (the view, or this writer's own
+      // last write), which is what a hand-over's critical path cannot afford to read from etcd. A
+      // stale base costs one failed transaction, never a wrong write; retries read the store.
+      const kv =
+        attempt === 0 ? (this.#memoryBase(key) ?? (await this.store.get(key))) : await this.store.get(key);
       if (!kv) return undefined;
       const next = mutate(JSON.parse(kv.value) as ActionRun);
       if (!next) return undefined;
@@ -51,21 +62,23 @@ export class RunWriter {
       const value = JSON.stringify(next);
       const ops: Op[] = [{ type: 'put', key, value }];
       if (isTerminal(next.status)) {
-        const active = await this.store.get(this.keys.activeAction(next.name));
+        const activeKey = this.keys.activeAction(next.name);
+        const active = attempt === 0 ? this.view.get(activeKey) : await this.store.get(activeKey);
         if (active?.value === this.actionUid) {
-          compare.push({ key: active.key, target: 'mod', op: '=', value: active.modRevision });
-          ops.push({ type: 'delete', key: active.key });
+          compare.push({ key: activeKey, target: 'value', op: '=', value: this.actionUid });
+          ops.push({ type: 'delete', key: activeKey });
         }
       }
       let result;
       try {
-        result = await this.master.fencedTxn({ compare, success: ops });
+        result = await this.master.fencedTxn({ compare, success: ops }, this.term);
       } catch (err) {
         if (!(err instanceof StoreUnavailableError) || Date.now() > deadline) throw err;
         // The write may have landed (etcd answers "outcome unknown"): the record itself says so.
         const now = await this.store.get(key).catch(() => undefined);
         if (err instanceof TxnOutcomeUnknownError && now !== undefined && now.value === value) {
           this.lastRevision = now.modRevision;
+          this.#last = now;
           return next;
         }
         await new Promise((r) => setTimeout(r, 100));
@@ -73,9 +86,30 @@ export class RunWriter {
       }
       if (result.succeeded) {
         this.lastRevision = result.revision;
+        this.#last = { ...kv, value, modRevision: result.revision, version: kv.version + 1 };
         return next;
       }
     }
     throw new RunConflictError(`run ${this.actionUid} kept changing under the master's writes`);
+  }
+
+  /**
+   * Builds this run's update as a compare and a put, for a caller to send inside its own transaction
+   * (the hand-over intent's). Based on memory only; a stale base makes the caller's compare fail.
+   */
+  prepare(mutate: (run: ActionRun) => ActionRun | undefined): { compare: Compare[]; ops: Op[] } | undefined {
+    const key = this.keys.action(this.actionUid);
+    const kv = this.#memoryBase(key);
+    const next = kv ? mutate(JSON.parse(kv.value) as ActionRun) : undefined;
+    if (!kv || !next || isTerminal(next.status)) return undefined;
+    return {
+      compare: [{ key, target: 'mod', op: '=', value: kv.modRevision }],
+      ops: [{ type: 'put', key, value: JSON.stringify(next) }],
+    };
+  }
+
+  #memoryBase(key: string): KeyValue | undefined {
+    const seen = this.view.get(key);
+    return this.#last && (!seen || this.#last.modRevision > seen.modRevision) ? this.#last : seen;
   }
 }

@@ -109,6 +109,26 @@ export function moveToFailed(
   });
 }
 
+/** Applies a handler's additive fields (and progress, by `withProgress`'s rules). */
+export function withUpdate(
+  run: ActionRun,
+  fields: {
+    readonly phase?: string;
+    readonly progress?: number;
+    readonly cancellable?: boolean;
+    readonly checkpoint?: Record<string, unknown>;
+    readonly outcome?: Record<string, unknown>;
+  },
+): ActionRun {
+  const next = withProgress(run, fields.progress ?? run.progress, fields.phase);
+  return {
+    ...next,
+    ...(fields.cancellable !== undefined ? { cancellable: fields.cancellable } : {}),
+    ...(fields.checkpoint !== undefined ? { checkpoint: fields.checkpoint } : {}),
+    ...(fields.outcome !== undefined ? { outcome: fields.outcome } : {}),
+  };
+}
+
 /** Progress only moves forward, stays within 0..100, and changes only while running or cancelling. */
 export function withProgress(run: ActionRun, pct: number, phase: string | undefined): ActionRun {
   if (run.status !== 'running' && run.status !== 'cancelling') return run;

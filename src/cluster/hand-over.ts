@@ -3,6 +3,7 @@
  * master key, for the target to vanish, for the timeout or for a cancel; withdraw the intent in the
  * last three cases (DESIGN.md, "Hand-over" and "Timeout").
  */
+import type { Compare, Op } from '../store/types.js';
 import type { ClusterKeys } from './keys.js';
 import { NotMasterError, type MasterRole } from './master.js';
 import type { MasterRecord } from './records.js';
@@ -14,6 +15,8 @@ export interface HandOverOptions {
   readonly timeoutMs: number;
   /** Aborting with reason 'cancelled' withdraws the intent; any other reason means "deposed". */
   readonly signal: AbortSignal;
+  /** Writes to make in the intent's own transaction, when their compares hold (bookkeeping). */
+  readonly alongside?: { compare: Compare[]; ops: Op[] } | undefined;
 }
 
 export async function handOver(
@@ -24,7 +27,7 @@ export async function handOver(
   actionUid: string,
   options: HandOverOptions,
 ): Promise<HandOverOutcome> {
-  const { revision } = await master.writeIntent(to, actionUid, []);
+  const { revision } = await master.writeIntent(to, actionUid, options.alongside);
   const takenOver = (): boolean => {
     const current = view.getJson<MasterRecord>(keys.master);
     return current?.node_uid === to && current.via_action === actionUid;

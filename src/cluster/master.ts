@@ -17,7 +17,7 @@ import { EventEmitter } from 'node:events';
 
 import type { Logger } from 'pino';
 
-import type { Op, Store, TxnRequest, TxnResult } from '../store/types.js';
+import type { Compare, Op, Store, TxnRequest, TxnResult } from '../store/types.js';
 import type { ClusterKeys } from './keys.js';
 import type { Membership } from './membership.js';
 import type { EpochRecord, MasterRecord, TransferIntent } from './records.js';
@@ -287,9 +287,11 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
    * A transaction guarded by this node's fencing token. Resolves with the result when the fence held;
    * rejects with NotMasterError (and steps down) when it did not.
    */
-  async fencedTxn(request: TxnRequest): Promise<TxnResult> {
-    const term = this.#term;
-    if (!term) throw new NotMasterError();
+  async fencedTxn(request: TxnRequest, decidedUnder?: MasterTerm): Promise<TxnResult> {
+    // A decision taken under one term must not be written under another, even a later term of this
+    // same node: the facts it was based on (how this node became master) may no longer hold.
+    const term = decidedUnder ?? this.#term;
+    if (!term || this.#term !== term) throw new NotMasterError();
     const result = await this.store.txn({
       ...request,
       compare: [{ key: this.keys.master, target: 'mod', op: '=', value: term.token }, ...request.compare],
@@ -310,7 +312,7 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
   async writeIntent(
     to: number,
     actionUid: string,
-    ops: Op[],
+    extra: { compare: Compare[]; ops: Op[] } = { compare: [], ops: [] },
   ): Promise<{ intent: TransferIntent; revision: number }> {
     const term = this.#term;
     const lease = this.membership.lease;
@@ -323,13 +325,13 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
       action_uid: actionUid,
       created_at: Date.now(),
     };
-    const result = await this.fencedTxn({
-      compare: [{ key: this.keys.transfer, target: 'create', op: '=', value: 0 }],
-      success: [
-        { type: 'put', key: this.keys.transfer, value: JSON.stringify(intent), lease: lease.id },
-        ...ops,
-      ],
-    });
+    const put: Op = { type: 'put', key: this.keys.transfer, value: JSON.stringify(intent), lease: lease.id };
+    const pending: Compare = { key: this.keys.transfer, target: 'create', op: '=', value: 0 };
+    let result = await this.fencedTxn({ compare: [pending, ...extra.compare], success: [put, ...extra.ops] });
+    if (!result.succeeded && extra.ops.length > 0) {
+      // The extra writes are the caller's bookkeeping; when their compare fails, the intent goes alone.
+      result = await this.fencedTxn({ compare: [pending], success: [put] });
+    }
     if (!result.succeeded) throw new Error('another hand-over intent is already pending');
     return { intent, revision: result.revision };
   }

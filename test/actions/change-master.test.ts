@@ -34,6 +34,7 @@ interface HandOverCall {
   readonly actionUid: string;
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
+  readonly record: RunUpdate | undefined;
 }
 
 /** A three-node cluster as the handler sees it; node 1 is master unless told otherwise. */
@@ -81,9 +82,15 @@ class FakeCluster implements ClusterControl {
   handOver(
     to: number,
     actionUid: string,
-    options: { timeoutMs: number; signal: AbortSignal },
+    options: { timeoutMs: number; signal: AbortSignal; record?: RunUpdate },
   ): Promise<HandOverResult> {
-    const call = { to, actionUid, timeoutMs: options.timeoutMs, signal: options.signal };
+    const call = {
+      to,
+      actionUid,
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      record: options.record,
+    };
     this.handOverCalls.push(call);
     this.#handOverStarted?.();
     return this.handOverImpl(call);
@@ -278,10 +285,11 @@ describe('change_master: run', () => {
     assert.equal(m.cluster.pauses, 1);
     assert.equal(m.cluster.resumes, 1);
 
-    // Validation is in memory and writes nothing: the first store write is the hand-over's own.
+    // Validation is in memory and writes nothing; the hand-over's bookkeeping rides in the intent.
     assert.equal(m.progress.length, 0);
-    const handing = m.updates[0];
-    assert.ok(handing?.phase === 'handing_over', 'the handing_over phase is the first thing recorded');
+    assert.equal(m.updates.length, 0);
+    const handing = call.record;
+    assert.ok(handing?.phase === 'handing_over', 'the handing_over phase is recorded with the intent');
     assert.equal(handing.progress, 40);
     assert.equal(handing.cancellable, false, 'past the intent, a cancel can no longer be promised');
     const cp = handing.checkpoint;
@@ -294,16 +302,12 @@ describe('change_master: run', () => {
     assertMonotonic(m);
   });
 
-  it('records the handing_over phase as the intent goes out', async () => {
+  it("records the handing_over phase in the intent's own write, not in one of its own", async () => {
     const m = mockContext(3);
-    let updatesAtHandOver = -1;
-    m.cluster.handOverImpl = async () => {
-      updatesAtHandOver = m.updates.length;
-      return { kind: 'taken_over' };
-    };
+    m.cluster.handOverImpl = async () => ({ kind: 'taken_over' });
     await changeMaster.run(m.ctx);
-    assert.ok(updatesAtHandOver >= 1);
-    assert.ok(m.updates.slice(0, updatesAtHandOver).some((u) => u.checkpoint !== undefined));
+    assert.equal(m.updates.length, 0);
+    assert.ok(m.cluster.handOverCalls[0]!.record?.checkpoint !== undefined);
   });
 
   it('fails with handover_timeout, naming both nodes, and stays master', async () => {

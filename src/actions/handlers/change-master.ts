@@ -104,21 +104,13 @@ export const changeMaster: ActionHandler<ChangeMasterParams> = {
         claimed_at: claimedAt,
       };
       // The point of no return: once the intent is out, the target may take over at any instant, so a
-      // cancel can only try to withdraw it. The run records this alongside the intent, not before it:
-      // whoever finishes the run learns the intent's time and the old master from its own term, so
-      // this write only informs, and may lose the race to the take-over (the fence then refuses it).
-      const recorded = ctx
-        .update({ phase: 'handing_over', progress: 40, cancellable: false, checkpoint: { ...checkpoint } })
-        .catch(() => undefined);
-      let result;
-      try {
-        result = await ctx.cluster.handOver(target, ctx.run.action_uid, {
-          timeoutMs: ctx.settings.handoverTimeoutMs,
-          signal: ctx.signal,
-        });
-      } finally {
-        await recorded;
-      }
+      // cancel can only try to withdraw it. The run records this in the intent's own transaction;
+      // whoever finishes the run learns the intent's time and the old master from its own term.
+      const result = await ctx.cluster.handOver(target, ctx.run.action_uid, {
+        timeoutMs: ctx.settings.handoverTimeoutMs,
+        signal: ctx.signal,
+        record: { phase: 'handing_over', progress: 40, cancellable: false, checkpoint: { ...checkpoint } },
+      });
       switch (result.kind) {
         case 'taken_over':
           return { kind: 'handed_off' };
