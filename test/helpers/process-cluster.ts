@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { ActionRun } from '../../src/actions/run.js';
+import { nodeEnvironment } from '../../src/launcher/local-cluster.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, adminAuth } from './in-process-node.js';
 
 const bin = fileURLToPath(new URL('../../../bin/bosun.js', import.meta.url));
@@ -112,7 +113,12 @@ export class ClusterNode {
     ];
     const proc = spawn(process.execPath, args, {
       stdio: ['ignore', fd, fd],
-      env: { ...process.env, BOSUN_ADMIN_EMAIL: ADMIN_EMAIL, BOSUN_ADMIN_PASSWORD: ADMIN_PASSWORD },
+      // As `npm start` runs its nodes (see nodeEnvironment).
+      env: {
+        ...nodeEnvironment(process.env),
+        BOSUN_ADMIN_EMAIL: ADMIN_EMAIL,
+        BOSUN_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      },
     });
     closeSync(fd);
     live.add(proc);
