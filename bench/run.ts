@@ -59,6 +59,15 @@ for (const s of wanted) {
   }
 }
 
+// Ctrl-C or SIGTERM: exit through process.exit, so the helpers' exit hooks stop every node and etcd member
+// this run started (registered first, before the etcd helper's own signal handler re-raises the signal).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`${signal}: stopping the benchmark's nodes and etcd`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+}
+
 const started = Date.now();
 function log(line: string): void {
   const s = ((Date.now() - started) / 1000).toFixed(0).padStart(4);
