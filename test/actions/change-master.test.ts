@@ -503,7 +503,7 @@ describe('change_master: recover', () => {
       changeMaster.recover(ctx),
       isFailure(
         'handover_target_lost',
-        'Node 2 died',
+        'Node 2 left the cluster during the hand-over',
         'master node 1 was lost too',
         'node 3 was elected master (epoch 7)',
       ),

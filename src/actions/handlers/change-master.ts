@@ -183,7 +183,7 @@ export const changeMaster: ActionHandler<ChangeMasterParams> = {
     if (ctx.cluster.member(target)?.active !== true && target !== self) {
       throw new ActionFailure(
         'handover_target_lost',
-        `Node ${target} died during the hand-over and ${master.toLowerCase()} was lost too; ${elected}.`,
+        `Node ${target} left the cluster during the hand-over (its lease lapsed) and ${master.toLowerCase()} was lost too; ${elected}.`,
         outcome,
       );
     }
