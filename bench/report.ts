@@ -504,7 +504,9 @@ function memory(s: SectionResult<MemoryDiagResult>): string {
     table(
       ['Environment', 'Idle RSS MB (median of 3)', 'After restart', 'Max under GET load', 'req/s'],
       r.whatIf.map((w) => [
-        w.nodeOptions ? `\`${w.nodeOptions}\`` : '(none)',
+        w.nodeOptions
+          ? `\`${w.nodeOptions}\``
+          : "(the test helper's own: MALLOC_MMAP_THRESHOLD_ since 94b65c4)",
         f(w.idleRss),
         f(w.restartRss),
         f(w.loadRss),
