@@ -11,10 +11,11 @@ import type { Logger } from 'pino';
 
 import { handOver } from '../cluster/hand-over.js';
 import type { ClusterKeys } from '../cluster/keys.js';
+import type { TransferIntent } from '../cluster/records.js';
 import { NotMasterError, type MasterRole, type MasterTerm } from '../cluster/master.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { ClusterView } from '../cluster/view.js';
-import type { Store } from '../store/types.js';
+import type { Compare, Op, Store } from '../store/types.js';
 import {
   ActionCancelled,
   ActionFailure,
@@ -107,6 +108,7 @@ export class ActionEngine {
   }
 
   start(): void {
+    this.master.setTakeOverExtras((intent, since) => this.#completionAlongTakeOver(intent, since));
     this.master.on('elected', (term) => {
       this.#term = term;
       this.#handedOff.clear();
@@ -134,7 +136,10 @@ export class ActionEngine {
   #scheduleScan(): void {
     if (this.#scanQueued || this.#stopped) return;
     this.#scanQueued = true;
-    queueMicrotask(() => {
+    // A macrotask, not a microtask: with the embedded store every call completes synchronously, and
+    // a scan that re-runs in microtasks would starve the event loop (and the lease keep-alive) while
+    // the view waits for its next poll.
+    setImmediate(() => {
       this.#scanQueued = false;
       this.#scan();
     });
@@ -279,6 +284,44 @@ export class ActionEngine {
     log.info({ error_code: failure.code, error_message: failure.message }, 'action failed');
   }
 
+  /**
+   * The run a hand-over intent names, completed, as writes for the take-over's own transaction: the
+   * new master confirms the hand-over in the same instant it takes the master key. Undefined when the
+   * run is not as the intent left it; the engine then finishes it after the take-over, as ever.
+   */
+  async #completionAlongTakeOver(
+    intent: TransferIntent,
+    since: number,
+  ): Promise<{ compare: Compare[]; ops: Op[] } | undefined> {
+    const key = this.keys.action(intent.action_uid);
+    const kv = this.view.get(key);
+    const run = kv ? this.view.getJson<ActionRun>(key) : undefined;
+    if (!kv || !run || (run.status !== 'running' && run.status !== 'cancelling')) return undefined;
+    const handler = this.registry.get(run.name);
+    if (!handler) return undefined;
+    const result = await handler.recover({
+      run,
+      params: run.params,
+      cluster: this.#control,
+      term: {
+        epoch: intent.epoch,
+        since,
+        viaAction: intent.action_uid,
+        intentAt: intent.created_at,
+        previous: { epoch: intent.epoch - 1, node_uid: intent.from },
+      },
+    });
+    if (result.kind !== 'completed') return undefined;
+    const compare: Compare[] = [{ key, target: 'mod', op: '=', value: kv.modRevision }];
+    const ops: Op[] = [{ type: 'put', key, value: JSON.stringify(moveToCompleted(run, result.outcome)) }];
+    const activeKey = this.keys.activeAction(run.name);
+    if (this.view.get(activeKey)?.value === run.action_uid) {
+      compare.push({ key: activeKey, target: 'value', op: '=', value: run.action_uid });
+      ops.push({ type: 'delete', key: activeKey });
+    }
+    return { compare, ops };
+  }
+
   /** Ends a run that an earlier master (or an earlier term of this node) left in flight. */
   async #recover(run: ActionRun, term: MasterTerm, flight: InFlight): Promise<void> {
     const log = this.log.child({ action_uid: run.action_uid, action: run.name });
@@ -316,10 +359,10 @@ export class ActionEngine {
       return;
     }
     if (result.kind === 'completed') {
-      await flight.writer.update((r) =>
+      const done = await flight.writer.update((r) =>
         r.status === 'running' || r.status === 'cancelling' ? moveToCompleted(r, result.outcome) : undefined,
       );
-      log.info({ outcome: result.outcome }, 'action completed by the new master');
+      if (done) log.info({ outcome: result.outcome }, 'action completed by the new master');
     }
   }
 

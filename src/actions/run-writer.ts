@@ -56,6 +56,8 @@ export class RunWriter {
       const kv =
         attempt === 0 ? (this.#memoryBase(key) ?? (await this.store.get(key))) : await this.store.get(key);
       if (!kv) return undefined;
+      // Whatever happens next, the caller's view must reach what was read here before it looks again.
+      this.lastRevision = Math.max(this.lastRevision, kv.modRevision);
       const next = mutate(JSON.parse(kv.value) as ActionRun);
       if (!next) return undefined;
       const compare: Compare[] = [{ key, target: 'mod', op: '=', value: kv.modRevision }];

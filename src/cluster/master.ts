@@ -45,6 +45,15 @@ export interface MasterTerm {
   readonly previous: EpochRecord | undefined;
 }
 
+/**
+ * Writes a higher layer adds to the take-over's own transaction: the engine finishes the
+ * `change_master` run there, so confirming the hand-over costs no round trip of its own.
+ */
+export type TakeOverExtras = (
+  intent: TransferIntent,
+  since: number,
+) => Promise<{ compare: Compare[]; ops: Op[] } | undefined>;
+
 export interface MasterRoleEvents {
   elected: [term: MasterTerm];
   deposed: [term: MasterTerm, reason: string];
@@ -56,6 +65,7 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
   #again = false;
   #stopped = false;
   #fenceTimer: NodeJS.Timeout | undefined;
+  #takeOverExtras: TakeOverExtras | undefined;
   readonly #onChange = (): void => this.evaluate();
 
   constructor(
@@ -84,6 +94,10 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
   /** The master as the view sees it (any node). */
   currentMaster(): MasterRecord | undefined {
     return this.view.getJson<MasterRecord>(this.keys.master);
+  }
+
+  setTakeOverExtras(extras: TakeOverExtras): void {
+    this.#takeOverExtras = extras;
   }
 
   start(): void {
@@ -203,10 +217,11 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
 
   async #takeOver(leaseId: string, intent: TransferIntent, intentRevision: number): Promise<void> {
     const previous: EpochRecord = { epoch: intent.epoch - 1, node_uid: intent.from };
+    const since = Date.now();
     const record: MasterRecord = {
       node_uid: this.uid,
       epoch: intent.epoch,
-      since: Date.now(),
+      since,
       via_action: intent.action_uid,
       via_intent_at: intent.created_at,
       previous,
@@ -216,17 +231,24 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
       node_uid: this.uid,
       via_action: intent.action_uid,
     };
-    const result = await this.store.txn({
-      compare: [
-        { key: this.keys.transfer, target: 'mod', op: '=', value: intentRevision },
-        { key: this.keys.master, target: 'mod', op: '=', value: intent.from_token },
-      ],
-      success: [
-        { type: 'put', key: this.keys.master, value: JSON.stringify(record), lease: leaseId },
-        { type: 'put', key: this.keys.epoch, value: JSON.stringify(epochRecord) },
-        { type: 'delete', key: this.keys.transfer },
-      ],
-    });
+    const compare: Compare[] = [
+      { key: this.keys.transfer, target: 'mod', op: '=', value: intentRevision },
+      { key: this.keys.master, target: 'mod', op: '=', value: intent.from_token },
+    ];
+    const success: Op[] = [
+      { type: 'put', key: this.keys.master, value: JSON.stringify(record), lease: leaseId },
+      { type: 'put', key: this.keys.epoch, value: JSON.stringify(epochRecord) },
+      { type: 'delete', key: this.keys.transfer },
+    ];
+    const extras = await this.#takeOverExtras?.(intent, since).catch(() => undefined);
+    let result = await this.store.txn(
+      extras
+        ? { compare: [...compare, ...extras.compare], success: [...success, ...extras.ops] }
+        : { compare, success },
+    );
+    // The extras are the run's bookkeeping: if only their compare failed, take over without them
+    // (the engine then finishes the run the ordinary way).
+    if (!result.succeeded && extras) result = await this.store.txn({ compare, success });
     if (!result.succeeded) {
       this.log.info({ intent }, 'hand-over intent was withdrawn or superseded before the take-over');
       return;
@@ -238,7 +260,7 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     this.#begin({
       token: result.revision,
       epoch: intent.epoch,
-      since: Date.now(),
+      since,
       viaAction: intent.action_uid,
       intentAt: intent.created_at,
       previous,

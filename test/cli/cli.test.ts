@@ -80,7 +80,9 @@ describe('bosun CLI against a real cluster', { timeout: 300_000 }, () => {
   before(async () => {
     // A long lease keeps a paused (SIGSTOP) target "active", so a hand-over to it waits for the
     // hand-over timeout: the run stays in flight long enough to interrupt, cancel or fail it.
-    cluster = await ProcessCluster.start({ nodes: 3, leaseTtlMs: 6000, handoverTimeoutMs: 4000 });
+    // A paused target's lease has at least two thirds of the TTL (4 s) left; the hand-over timeout must
+    // fire well before that, or a paused target is "lost" rather than "too slow".
+    cluster = await ProcessCluster.start({ nodes: 3, leaseTtlMs: 6000, handoverTimeoutMs: 3000 });
     node1 = cluster.node(1);
     env = { BOSUN_URL: node1.url, BOSUN_USER: ADMIN_EMAIL, BOSUN_PASSWORD: ADMIN_PASSWORD };
   });
