@@ -64,7 +64,7 @@ export class ActionEngine {
   readonly #onViewChange = (events: readonly { kv: { key: string } }[]): void => {
     if (
       events.some(
-        (e) => e.kv.key.startsWith(this.keys.prefix + 'active/') || e.kv.key.startsWith(this.keys.actions),
+        (e) => e.kv.key.startsWith(this.keys.activeActions) || e.kv.key.startsWith(this.keys.actions),
       )
     ) {
       this.#scheduleScan();
@@ -148,7 +148,7 @@ export class ActionEngine {
   #scan(): void {
     const term = this.#term;
     if (!term || this.#stopped) return;
-    for (const activeKv of this.view.list(this.keys.prefix + 'active/')) {
+    for (const activeKv of this.view.list(this.keys.activeActions)) {
       const uid = activeKv.value;
       const run = this.view.getJson<ActionRun>(this.keys.action(uid));
       if (!run || this.#handedOff.has(uid)) continue;

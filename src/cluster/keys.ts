@@ -50,6 +50,9 @@ export class ClusterKeys {
   activeAction(name: string): string {
     return `${this.prefix}active/${name}`;
   }
+  get activeActions(): string {
+    return `${this.prefix}active/`;
+  }
   user(uid: number): string {
     return `${this.prefix}users/${uid}`;
   }

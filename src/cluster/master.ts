@@ -362,11 +362,11 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
    * Withdraws an intent. Resolves true when withdrawn (this node stays master) and false when the
    * target had already taken over.
    */
-  async withdrawIntent(intentRevision: number, ops: Op[] = []): Promise<boolean> {
+  async withdrawIntent(intentRevision: number): Promise<boolean> {
     try {
       await this.fencedTxn({
         compare: [{ key: this.keys.transfer, target: 'mod', op: '=', value: intentRevision }],
-        success: [{ type: 'delete', key: this.keys.transfer }, ...ops],
+        success: [{ type: 'delete', key: this.keys.transfer }],
       });
       return true;
     } catch (err) {
