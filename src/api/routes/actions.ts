@@ -40,9 +40,11 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       },
       async (_request, reply) =>
         bodies.sendSerialized(reply, 'list', () => {
-          const kvs = [...deps.view.list(deps.keys.actions)];
-          const created = (kv: KeyValue): number => deps.view.getJson<ActionRun>(kv.key)!.creation_time;
-          kvs.sort((a, b) => created(a) - created(b));
+          // In submission order: the store revision that created each run (creation_time has only
+          // whole seconds, so runs submitted in the same second would come out in uuid order).
+          const kvs = [...deps.view.list(deps.keys.actions)].sort(
+            (a, b) => a.createRevision - b.createRevision,
+          );
           return `{"actions":[${kvs.map(runJson).join(',')}],"state-machines":[]}`;
         }),
     );
