@@ -63,6 +63,13 @@ export class ClusterKeys {
   userEmail(email: string): string {
     return `${this.prefix}user-emails/${email.toLowerCase()}`;
   }
+  /** A user's failed-login count and lock (src/users/lockout.ts); kept apart from `users/<uid>`. */
+  loginFailures(uid: number): string {
+    return `${this.prefix}login-failures/${uid}`;
+  }
+  get loginFailuresPrefix(): string {
+    return `${this.prefix}login-failures/`;
+  }
   get userSeq(): string {
     return `${this.prefix}user-seq`;
   }

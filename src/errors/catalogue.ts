@@ -24,6 +24,7 @@ export const errorCatalogue = {
   node_not_active: { status: 406, description: 'The node is not active.' },
   action_in_progress: { status: 409, description: 'A conflicting action is already in progress.' },
   name_already_exists: { status: 409, description: 'A user with this email already exists.' },
+  last_admin: { status: 409, description: 'The cluster must keep at least one admin.' },
   body_too_large: { status: 413, description: 'The request body is larger than the server accepts.' },
   unsupported_media_type: { status: 415, description: 'The request body must be application/json.' },
   internal_error: { status: 500, description: 'An internal error occurred.' },

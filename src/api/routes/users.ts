@@ -3,8 +3,10 @@ import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type
 import { Value } from '@sinclair/typebox/value';
 
 import { BosunError } from '../../errors/catalogue.js';
-import { defaultRole, roles } from '../../users/roles.js';
-import { publicUser } from '../../users/user-directory.js';
+import { defaultRole, roles, type Role } from '../../users/roles.js';
+import { publicUser, type UserGuard } from '../../users/user-directory.js';
+import type { Principal } from '../auth/authenticator.js';
+import { covers } from '../auth/grants.js';
 import { defaultTokenTtlSeconds, maxTokenTtlSeconds } from '../auth/tokens.js';
 import { sendError } from '../error-handler.js';
 import { errorResponses } from '../schemas.js';
@@ -46,6 +48,28 @@ function parseAuthorizeBody(body: unknown): Static<typeof AuthorizeBody> {
     );
   }
   return body;
+}
+
+/** Refuses to give a role the actor does not cover (src/api/auth/grants.ts). */
+function assertMayGrant(actor: Principal, role: Role): void {
+  if (!covers(actor.role, role)) {
+    throw new BosunError(
+      'unauthorized_action',
+      `Role ${actor.role} cannot give the ${role} role: it holds permissions ${actor.role} lacks.`,
+    );
+  }
+}
+
+/** Refuses to act on a user whose role the actor does not cover. */
+function mayActOn(actor: Principal, verb: string): UserGuard {
+  return (target) => {
+    if (!covers(actor.role, target.role)) {
+      throw new BosunError(
+        'unauthorized_action',
+        `Role ${actor.role} cannot ${verb} user ${target.uid}, whose role ${target.role} holds permissions ${actor.role} lacks.`,
+      );
+    }
+  };
 }
 
 export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
@@ -111,6 +135,7 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const { email, password, name, role } = request.body;
+        assertMayGrant(request.principal!, role ?? defaultRole);
         const user = await deps.users.create({
           email,
           password,
@@ -143,13 +168,14 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       async (request) => {
         const uid = find(request.params.uid).uid;
         const body = request.body;
+        const actor = request.principal!;
+        if (body.role !== undefined) assertMayGrant(actor, body.role);
         return publicUser(
-          await deps.users.update(uid, {
-            email: body.email,
-            password: body.password,
-            name: body.name,
-            role: body.role,
-          }),
+          await deps.users.update(
+            uid,
+            { email: body.email, password: body.password, name: body.name, role: body.role },
+            mayActOn(actor, 'change'),
+          ),
         );
       },
     );
@@ -162,7 +188,7 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         if (request.principal?.uid === uid) {
           throw new BosunError('invalid_schema', 'A user cannot delete their own account.');
         }
-        await deps.users.delete(uid);
+        await deps.users.delete(uid, mayActOn(request.principal!, 'delete'));
         return reply.code(200).send();
       },
     );
