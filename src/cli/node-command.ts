@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 
 import { createLogger } from '../log.js';
 import { BosunNode } from '../node/node.js';
+import { takeSecretFromEnv } from '../node/secret-env.js';
 
 export interface NodeCommandOptions {
   uid: number;
@@ -24,6 +25,10 @@ export type NodeMessage =
   | { type: 'admin'; email: string; password: string; generated: boolean };
 
 export async function runNode(opts: NodeCommandOptions): Promise<void> {
+  // Everything this process creates (the SQLite file and its -wal/-shm, logs, TLS key) is for its
+  // own user only (issue 14, finding 5); node/data-dir.ts also tightens what already exists.
+  process.umask(0o077);
+  const adminPassword = takeSecretFromEnv(process.env, 'BOSUN_ADMIN_PASSWORD');
   const log = createLogger({ node: opts.uid });
   const send = (msg: NodeMessage): void => {
     if (process.send && process.connected) process.send(msg);
@@ -40,7 +45,7 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     leaseTtlMs: opts.leaseTtl,
     handoverTimeoutMs: opts.handoverTimeout,
     adminEmail: process.env.BOSUN_ADMIN_EMAIL ?? 'admin@bosun.local',
-    adminPassword: process.env.BOSUN_ADMIN_PASSWORD || undefined,
+    adminPassword,
     log,
   });
 

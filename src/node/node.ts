@@ -28,6 +28,7 @@ import type { Store } from '../store/types.js';
 import { UserDirectory } from '../users/user-directory.js';
 import { version } from '../version.js';
 import { bootstrapCluster, type BootstrapResult } from './bootstrap.js';
+import { securePrivateDir } from './data-dir.js';
 import { storeOptionsFromEnv } from './store-env.js';
 import { loadOrCreateCertificate } from './tls.js';
 
@@ -92,6 +93,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const o = this.options;
     const log = o.log;
     const keys = new ClusterKeys(o.prefix ?? defaultPrefix);
+    await securePrivateDir(o.dataDir);
     const store = await openStore(
       o.store ?? `sqlite:${join(o.dataDir, 'bosun.db')}`,
       storeOptionsFromEnv(process.env),

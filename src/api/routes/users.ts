@@ -94,6 +94,15 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
             ? await deps.authenticator.verifyCredentials(body.username, body.password)
             : await deps.authenticator.authenticate(request.headers.authorization);
         if (!principal) return sendError(reply, 'unauthorized');
+        // Redis Enterprise: role `none` is "for data access only - cannot access the Cluster
+        // Manager UI or use the REST API". A token would be good for nothing, so none is issued.
+        if (principal.role === 'none') {
+          return sendError(
+            reply,
+            'unauthorized_action',
+            'Role none cannot use the REST API, so it is issued no token.',
+          );
+        }
         return { access_token: await deps.tokens.issue(principal.uid, body.ttl ?? defaultTokenTtlSeconds) };
       },
     );
