@@ -47,6 +47,9 @@ function classify(err: FastifyError | Error): { code: ErrorCode; description?: s
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const { code, description } = classify(err);
+    if (err instanceof BosunError && err.retryAfterSeconds !== undefined) {
+      void reply.header('retry-after', String(err.retryAfterSeconds));
+    }
     if (errorCatalogue[code].status >= 500) request.log.error({ err }, 'request failed');
     return sendError(reply, code, description);
   });

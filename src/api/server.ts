@@ -102,7 +102,7 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
   app.addHook('onRequest', async (request, reply) => {
     const permission = request.routeOptions.config.permission;
     if (!permission) return;
-    const principal = await deps.authenticator.authenticate(request.headers.authorization);
+    const principal = await deps.authenticator.authenticate(request.headers.authorization, request.ip);
     if (!principal) {
       void reply.header('www-authenticate', 'Basic realm="bosun"');
       return sendError(reply, 'unauthorized');

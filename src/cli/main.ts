@@ -87,6 +87,7 @@ Environment:
   BOSUN_STORE            store URL, when --store is not given
   BOSUN_ADMIN_EMAIL      the first admin's email (default admin@bosun.local)
   BOSUN_ADMIN_PASSWORD   the first admin's password (default: generated and printed once)
+  BOSUN_LOGIN_FAILURE_LIMIT  failed logins per client address per minute before 429 (default 30; 0: off)
   BOSUN_LOG_LEVEL        pino level (default info)
 
 Examples:

@@ -1,6 +1,7 @@
 /** `bosun node`: runs one node process in the foreground until SIGINT/SIGTERM. */
 import { resolve } from 'node:path';
 
+import type { AuthenticatorOptions } from '../api/auth/authenticator.js';
 import { createLogger } from '../log.js';
 import { BosunNode } from '../node/node.js';
 import { takeSecretFromEnv } from '../node/secret-env.js';
@@ -23,6 +24,20 @@ export type NodeMessage =
   | { type: 'ready'; uid: number; httpPort: number; httpsPort: number; fingerprint: string }
   | { type: 'master'; uid: number; masterUid: number | undefined; epoch: number | undefined }
   | { type: 'admin'; email: string; password: string; generated: boolean };
+
+/**
+ * `BOSUN_LOGIN_FAILURE_LIMIT`: failed logins allowed per client address per minute (default 30;
+ * 0 turns the per-client limit off, for benchmarks that simulate many clients from one address).
+ */
+function authOptionsFromEnv(env: NodeJS.ProcessEnv): AuthenticatorOptions | undefined {
+  const raw = env.BOSUN_LOGIN_FAILURE_LIMIT;
+  if (raw === undefined || raw === '') return undefined;
+  const limit = Number(raw);
+  if (!Number.isSafeInteger(limit) || limit < 0) {
+    throw new Error(`BOSUN_LOGIN_FAILURE_LIMIT must be a whole number >= 0, not ${raw}`);
+  }
+  return { clientLimit: { limit } };
+}
 
 export async function runNode(opts: NodeCommandOptions): Promise<void> {
   // Everything this process creates (the SQLite file and its -wal/-shm, logs, TLS key) is for its
@@ -47,6 +62,7 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     adminEmail: process.env.BOSUN_ADMIN_EMAIL ?? 'admin@bosun.local',
     adminPassword,
     log,
+    auth: authOptionsFromEnv(process.env),
   });
 
   let signals = 0;

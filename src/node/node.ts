@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { ActionEngine, defaultEngineSettings } from '../actions/engine.js';
 import { clusterActionHandlers, type HandlerRegistry } from '../actions/registry.js';
 import { ActionSubmitter } from '../actions/submit.js';
-import { Authenticator } from '../api/auth/authenticator.js';
+import { Authenticator, type AuthenticatorOptions } from '../api/auth/authenticator.js';
 import { TokenService } from '../api/auth/tokens.js';
 import { buildServer } from '../api/server.js';
 import { ClusterKeys } from '../cluster/keys.js';
@@ -25,6 +25,7 @@ import { ClusterState } from '../cluster/state.js';
 import { ClusterView } from '../cluster/view.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
+import { LoginLockout } from '../users/lockout.js';
 import { UserDirectory } from '../users/user-directory.js';
 import { version } from '../version.js';
 import { bootstrapCluster, type BootstrapResult } from './bootstrap.js';
@@ -52,6 +53,8 @@ export interface NodeOptions {
   readonly adminEmail: string;
   readonly adminPassword: string | undefined;
   readonly log: Logger;
+  /** Password gate, failed-login limit and credential cache settings (api/auth/authenticator.ts). */
+  readonly auth?: AuthenticatorOptions | undefined;
   /** The actions this node can run. (Default: the cluster actions, `change_master`) */
   readonly registry?: HandlerRegistry | undefined;
 }
@@ -126,7 +129,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
         state,
         submitter: new ActionSubmitter(store, view, keys, state, registry),
         users,
-        authenticator: new Authenticator(users, tokens),
+        authenticator: new Authenticator(users, tokens, new LoginLockout(store, view, keys), o.auth),
         tokens,
         log: log.child({ component: 'api' }),
         selfUid: o.uid,

@@ -124,6 +124,8 @@ export class UserDirectory {
           : {}),
       };
       const ops: Op[] = [{ type: 'put', key: kv.key, value: JSON.stringify(next) }];
+      // Setting a password is Redis Enterprise's unlock: it clears the failure count and any lock.
+      if (changes.password !== undefined) ops.push({ type: 'delete', key: this.keys.loginFailures(uid) });
       const compare: Compare[] = [{ key: kv.key, target: 'mod', op: '=', value: kv.modRevision }];
       if (current.role === 'admin' && next.role !== 'admin') {
         compare.push(await this.#anotherAdmin(uid, 'demote'));

@@ -2,15 +2,29 @@
  * Turns an `Authorization` header into a principal: HTTP Basic (email and password) or
  * `JWT <token>` (re-api.md §3.1, §3.2).
  *
- * scrypt is slow on purpose (tens of ms), and Redis Enterprise clients send Basic credentials on every
- * request. So a successful check is remembered under an HMAC of the credentials (never the password
- * itself), valid only while the user record is unchanged: a password or role change invalidates it.
+ * The login path, cheapest refusal first (issue 14, findings 6 and 7):
+ * 1. a client over its failed-login limit gets 429 (client-limiter.ts), before any work;
+ * 2. a locked account gets 401 `account_locked` (users/lockout.ts), before any password work;
+ * 3. credentials this node verified recently are accepted from a cache, without scrypt;
+ * 4. otherwise scrypt runs through the password gate (password-gate.ts), which sheds what it cannot
+ *    run soon with 503. A failure counts towards the client's limit and the account's lockout.
+ * Tokens never touch the gate: HS256 is checked synchronously (tokens.ts).
+ *
+ * The cache: scrypt is slow on purpose, and Redis Enterprise clients send Basic credentials on every
+ * request. A successful check is remembered under an HMAC of email and password with a per-process
+ * random key (never the password itself), for at most `cacheTtlMs`, and only while the user record
+ * keeps the revision it was verified against: a password or role change, or deleting the user,
+ * changes that revision and the entry no longer matches, so revocation stays immediate.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 
+import { BosunError } from '../../errors/catalogue.js';
+import type { LoginLockout } from '../../users/lockout.js';
 import { hashPassword, verifyPassword } from '../../users/passwords.js';
 import type { Role } from '../../users/roles.js';
 import type { UserDirectory } from '../../users/user-directory.js';
+import { ClientLimiter, type ClientLimiterOptions } from './client-limiter.js';
+import { PasswordGate, type PasswordGateOptions } from './password-gate.js';
 import type { TokenService } from './tokens.js';
 
 export interface Principal {
@@ -19,19 +33,41 @@ export interface Principal {
   readonly role: Role;
 }
 
+export interface AuthenticatorOptions {
+  readonly gate?: PasswordGateOptions;
+  readonly clientLimit?: ClientLimiterOptions;
+  /** How long a verified credential is trusted without scrypt, in ms. (Default: 300000) */
+  readonly cacheTtlMs?: number;
+}
+
 const CACHE_LIMIT = 10_000;
 
+interface Verified {
+  readonly revision: number;
+  readonly until: number;
+}
+
 export class Authenticator {
-  readonly #verified = new Map<string, number>();
+  readonly gate: PasswordGate;
+  readonly limiter: ClientLimiter;
+  readonly #cacheTtlMs: number;
+  readonly #verified = new Map<string, Verified>();
   readonly #cacheKey = randomBytes(32);
   #dummyHash: Promise<string> | undefined;
 
   constructor(
     private readonly users: UserDirectory,
     private readonly tokens: TokenService,
-  ) {}
+    private readonly lockout: LoginLockout,
+    options: AuthenticatorOptions = {},
+  ) {
+    this.gate = new PasswordGate(options.gate);
+    this.limiter = new ClientLimiter(options.clientLimit);
+    this.#cacheTtlMs = options.cacheTtlMs ?? 300_000;
+  }
 
-  async authenticate(header: string | undefined): Promise<Principal | undefined> {
+  /** `client` identifies the caller for the failed-login limit (its address). */
+  async authenticate(header: string | undefined, client = ''): Promise<Principal | undefined> {
     if (!header) return undefined;
     const space = header.indexOf(' ');
     if (space < 0) return undefined;
@@ -41,35 +77,57 @@ export class Authenticator {
       const decoded = Buffer.from(value, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       if (colon < 0) return undefined;
-      return this.verifyCredentials(decoded.slice(0, colon), decoded.slice(colon + 1));
+      return this.verifyCredentials(decoded.slice(0, colon), decoded.slice(colon + 1), client);
     }
     if (scheme === 'jwt' || scheme === 'bearer') return this.#verifyToken(value);
     return undefined;
   }
 
-  async verifyCredentials(email: string, password: string): Promise<Principal | undefined> {
+  async verifyCredentials(email: string, password: string, client = ''): Promise<Principal | undefined> {
+    this.limiter.check(client);
     const found = this.users.byEmail(email);
     if (!found) {
       // Spend the same time as a real check, so response times do not reveal which emails exist.
       this.#dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
-      await verifyPassword(password, await this.#dummyHash);
+      const dummy = await this.#dummyHash;
+      await this.gate.run(() => verifyPassword(password, dummy));
+      this.limiter.fail(client);
       return undefined;
+    }
+    const { user, revision } = found;
+    const lock = this.lockout.state(user.uid);
+    if (lock.locked) {
+      const err = new BosunError(
+        'account_locked',
+        lock.retryAfterSeconds === undefined
+          ? 'The account is locked after too many failed logins; an admin can unlock it by setting a new password.'
+          : `The account is locked after too many failed logins; retry in ${lock.retryAfterSeconds} s, or ask an admin to set a new password.`,
+      );
+      err.retryAfterSeconds = lock.retryAfterSeconds;
+      throw err;
     }
     const key = createHmac('sha256', this.#cacheKey)
       .update(email.toLowerCase())
       .update('\0')
       .update(password)
       .digest('base64');
-    if (this.#verified.get(key) !== found.revision) {
-      if (!(await verifyPassword(password, found.user.password_hash))) return undefined;
+    const now = Date.now();
+    const cached = this.#verified.get(key);
+    if (!cached || cached.revision !== revision || cached.until <= now) {
+      if (!(await this.gate.run(() => verifyPassword(password, user.password_hash)))) {
+        this.limiter.fail(client);
+        await this.lockout.recordFailure(user.uid);
+        return undefined;
+      }
       if (this.#verified.size >= CACHE_LIMIT) this.#verified.delete(this.#verified.keys().next().value!);
-      this.#verified.set(key, found.revision);
+      this.#verified.set(key, { revision, until: now + this.#cacheTtlMs });
+      if (this.lockout.hasFailures(user.uid)) await this.lockout.clear(user.uid);
     }
-    return { uid: found.user.uid, email: found.user.email, role: found.user.role };
+    return { uid: user.uid, email: user.email, role: user.role };
   }
 
-  async #verifyToken(token: string): Promise<Principal | undefined> {
-    const claims = await this.tokens.verify(token);
+  #verifyToken(token: string): Principal | undefined {
+    const claims = this.tokens.verifySync(token);
     if (!claims) return undefined;
     const found = this.users.byUid(claims.userUid);
     if (!found) return undefined;

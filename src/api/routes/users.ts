@@ -91,8 +91,8 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         const body = parseAuthorizeBody(request.body);
         const principal =
           body.username !== undefined && body.password !== undefined
-            ? await deps.authenticator.verifyCredentials(body.username, body.password)
-            : await deps.authenticator.authenticate(request.headers.authorization);
+            ? await deps.authenticator.verifyCredentials(body.username, body.password, request.ip)
+            : await deps.authenticator.authenticate(request.headers.authorization, request.ip);
         if (!principal) return sendError(reply, 'unauthorized');
         // Redis Enterprise: role `none` is "for data access only - cannot access the Cluster
         // Manager UI or use the REST API". A token would be good for nothing, so none is issued.
