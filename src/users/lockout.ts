@@ -96,14 +96,15 @@ export class LoginLockout {
     return lockoutSettings(this.view.getJson<ClusterConfig>(this.keys.config));
   }
 
-  /** From the view: no store round trip on the login path. */
-  state(uid: number, now = Date.now()): LockState {
-    if (this.settings().threshold === 0) return { locked: false };
-    return lockState(this.view.getJson<FailureRecord>(this.keys.loginFailures(uid)), now);
-  }
-
-  hasFailures(uid: number): boolean {
-    return this.view.get(this.keys.loginFailures(uid)) !== undefined;
+  /**
+   * From the view: no store round trip on the login path. `revision` is the failure record's mod
+   * revision as read (0 for none), for `clear`.
+   */
+  state(uid: number, now = Date.now()): LockState & { readonly revision: number } {
+    const kv = this.view.get(this.keys.loginFailures(uid));
+    const revision = kv?.modRevision ?? 0;
+    if (this.settings().threshold === 0) return { locked: false, revision };
+    return { ...lockState(this.view.getJson<FailureRecord>(this.keys.loginFailures(uid)), now), revision };
   }
 
   /** Counts one failure, atomically across nodes. Resolves the lock state it led to. */
@@ -133,13 +134,16 @@ export class LoginLockout {
     return this.state(uid);
   }
 
-  /** A successful login resets the count (only a lock that ran out can be followed by one). */
-  async clear(uid: number): Promise<void> {
+  /**
+   * A successful login resets the count. Only the record the login was checked against is deleted
+   * (compare on `revision` from `state`): a failure or a lock that another node recorded while the
+   * password was being checked stays.
+   */
+  async clear(uid: number, revision: number): Promise<void> {
+    if (revision === 0) return;
     const key = this.keys.loginFailures(uid);
-    const kv = this.view.get(key);
-    if (!kv) return;
     await this.store.txn({
-      compare: [{ key, target: 'mod', op: '=', value: kv.modRevision }],
+      compare: [{ key, target: 'mod', op: '=', value: revision }],
       success: [{ type: 'delete', key }],
     });
   }

@@ -121,7 +121,7 @@ export class Authenticator {
       }
       if (this.#verified.size >= CACHE_LIMIT) this.#verified.delete(this.#verified.keys().next().value!);
       this.#verified.set(key, { revision, until: now + this.#cacheTtlMs });
-      if (this.lockout.hasFailures(user.uid)) await this.lockout.clear(user.uid);
+      await this.lockout.clear(user.uid, lock.revision);
     }
     return { uid: user.uid, email: user.email, role: user.role };
   }
