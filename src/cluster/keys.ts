@@ -14,6 +14,13 @@ export class ClusterKeys {
   get nodes(): string {
     return `${this.prefix}nodes/`;
   }
+  /** A node's latest OS sample (stats), bound to its lease: a node can measure only itself. */
+  nodeStats(uid: number): string {
+    return `${this.prefix}node-stats/${uid}`;
+  }
+  get allNodeStats(): string {
+    return `${this.prefix}node-stats/`;
+  }
   /** A node's durable registration: it outlives the process, so a dead node is listed as down. */
   member(uid: number): string {
     return `${this.prefix}members/${uid}`;

@@ -22,7 +22,9 @@ export function clusterRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         const self = deps.view.getJson<MemberRecord>(deps.keys.member(deps.selfUid));
         return {
           name: config?.name ?? 'bosun',
-          created_time: config ? new Date(config.created_time * 1000).toISOString() : undefined,
+          created_time: config
+            ? new Date(config.created_time * 1000).toISOString().replace('.000Z', 'Z')
+            : undefined,
           cnm_http_port: self?.http_port,
           cnm_https_port: self?.https_port,
           http_support: true,
