@@ -70,6 +70,13 @@ export class ClusterKeys {
   userEmail(email: string): string {
     return `${this.prefix}user-emails/${email.toLowerCase()}`;
   }
+  /**
+   * Maps a lower-cased user name to a user uid: names are login identifiers too (Redis Enterprise
+   * signs users in by name or email), so they are unique, and no name may be another user's email.
+   */
+  userName(name: string): string {
+    return `${this.prefix}user-names/${name.toLowerCase()}`;
+  }
   get userSeq(): string {
     return `${this.prefix}user-seq`;
   }
