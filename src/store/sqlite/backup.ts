@@ -39,7 +39,7 @@ export async function backupSqliteStore(source: string, destination: string): Pr
     let revision: number;
     let keys: number;
     try {
-      const check = copy.pragma('integrity_check', { simple: true }) as unknown;
+      const check = copy.pragma('integrity_check', { simple: true });
       if (check !== 'ok') throw new Error(`the copy failed SQLite's integrity check: ${String(check)}`);
       revision = revisionOf(copy, source);
       keys = copy.prepare('SELECT count(*) FROM kv').pluck().get() as number;
