@@ -29,7 +29,9 @@ import type { TokenService } from './tokens.js';
 
 export interface Principal {
   readonly uid: number;
+  /** Empty for a user who signs in by name. */
   readonly email: string;
+  readonly name: string;
   readonly role: Role;
 }
 
@@ -83,10 +85,12 @@ export class Authenticator {
     return undefined;
   }
 
-  async verifyCredentials(email: string, password: string, client = ''): Promise<Principal | undefined> {
+  /** `login` is an email or a user name: Redis Enterprise signs users in by either. */
+  async verifyCredentials(login: string, password: string, client = ''): Promise<Principal | undefined> {
     this.limiter.check(client);
-    const found = this.users.byEmail(email);
-    if (!found) {
+    const found = this.users.byLogin(login);
+    // A locked account signs in with nothing, as on RE (`status: locked`).
+    if (!found || found.user.status === 'locked') {
       // Spend the same time as a real check, so response times do not reveal which emails exist.
       this.#dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
       const dummy = await this.#dummyHash;
@@ -107,7 +111,7 @@ export class Authenticator {
       throw err;
     }
     const key = createHmac('sha256', this.#cacheKey)
-      .update(email.toLowerCase())
+      .update(login.toLowerCase())
       .update('\0')
       .update(password)
       .digest('base64');
@@ -123,16 +127,16 @@ export class Authenticator {
       this.#verified.set(key, { revision, until: now + this.#cacheTtlMs });
       await this.lockout.clear(user.uid, lock.revision);
     }
-    return { uid: user.uid, email: user.email, role: user.role };
+    return { uid: user.uid, email: user.email, name: user.name, role: user.role };
   }
 
   #verifyToken(token: string): Principal | undefined {
     const claims = this.tokens.verifySync(token);
     if (!claims) return undefined;
     const found = this.users.byUid(claims.userUid);
-    if (!found) return undefined;
+    if (!found || found.user.status === 'locked') return undefined;
     // A password change revokes the tokens issued before it.
     if (claims.issuedAtMs < Date.parse(found.user.password_issue_date)) return undefined;
-    return { uid: found.user.uid, email: found.user.email, role: found.user.role };
+    return { uid: found.user.uid, email: found.user.email, name: found.user.name, role: found.user.role };
   }
 }
