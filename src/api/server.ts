@@ -44,6 +44,16 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
   }
+  interface FastifyInstance {
+    /** Every route and the permission it requires: the authorization matrix test walks it. */
+    bosunRoutes: readonly RouteSummary[];
+  }
+}
+
+export interface RouteSummary {
+  readonly method: string;
+  readonly url: string;
+  readonly permission: Permission | undefined;
 }
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -124,6 +134,15 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
       );
     }
     request.principal = principal;
+  });
+
+  const routes: RouteSummary[] = [];
+  app.decorate('bosunRoutes', routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) {
+      // HEAD routes are Fastify's automatic twins of the GET routes.
+      if (method !== 'HEAD') routes.push({ method, url: r.url, permission: r.config?.permission });
+    }
   });
 
   await app.register(clusterActionRoutes(deps));
