@@ -9,6 +9,7 @@ import { jwtVerify, SignJWT } from 'jose';
 
 import { ClientLimiter } from '../../src/api/auth/client-limiter.js';
 import { PasswordGate } from '../../src/api/auth/password-gate.js';
+import { Tarpit } from '../../src/api/auth/tarpit.js';
 import { TokenService } from '../../src/api/auth/tokens.js';
 import { BosunError } from '../../src/errors/catalogue.js';
 import { afterFailure, defaultLockoutSettings, lockoutSettings, lockState } from '../../src/users/lockout.js';
@@ -53,6 +54,17 @@ describe('PasswordGate (finding 7)', () => {
       /boom/,
     );
     assert.equal(await gate.run(async () => 7), 7);
+  });
+});
+
+describe('Tarpit (finding 7)', () => {
+  it('holds refusals, but never more than maxHeld at once: beyond that they go at once', async () => {
+    const tarpit = new Tarpit({ delayMs: 200, maxHeld: 1 });
+    const order: string[] = [];
+    const held = tarpit.hold().then(() => order.push('held'));
+    const over = tarpit.hold().then(() => order.push('over the bound'));
+    await Promise.all([held, over]);
+    assert.deepEqual(order, ['over the bound', 'held']);
   });
 });
 

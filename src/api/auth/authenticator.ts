@@ -25,6 +25,7 @@ import type { Role } from '../../users/roles.js';
 import type { UserDirectory } from '../../users/user-directory.js';
 import { ClientLimiter, type ClientLimiterOptions } from './client-limiter.js';
 import { PasswordGate, type PasswordGateOptions } from './password-gate.js';
+import { Tarpit, type TarpitOptions } from './tarpit.js';
 import type { TokenService } from './tokens.js';
 
 export interface Principal {
@@ -38,6 +39,8 @@ export interface Principal {
 export interface AuthenticatorOptions {
   readonly gate?: PasswordGateOptions;
   readonly clientLimit?: ClientLimiterOptions;
+  /** How load refusals (429, 503) are slowed down (tarpit.ts). */
+  readonly tarpit?: TarpitOptions;
   /** How long a verified credential is trusted without scrypt, in ms. (Default: 300000) */
   readonly cacheTtlMs?: number;
 }
@@ -52,6 +55,7 @@ interface Verified {
 export class Authenticator {
   readonly gate: PasswordGate;
   readonly limiter: ClientLimiter;
+  readonly tarpit: Tarpit;
   readonly #cacheTtlMs: number;
   readonly #verified = new Map<string, Verified>();
   readonly #cacheKey = randomBytes(32);
@@ -65,6 +69,7 @@ export class Authenticator {
   ) {
     this.gate = new PasswordGate(options.gate);
     this.limiter = new ClientLimiter(options.clientLimit);
+    this.tarpit = new Tarpit(options.tarpit);
     this.#cacheTtlMs = options.cacheTtlMs ?? 300_000;
   }
 
@@ -87,6 +92,17 @@ export class Authenticator {
 
   /** `login` is an email or a user name: Redis Enterprise signs users in by either. */
   async verifyCredentials(login: string, password: string, client = ''): Promise<Principal | undefined> {
+    try {
+      return await this.#verifyCredentials(login, password, client);
+    } catch (err) {
+      if (err instanceof BosunError && (err.code === 'server_busy' || err.code === 'too_many_requests')) {
+        await this.tarpit.hold();
+      }
+      throw err;
+    }
+  }
+
+  async #verifyCredentials(login: string, password: string, client: string): Promise<Principal | undefined> {
     this.limiter.check(client);
     const found = this.users.byLogin(login);
     // A locked account signs in with nothing, as on RE (`status: locked`).
