@@ -111,7 +111,7 @@ export class UserDirectory {
     return this.view.listJson<UserRecord>(this.keys.users).sort((a, b) => a.uid - b.uid);
   }
 
-  /** Creates a user; resolves undefined when the email is already taken. */
+  /** Creates a user; resolves undefined when its email or name is already a login of someone. */
   async create(input: NewUser): Promise<UserRecord | undefined> {
     const passwordHash = await hashPassword(input.password);
     for (;;) {
