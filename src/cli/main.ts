@@ -80,6 +80,14 @@ program
   .option('--https-port <port>', 'HTTPS port (default 9443 + uid - 1)', port)
   .option('--lease-ttl <ms>', 'membership and master lease TTL in ms', positiveInt)
   .option('--handover-timeout <ms>', 'how long change_master waits for the target to take over', positiveInt)
+  .addOption(
+    new Option(
+      '--fast-failover <mode>',
+      'replace a dead master before its lease runs out: on (process gone on this host, or port refused per a majority), port (port only), off',
+    )
+      .choices(['on', 'port', 'off'])
+      .env('BOSUN_FAST_FAILOVER'),
+  )
   .addHelpText(
     'after',
     `
@@ -88,6 +96,7 @@ Environment:
   BOSUN_ADMIN_EMAIL      the first admin's email (default admin@bosun.local)
   BOSUN_ADMIN_PASSWORD   the first admin's password (default: generated and printed once)
   BOSUN_LOG_LEVEL        pino level (default info)
+  BOSUN_FAST_FAILOVER    on, port or off, when --fast-failover is not given (default on)
 
 Examples:
   bosun node --uid 1
