@@ -33,6 +33,7 @@ defineFastFailoverSuite('etcd', {
         const proxied = `etcd://${proxy.endpoint}?prefix=${encodeURIComponent(p)}`;
         // Registered with the suite, which destroys it after the test.
         const c: ProcessCluster = await ctx.start({
+          store: etcd.url(p),
           storeFor: (uid) => (uid === 1 ? proxied : undefined),
           leaseTtlMs: 3000,
         });
