@@ -133,7 +133,8 @@ async function main(): Promise<void> {
       await section('failover', { ...settings, etcdFsync: !values['etcd-no-fsync'] }, async () => {
         const out: StoreFailoverResult[] = [];
         for (const kind of ['sqlite', 'etcd'] as const)
-          for (const ffMode of settings.modes) out.push(await failoverOnStore(kind, e, settings, ffMode, log));
+          for (const ffMode of settings.modes)
+            out.push(await failoverOnStore(kind, e, settings, ffMode, log));
         return out;
       });
     }

@@ -163,7 +163,7 @@ export class FailureDetector {
         suspected: false,
       };
     }
-    const watched = this.#watched!;
+    const watched = this.#watched;
     const { node } = target;
     if (
       this.settings.mode === 'on' &&
@@ -270,7 +270,9 @@ export class FailureDetector {
   #checkMajority(): void {
     const watched = this.#watched;
     if (!watched?.suspected || this.#acting || this.#stopped) return;
-    const live = new Set(this.view.list(this.keys.nodes).map((kv) => Number(kv.key.slice(this.keys.nodes.length))));
+    const live = new Set(
+      this.view.list(this.keys.nodes).map((kv) => Number(kv.key.slice(this.keys.nodes.length))),
+    );
     const votes = this.view.list(this.keys.suspicions).filter((kv) => {
       const uid = Number(kv.key.slice(this.keys.suspicions.length));
       const s = this.view.getJson<SuspicionRecord>(kv.key);

@@ -260,7 +260,13 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
           { epoch, token: result.revision, dead: dead.node_uid, deadToken, signal: forced.signal },
           `node ${this.uid} replaced dead master ${dead.node_uid} before its lease ran out`,
         );
-        this.#begin({ token: result.revision, epoch, since, viaAction: undefined, previous: record.previous });
+        this.#begin({
+          token: result.revision,
+          epoch,
+          since,
+          viaAction: undefined,
+          previous: record.previous,
+        });
         if (masterKv.lease !== undefined) {
           const deadLease = masterKv.lease;
           void this.store
@@ -274,7 +280,8 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
         this.store.get(this.keys.master),
         this.store.get(this.keys.epoch),
       ]);
-      if (nowMaster?.modRevision !== deadToken || nowEpoch?.modRevision === epochKv?.modRevision) return false;
+      if (nowMaster?.modRevision !== deadToken || nowEpoch?.modRevision === epochKv?.modRevision)
+        return false;
       epochKv = nowEpoch;
     }
     return false;

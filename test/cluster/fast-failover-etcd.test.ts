@@ -4,7 +4,8 @@ import { it } from 'node:test';
 import type { ActionRun } from '../../src/actions/run.js';
 import type { MasterRecord } from '../../src/cluster/records.js';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
-import { eventually, MasterSampler, ProcessCluster, waitForRun } from '../helpers/process-cluster.js';
+import type { ProcessCluster } from '../helpers/process-cluster.js';
+import { eventually, MasterSampler, waitForRun } from '../helpers/process-cluster.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { defineFastFailoverSuite } from './fast-failover-suite.js';
 
@@ -40,7 +41,9 @@ defineFastFailoverSuite('etcd', {
         const cut = c.node(1);
         let master = await c.waitForAgreedMaster();
         if (master !== 1) {
-          const res = await cut.request<ActionRun>('POST', '/v1/cluster/actions/change_master', { node_uid: 1 });
+          const res = await cut.request<ActionRun>('POST', '/v1/cluster/actions/change_master', {
+            node_uid: 1,
+          });
           assert.equal((await waitForRun(cut, res.body.action_uid)).status, 'completed');
           master = await c.waitForAgreedMaster();
         }

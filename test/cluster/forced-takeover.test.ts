@@ -83,7 +83,9 @@ for (const backend of ['sqlite', 'etcd'] as const) {
 
     /** Waits until every member's view shows the master key at `token`. */
     async function allSee(token: number): Promise<void> {
-      await eventually(() => (members.every((m) => m.view.get(keys.master)?.modRevision === token) ? true : undefined));
+      await eventually(() =>
+        members.every((m) => m.view.get(keys.master)?.modRevision === token) ? true : undefined,
+      );
     }
 
     afterEach(async () => {
@@ -123,7 +125,10 @@ for (const backend of ['sqlite', 'etcd'] as const) {
       assert.deepEqual(rec.forced, forced);
       assert.equal(rec.previous?.node_uid, 1);
       // The dead master's liveness record went with its lease, long before the TTL.
-      await eventually(async () => ((await b.store.get(keys.node(1))) === undefined ? true : undefined), TTL_MS / 2);
+      await eventually(
+        async () => ((await b.store.get(keys.node(1))) === undefined ? true : undefined),
+        TTL_MS / 2,
+      );
       // The old token can never be forced out twice.
       await allSee(kv!.modRevision);
       assert.equal(await loser.master.forceTakeOver(term.token, forced), false);
@@ -136,9 +141,15 @@ for (const backend of ['sqlite', 'etcd'] as const) {
       const term = await eventually(() => a.master.term);
       const b = await joinNode(2);
       await allSee(term.token);
-      assert.equal(await b.master.forceTakeOver(term.token, { signal: 'port_refused', from_token: term.token }), true);
+      assert.equal(
+        await b.master.forceTakeOver(term.token, { signal: 'port_refused', from_token: term.token }),
+        true,
+      );
       await assert.rejects(
-        a.master.fencedTxn({ compare: [], success: [{ type: 'put', key: `${keys.prefix}probe`, value: 'stale' }] }, term),
+        a.master.fencedTxn(
+          { compare: [], success: [{ type: 'put', key: `${keys.prefix}probe`, value: 'stale' }] },
+          term,
+        ),
         NotMasterError,
       );
       assert.equal(await b.store.get(`${keys.prefix}probe`), undefined, 'the old master wrote nothing');
@@ -160,7 +171,9 @@ for (const backend of ['sqlite', 'etcd'] as const) {
       await b.store.txn({ compare: [], success: [{ type: 'delete', key: suspicion }] });
       const evidence = [{ key: suspicion, target: 'mod', op: '=', value: put.revision }] as const;
       assert.equal(
-        await b.master.forceTakeOver(term.token, { signal: 'port_refused', from_token: term.token }, [...evidence]),
+        await b.master.forceTakeOver(term.token, { signal: 'port_refused', from_token: term.token }, [
+          ...evidence,
+        ]),
         false,
       );
       assert.equal((await b.store.get(keys.master))?.modRevision, term.token);
