@@ -44,23 +44,23 @@ function readStat(pid: number | 'self'): ProcStat | 'gone' | undefined {
   return { state, startTicks };
 }
 
-/** This process's start time in clock ticks since boot, or undefined. */
-export function ownStartTicks(): number | undefined {
-  const stat = readStat('self');
+/** A process's start time in clock ticks since boot (this process's by default), or undefined. */
+export function startTicks(pid: number | 'self' = 'self'): number | undefined {
+  const stat = readStat(pid);
   return stat && stat !== 'gone' ? stat.startTicks : undefined;
 }
 
 /**
- * Whether the process `pid` that started at `startTicks` still exists, asked on the same host:
+ * Whether the process `pid` that started at `started` (clock ticks) still exists, asked on the same host:
  * - 'gone': certainly gone: no such pid, a different process under that pid, or a zombie (killed,
  *   not yet reaped by its parent: it holds no sockets, no locks and runs no code);
  * - 'alive': it exists, running or stopped (a SIGSTOPped process is alive and is waited out);
  * - 'unknown': /proc could not answer.
  */
-export function processState(pid: number, startTicks: number): 'gone' | 'alive' | 'unknown' {
+export function processState(pid: number, started: number): 'gone' | 'alive' | 'unknown' {
   const stat = readStat(pid);
   if (stat === 'gone') return 'gone';
   if (!stat) return 'unknown';
-  if (stat.startTicks !== startTicks) return 'gone';
+  if (stat.startTicks !== started) return 'gone';
   return stat.state === 'Z' || stat.state === 'X' ? 'gone' : 'alive';
 }

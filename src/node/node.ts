@@ -25,7 +25,7 @@ import {
 import { ClusterKeys } from '../cluster/keys.js';
 import { MasterRole, type MasterTerm } from '../cluster/master.js';
 import { Membership } from '../cluster/membership.js';
-import { hostId, ownStartTicks } from '../cluster/process-identity.js';
+import { hostId, startTicks } from '../cluster/process-identity.js';
 import type { NodeRecord } from '../cluster/records.js';
 import { ClusterState } from '../cluster/state.js';
 import { ClusterView } from '../cluster/view.js';
@@ -174,7 +174,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
       hostname: hostname(),
       pid: process.pid,
       host_id: hostId(),
-      proc_start: ownStartTicks(),
+      proc_start: startTicks(),
       cores: cpus().length,
       total_memory: totalmem(),
       started_at: Date.now(),
