@@ -36,6 +36,13 @@ export interface ActionRun {
   readonly outcome?: Readonly<Record<string, unknown>>;
 }
 
+/** A `/v1/actions` task entry on the wire: RE's strings for `progress` and `creation_time`. */
+export type WireTask = Omit<ActionRun, 'progress' | 'creation_time'> & {
+  readonly task_id?: string;
+  readonly progress: string | number;
+  readonly creation_time: string | number;
+};
+
 /** `GET /v1/nodes`, `GET /v1/nodes/<uid>`. */
 export interface NodeObject {
   readonly uid: number;

@@ -34,6 +34,8 @@ import type { Store } from '../store/types.js';
 import { UserDirectory } from '../users/user-directory.js';
 import { version } from '../version.js';
 import { bootstrapCluster, type BootstrapResult } from './bootstrap.js';
+import { OsSampler } from './os-sampler.js';
+import { StatsPublisher } from './stats-publisher.js';
 import { storeOptionsFromEnv } from './store-env.js';
 import { loadOrCreateCertificate } from './tls.js';
 
@@ -74,6 +76,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
   #store: Store | undefined;
   #view: ClusterView | undefined;
   #membership: Membership | undefined;
+  #stats: StatsPublisher | undefined;
   #master: MasterRole | undefined;
   #engine: ActionEngine | undefined;
   #detector: FailureDetector | undefined;
@@ -225,6 +228,16 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     this.#detector = detector;
 
     await membership.join();
+    const stats = new StatsPublisher(
+      store,
+      keys,
+      membership,
+      new OsSampler(o.uid, o.dataDir, record.started_at),
+      o.uid,
+      log.child({ component: 'stats' }),
+    );
+    this.#stats = stats;
+    stats.start();
     master.start();
     engine.start();
     detector.start();
@@ -242,6 +255,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const log = this.options.log;
     this.#detector?.stop();
     this.#engine?.stop();
+    this.#stats?.stop();
     await this.#master?.resign();
     this.#master?.stop();
     await this.#membership?.leave();
