@@ -394,6 +394,15 @@ function api(s: SectionResult<ApiResult>): string {
     ...(c.runs.failureMessages?.length
       ? ['', 'Failed runs said:', '', ...c.runs.failureMessages.map((m) => `- ${m}`)]
       : []),
+    ...(r.masterChanges
+      ? [
+          '',
+          `Master changes over the whole section (GET load on the master, then the contention), from the nodes' logs, ` +
+            `fast failover \`${r.masterChanges.fastFailover}\`: ${r.masterChanges.handovers} requested hand-overs; ` +
+            `**${r.masterChanges.elections + r.masterChanges.forced} unrequested** ` +
+            `(${r.masterChanges.elections} elections after a lease ran out, ${r.masterChanges.forced} forced take-overs).`,
+        ]
+      : []),
   ].join('\n');
 }
 
