@@ -469,6 +469,17 @@ export function defineStoreConformance(name: string, open: OpenStore): void {
         assert.equal(lost.length, 1);
       });
 
+      test('a lease revoked by its holder fires no lost event: nothing was lost', async () => {
+        const { lease } = await setup();
+        const l = await lease();
+        let lost = 0;
+        l.on('lost', () => lost++);
+        await l.revoke();
+        assert.equal(l.lost, true);
+        await sleep(l.ttlMs / 2);
+        assert.equal(lost, 0);
+      });
+
       test('a lease revoked by id from its own instance fires lost once', async () => {
         const { store, p, lease } = await setup();
         const l = await lease();

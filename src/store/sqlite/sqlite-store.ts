@@ -574,6 +574,8 @@ class SqliteLease extends BaseLease {
   }
 
   protected async sendRevoke(): Promise<void> {
+    // Forgotten first: a revoke by its own holder is not a loss to report.
+    this.#store.forgetLease(this.id);
     await this.#store.revokeLease(this.id);
   }
 }
