@@ -6,8 +6,9 @@
  *
  * Two signals, and only these, may trigger a take-over:
  * - `process_gone` (certain, one observer suffices): the master runs on this node's host (same
- *   `host_id`, see process-identity.ts) and its process, identified by pid and start time, no longer
- *   exists or is a zombie. A stopped (SIGSTOP) process exists, so it never triggers.
+ *   `host_id`, see process-identity.ts) and its process, identified by pid and start time, which this
+ *   observer saw before, no longer exists or is a zombie. A stopped (SIGSTOP) process exists, so it
+ *   never triggers.
  * - `port_refused` (confirmed by a majority): the master's advertised HTTP port refuses connections
  *   (no listener: the kernel answers a connect with a reset), on every probe for a while, after this
  *   observer had connected to that same master before. Each observer that sees this writes a
@@ -87,6 +88,12 @@ interface Watched {
   readonly masterUid: number;
   /** This node connected to the master's port at least once: a later refusal is a change. */
   seenOpen: boolean;
+  /**
+   * This node saw the master's process in /proc at least once: a later absence is a change. Where
+   * /proc hides other processes (systemd's ProtectProc=invisible, a hidepid mount), it never sees it,
+   * so an absence that was always there is never taken for a death.
+   */
+  seenProcess: boolean;
   refusals: number;
   refusedSince: number | undefined;
   /** This node's suspicion is written for this token. */
@@ -158,6 +165,7 @@ export class FailureDetector {
         token,
         masterUid: target.master.node_uid,
         seenOpen: false,
+        seenProcess: false,
         refusals: 0,
         refusedSince: undefined,
         suspected: false,
@@ -172,15 +180,17 @@ export class FailureDetector {
       node.proc_start !== undefined
     ) {
       const state = processState(node.pid, node.proc_start);
-      if (state === 'gone') {
+      if (state === 'gone' && watched.seenProcess) {
         this.#takeOver(watched, 'process_gone', []);
         return;
       }
       // Alive on this host (running or stopped): a refused port is not death; wait for the lease.
       if (state === 'alive') {
+        watched.seenProcess = true;
         this.#clearRefusals(watched);
         return;
       }
+      // Never seen, or /proc could not answer: the port decides, with a majority.
     }
     if (this.#probing) return;
     this.#probing = true;
