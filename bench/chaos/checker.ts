@@ -96,7 +96,7 @@ export class HistoryChecker {
     if (!prev && run.status !== 'queued')
       this.violations.push(`revision ${revision}: run ${run.action_uid} first stored as ${run.status}`);
     if (prev) {
-      if (prev.status !== run.status && !canMove(prev.status, run.status))
+      if (prev.status !== run.status && !reachable(prev.status, run.status))
         this.violations.push(`revision ${revision}: run ${run.action_uid} moved ${prev.status} -> ${run.status}`);
       if (prev.status === run.status && isTerminal(prev.status))
         this.violations.push(`revision ${revision}: terminal run ${run.action_uid} (${run.status}) rewritten`);
@@ -105,6 +105,24 @@ export class HistoryChecker {
     }
     this.runs.set(run.action_uid, run);
   }
+}
+
+/** Whether `to` is reachable from `from` by legal moves (one write may take several, e.g. queued -> starting -> running). */
+function reachable(from: ActionStatus, to: ActionStatus): boolean {
+  const seen = new Set<ActionStatus>([from]);
+  const queue: ActionStatus[] = [from];
+  const all: ActionStatus[] = ['queued', 'starting', 'running', 'cancelling', 'cancelled', 'completed', 'failed'];
+  while (queue.length > 0) {
+    const s = queue.shift()!;
+    for (const next of all) {
+      if (!seen.has(next) && canMove(s, next)) {
+        if (next === to) return true;
+        seen.add(next);
+        queue.push(next);
+      }
+    }
+  }
+  return false;
 }
 
 function percentile(values: number[], p: number): number {

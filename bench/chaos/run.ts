@@ -169,7 +169,7 @@ async function main(): Promise<number> {
   for (const kv of emails) history.users.set(kv.key.slice(`${PREFIX}user-emails/`.length), kv.value);
 
   const result = check(journal, history, graceMs);
-  printSummary(kind, ttl, Date.now() - began, faults.counts, journal, result);
+  printSummary(kind, ttl, graceMs, Date.now() - began, faults.counts, journal, result);
   if (values.json) writeFileSync(values.json, JSON.stringify({ kind, ttl, figures: result.figures, violations: result.violations, faults: journal.faults }, null, 2));
 
   await store.close();
@@ -185,8 +185,15 @@ async function main(): Promise<number> {
 }
 
 /** Per fault: time to the next node saying master, the longest headless stretch, and recovery. */
-function faultFigures(journal: Journal, w: FaultWindow): { failover?: number; headless: number; recovery?: number } {
+function faultFigures(
+  journal: Journal,
+  w: FaultWindow,
+  graceMs: number,
+): { failover?: number; headless: number; recovery?: number; unavailable: number } {
   const end = w.recoveredAt ?? w.end ?? Date.now();
+  const last503 = journal.answers
+    .filter((a) => a.status === 503 && a.sentAt >= w.start && a.sentAt <= end + graceMs)
+    .reduce((m, a) => Math.max(m, a.receivedAt), w.start);
   const rounds = journal.rounds.filter((r) => r.length > 0 && r[0]!.sentAt >= w.start && r[0]!.sentAt <= end);
   let headless = 0;
   let since: number | undefined;
@@ -203,6 +210,7 @@ function faultFigures(journal: Journal, w: FaultWindow): { failover?: number; he
   return {
     ...(next && w.masterBefore !== undefined && hit.has(w.masterBefore) ? { failover: next.receivedAt - w.start } : {}),
     headless,
+    unavailable: last503 - w.start,
     ...(w.recoveredAt ? { recovery: w.recoveredAt - (w.end ?? w.start) } : {}),
   };
 }
@@ -210,6 +218,7 @@ function faultFigures(journal: Journal, w: FaultWindow): { failover?: number; he
 function printSummary(
   kind: string,
   ttl: number,
+  graceMs: number,
   elapsed: number,
   counts: Map<FaultKind, number>,
   journal: Journal,
@@ -221,11 +230,12 @@ function printSummary(
   const byKind = new Map<FaultKind, FaultWindow[]>();
   for (const w of journal.faults) byKind.set(w.kind, [...(byKind.get(w.kind) ?? []), w]);
   for (const [k, windows] of byKind) {
-    const figs = windows.map((w) => faultFigures(journal, w));
+    const figs = windows.map((w) => faultFigures(journal, w, graceMs));
     const failovers = figs.flatMap((f) => (f.failover !== undefined ? [f.failover] : []));
     console.log(
       `  ${k}: failover (fault -> another node says master) ${fmt(failovers)}; ` +
         `longest headless ${fmt(figs.map((f) => f.headless))}; ` +
+        `503s until (from the fault's start) ${fmt(figs.map((f) => f.unavailable))}; ` +
         `recovered after the fault ended ${fmt(figs.flatMap((f) => (f.recovery !== undefined ? [f.recovery] : [])))}`,
     );
     const store = windows.filter((w) => w.storeHealthyAt !== undefined && w.end !== undefined && w.recoveredAt !== undefined);

@@ -35,6 +35,8 @@ export class ClusterView extends EventEmitter<ViewEvents> {
   #closed = false;
   #waiters: { revision: number; resolve: () => void }[] = [];
   #synced = false;
+  /** The watch's connection broke; changes may be late until its next progress report. */
+  #interrupted = false;
 
   constructor(
     private readonly store: Store,
@@ -52,6 +54,19 @@ export class ClusterView extends EventEmitter<ViewEvents> {
 
   get synced(): boolean {
     return this.#synced;
+  }
+
+  /** Synced, and the watch has not been interrupted since its last progress report. */
+  get current(): boolean {
+    return this.#synced && !this.#interrupted;
+  }
+
+  /**
+   * Asks the watch to report once everything up to the store's current revision is delivered; the
+   * view's revision then moves to it even when nothing under the prefix changed.
+   */
+  requestProgress(): void {
+    this.#watcher?.requestProgress();
   }
 
   async start(): Promise<void> {
@@ -157,8 +172,17 @@ export class ClusterView extends EventEmitter<ViewEvents> {
         for (const kv of kvs) this.#put(kv);
         this.#setRevision(revision);
         this.#synced = true;
+        this.#interrupted = false;
         this.#watcher = this.store.watch(this.prefix, revision + 1, {
           onBatch: (batch) => this.#apply(batch),
+          onProgress: (rev) => {
+            this.#interrupted = false;
+            this.#setRevision(rev);
+          },
+          onInterrupted: () => {
+            this.#interrupted = true;
+            this.#watcher?.requestProgress();
+          },
           onError: (err) => {
             if (this.#closed) return;
             this.log.warn({ err }, 'watch broke; re-listing the cluster prefix');

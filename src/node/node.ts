@@ -21,6 +21,7 @@ import { ClusterKeys } from '../cluster/keys.js';
 import { MasterRole, type MasterTerm } from '../cluster/master.js';
 import { Membership } from '../cluster/membership.js';
 import type { NodeRecord } from '../cluster/records.js';
+import { Freshness } from '../cluster/freshness.js';
 import { ClusterState } from '../cluster/state.js';
 import { ClusterView } from '../cluster/view.js';
 import { openStore } from '../store/open-store.js';
@@ -104,6 +105,9 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     await view.start();
 
     const state = new ClusterState(view, keys, o.uid);
+    const ttl = o.leaseTtlMs ?? defaultLeaseTtlMs;
+    // A view more than a third of a TTL behind what the store reported is not served from.
+    const freshness = new Freshness(view, Math.min(1000, Math.floor(ttl / 3)));
     const registry = o.registry ?? clusterActionHandlers();
     // Bound below, once the listeners know their ports; the API answers 503 until the node has joined.
     const late: { membership?: Membership; master?: MasterRole } = {};
@@ -128,10 +132,11 @@ export class BosunNode extends EventEmitter<NodeEvents> {
         tokens,
         log: log.child({ component: 'api' }),
         selfUid: o.uid,
-        selfIsMaster: () => late.master?.isMaster ?? false,
+        selfMasterStatus: () => late.master?.status ?? 'none',
         healthy: () => {
           const lease = late.membership?.lease;
-          return view.synced && lease !== undefined && Date.now() < lease.safeUntil;
+          const now = Date.now();
+          return lease !== undefined && now < lease.safeUntil && freshness.fresh(now);
         },
       },
       {
@@ -168,9 +173,16 @@ export class BosunNode extends EventEmitter<NodeEvents> {
       total_memory: totalmem(),
       started_at: Date.now(),
     };
-    const ttl = o.leaseTtlMs ?? defaultLeaseTtlMs;
     const membership = new Membership(store, keys, record, ttl, log.child({ component: 'membership' }));
     this.#membership = late.membership = membership;
+    membership.on('joined', (lease, revision) => {
+      freshness.require(revision);
+      lease.on('renewed', (_until, rev, resumed) => {
+        if (rev <= 0) return;
+        if (resumed) freshness.require(rev);
+        else freshness.observe(rev);
+      });
+    });
     const master = new MasterRole(store, view, keys, membership, log.child({ component: 'master' }));
     this.#master = late.master = master;
     const engine = new ActionEngine(

@@ -42,7 +42,7 @@ import type {
 import { castError, notSent, transient } from './cast-error.js';
 import { EtcdLease, type EtcdLeaseHost } from './etcd-lease.js';
 import { EtcdWatch } from './etcd-watch.js';
-import { KeepAliveChannel } from './keepalive-channel.js';
+import { KeepAliveChannel, type KeepAliveResult } from './keepalive-channel.js';
 import { hostBreaker, passThroughPolicy } from './policies.js';
 
 export interface EtcdStoreOptions {
@@ -237,7 +237,7 @@ export class EtcdStore implements Store, EtcdLeaseHost {
 
   // ---- EtcdLeaseHost ----
 
-  keepAlive(id: string, timeoutMs: number): Promise<number> {
+  keepAlive(id: string, timeoutMs: number): Promise<KeepAliveResult> {
     return this.#keepAlives.keepAlive(id, timeoutMs);
   }
 

@@ -20,7 +20,7 @@ import { dirname, basename } from 'node:path';
 import Database from 'better-sqlite3';
 
 import { CompactedError, LeaseLostError, StoreClosedError, StoreUnavailableError } from '../errors.js';
-import { BaseLease } from '../lease-base.js';
+import { BaseLease, type KeepAliveAnswer } from '../lease-base.js';
 import { prefixEnd } from '../prefix.js';
 import { validateTxn } from '../validate.js';
 import type {
@@ -298,11 +298,19 @@ export class SqliteStore implements Store {
       }
       entry.next = Math.max(entry.next, this.#dispatched + 1);
       if (!entry.closed) this.#watchers.add(entry);
+      this.#progress([entry]);
     });
     return {
       close: async () => {
         entry.closed = true;
         this.#watchers.delete(entry);
+      },
+      requestProgress: () => {
+        setImmediate(() => {
+          if (entry.closed || this.#closed) return;
+          this.#poll();
+          this.#progress([entry]);
+        });
       },
     };
   }
@@ -319,17 +327,22 @@ export class SqliteStore implements Store {
 
   // ---- used by SqliteLease ----
 
-  /** Returns false when the lease no longer exists (or has expired). */
-  renewLease(id: string, ttlMs: number): boolean {
+  /** `alive` is false when the lease no longer exists (or has expired). */
+  renewLease(id: string, ttlMs: number): { alive: boolean; revision: number } {
     const now = Date.now();
-    const changed = this.#write(() => this.#stmts.renewLease.run(now + ttlMs, Number(id), now).changes).value;
-    return changed === 1;
+    const { value, revision } = this.#write(() => this.#stmts.renewLease.run(now + ttlMs, Number(id), now).changes);
+    return { alive: value === 1, revision };
   }
 
-  revokeLease(id: string): void {
+  revokeLeaseNow(id: string): void {
     this.#leases.delete(id);
     this.#write(() => this.#reapLease(Number(id)));
     this.#schedulePoll();
+  }
+
+  async revokeLease(id: string): Promise<void> {
+    this.#assertOpen();
+    this.revokeLeaseNow(id);
   }
 
   forgetLease(id: string): void {
@@ -504,12 +517,18 @@ export class SqliteStore implements Store {
       }
       this.#dispatched = revision;
       this.#deliver([...this.#watchers], rows);
+      this.#progress([...this.#watchers]);
     } catch (err) {
       if (this.#closed) return;
       // A locked or busy database is transient here (even a read can meet SQLITE_BUSY while another
       // connection recovers the WAL); the next tick tries again. Throwing from a timer would crash.
       if (!(err instanceof StoreUnavailableError) && !isLockError(err)) throw err;
     }
+  }
+
+  /** Tells watchers that every change up to the dispatched revision has been delivered. */
+  #progress(watchers: WatchEntry[]): void {
+    for (const w of watchers) if (!w.closed) w.handlers.onProgress?.(this.#dispatched);
   }
 
   #deliver(watchers: WatchEntry[], rows: EventRow[]): void {
@@ -561,13 +580,13 @@ class SqliteLease extends BaseLease {
     this.markLost(new LeaseLostError(`lease ${this.id} expired`));
   }
 
-  protected async sendKeepAlive(): Promise<boolean> {
-    const alive = this.#store.renewLease(this.id, this.ttlMs);
+  protected async sendKeepAlive(): Promise<KeepAliveAnswer> {
+    const { alive, revision } = this.#store.renewLease(this.id, this.ttlMs);
     if (!alive) this.#store.forgetLease(this.id);
-    return alive;
+    return { alive, revision };
   }
 
   protected async sendRevoke(): Promise<void> {
-    this.#store.revokeLease(this.id);
+    this.#store.revokeLeaseNow(this.id);
   }
 }
