@@ -24,6 +24,7 @@ import type { NodeRecord } from '../cluster/records.js';
 import { Freshness } from '../cluster/freshness.js';
 import { ClusterState } from '../cluster/state.js';
 import { ClusterView } from '../cluster/view.js';
+import { StoreUnavailableError } from '../store/errors.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
 import { UserDirectory } from '../users/user-directory.js';
@@ -61,6 +62,20 @@ export interface NodeEvents {
 }
 
 export const defaultLeaseTtlMs = 3000;
+
+/** Runs `fn`, retrying StoreUnavailableError with a backoff until `boundMs` has passed. */
+async function retryTransient<T>(fn: () => Promise<T>, boundMs: number, onRetry: (err: unknown) => void): Promise<T> {
+  const deadline = Date.now() + boundMs;
+  for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError) || Date.now() + wait > deadline) throw err;
+      onRetry(err);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
 export const defaultPrefix = '/bosun/';
 
 export class BosunNode extends EventEmitter<NodeEvents> {
@@ -98,7 +113,14 @@ export class BosunNode extends EventEmitter<NodeEvents> {
       storeOptionsFromEnv(process.env),
     );
     this.#store = store;
-    this.bootstrap = await bootstrapCluster(store, keys, { email: o.adminEmail, password: o.adminPassword });
+    // Every node bootstraps at start, perhaps while the store itself is still starting (a local etcd
+    // electing its first leader): retry what is transient, within a bound. Each step is a
+    // create-if-absent, so a retry after an unknown outcome is harmless.
+    this.bootstrap = await retryTransient(
+      () => bootstrapCluster(store, keys, { email: o.adminEmail, password: o.adminPassword }),
+      30_000,
+      (err) => log.warn({ err }, 'the store is not answering yet; retrying the cluster bootstrap'),
+    );
 
     const view = new ClusterView(store, keys.prefix, log.child({ component: 'view' }));
     this.#view = view;

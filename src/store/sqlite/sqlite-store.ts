@@ -21,6 +21,7 @@ import Database from 'better-sqlite3';
 
 import { CompactedError, LeaseLostError, StoreClosedError, StoreUnavailableError } from '../errors.js';
 import { BaseLease, type KeepAliveAnswer } from '../lease-base.js';
+import { isLockError, openDatabase } from './open-database.js';
 import { prefixEnd } from '../prefix.js';
 import { validateTxn } from '../validate.js';
 import type {
@@ -48,6 +49,8 @@ export interface SqliteStoreOptions {
   readonly historyRevisions?: number;
   /** How long a write waits for another process's write lock before failing, in ms. (Default: 5000) */
   readonly busyTimeoutMs?: number;
+  /** How long opening keeps retrying a locked file, in ms (open-database.ts). (Default: 30000) */
+  readonly openTimeoutMs?: number;
 }
 
 interface KvRow {
@@ -141,9 +144,6 @@ function compareMatches(row: KvRow | undefined, c: Compare): boolean {
   }
 }
 
-function isLockError(err: unknown): err is InstanceType<typeof Database.SqliteError> {
-  return err instanceof Database.SqliteError && /BUSY|LOCKED/.test(err.code);
-}
 
 interface WatchEntry {
   readonly prefix: string;
@@ -198,12 +198,12 @@ export class SqliteStore implements Store {
     mkdirSync(dirname(options.path), { recursive: true });
     this.#pollIntervalMs = options.pollIntervalMs ?? 10;
     this.#historyRevisions = options.historyRevisions ?? 20_000;
-    this.#db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
-    this.#db.pragma('journal_mode = WAL');
-    // FULL: a commit the API acknowledged survives power loss; costs ~0.3 ms per write here.
-    this.#db.pragma('synchronous = FULL');
-    this.#db.transaction(() => this.#db.exec(SCHEMA)).immediate();
-    const db = this.#db;
+    const db = openDatabase(options.path, {
+      busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+      openTimeoutMs: options.openTimeoutMs,
+      init: (d) => d.transaction(() => d.exec(SCHEMA)).immediate(),
+    });
+    this.#db = db;
     this.#stmts = {
       revision: db.prepare(`SELECT v FROM meta WHERE k = 'revision'`),
       compacted: db.prepare(`SELECT v FROM meta WHERE k = 'compacted'`),
