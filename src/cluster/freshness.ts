@@ -40,6 +40,10 @@ export class Freshness {
     this.view.requestProgress();
   }
 
+  debug(): unknown {
+    return { barrier: this.#barrier, observed: this.#observed, view: this.view.revision, current: this.view.current, synced: this.view.synced };
+  }
+
   /** Whether reads may be answered from the view now. */
   fresh(now = Date.now()): boolean {
     const reached = this.view.revision;

@@ -154,6 +154,10 @@ export class EtcdStore implements Store, EtcdLeaseHost {
               'grpc.keepalive_permit_without_calls': 0,
             }
           : {}),
+        // gRPC's reconnect backoff grows to 120 s by default: a member back after an outage would stay
+        // unused for that long. Recovery should follow the store within a second.
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': 1000,
         // A range over a busy cluster's prefix can outgrow gRPC's 4 MB default.
         'grpc.max_receive_message_length': 256 * 1024 * 1024,
       },

@@ -16,7 +16,8 @@ import type { KeyValue, WatchBatch, WatchEvent, WatchHandlers, Watcher } from '.
 type Stream = IDuplexStream<IWatchRequest, IWatchResponse>;
 
 const MIN_BACKOFF_MS = 50;
-const MAX_BACKOFF_MS = 2000;
+// Short: a watch resumes within half a second of its member (or another) answering again.
+const MAX_BACKOFF_MS = 500;
 
 export interface WatchTarget {
   /** The first key of the range (namespace included). */
