@@ -72,7 +72,9 @@ export class HistoryChecker {
         this.elections++;
       }
       if (next.epoch <= this.#epoch)
-        this.violations.push(`revision ${batch.revision}: master epoch ${next.epoch} did not grow (was ${this.#epoch})`);
+        this.violations.push(
+          `revision ${batch.revision}: master epoch ${next.epoch} did not grow (was ${this.#epoch})`,
+        );
       this.#epoch = Math.max(this.#epoch, next.epoch);
       this.masterChanges++;
     }
@@ -80,7 +82,8 @@ export class HistoryChecker {
       const key = ev.kv.key;
       if (key === `${p}master`) this.#master = ev.type === 'put' ? ev.kv : undefined;
       else if (key === `${p}transfer`) this.#transfer = ev.type === 'put' ? ev.kv : undefined;
-      else if (key.startsWith(`${p}actions/`) && ev.type === 'put') this.#run(batch.revision, JSON.parse(ev.kv.value) as RunValue);
+      else if (key.startsWith(`${p}actions/`) && ev.type === 'put')
+        this.#run(batch.revision, JSON.parse(ev.kv.value) as RunValue);
       else if (key.startsWith(`${p}actions/`) && ev.type === 'delete')
         this.violations.push(`revision ${batch.revision}: run ${key} was deleted`);
       else if (key.startsWith(`${p}user-emails/`)) {
@@ -97,11 +100,17 @@ export class HistoryChecker {
       this.violations.push(`revision ${revision}: run ${run.action_uid} first stored as ${run.status}`);
     if (prev) {
       if (prev.status !== run.status && !reachable(prev.status, run.status))
-        this.violations.push(`revision ${revision}: run ${run.action_uid} moved ${prev.status} -> ${run.status}`);
+        this.violations.push(
+          `revision ${revision}: run ${run.action_uid} moved ${prev.status} -> ${run.status}`,
+        );
       if (prev.status === run.status && isTerminal(prev.status))
-        this.violations.push(`revision ${revision}: terminal run ${run.action_uid} (${run.status}) rewritten`);
+        this.violations.push(
+          `revision ${revision}: terminal run ${run.action_uid} (${run.status}) rewritten`,
+        );
       if (run.progress < prev.progress)
-        this.violations.push(`revision ${revision}: run ${run.action_uid} progress ${prev.progress} -> ${run.progress}`);
+        this.violations.push(
+          `revision ${revision}: run ${run.action_uid} progress ${prev.progress} -> ${run.progress}`,
+        );
     }
     this.runs.set(run.action_uid, run);
   }
@@ -111,7 +120,15 @@ export class HistoryChecker {
 function reachable(from: ActionStatus, to: ActionStatus): boolean {
   const seen = new Set<ActionStatus>([from]);
   const queue: ActionStatus[] = [from];
-  const all: ActionStatus[] = ['queued', 'starting', 'running', 'cancelling', 'cancelled', 'completed', 'failed'];
+  const all: ActionStatus[] = [
+    'queued',
+    'starting',
+    'running',
+    'cancelling',
+    'cancelled',
+    'completed',
+    'failed',
+  ];
   while (queue.length > 0) {
     const s = queue.shift()!;
     for (const next of all) {
@@ -149,10 +166,15 @@ export function check(journal: Journal, history: HistoryChecker, graceMs: number
     const masters = round.filter((s) => s.isMaster);
     if (masters.length > 1) {
       const at = masters[0]!.sentAt;
-      if (starved(at)) notes.push(`round at ${new Date(at).toISOString()}: ${masters.length} masters while the harness was starved`);
+      if (starved(at))
+        notes.push(
+          `round at ${new Date(at).toISOString()}: ${masters.length} masters while the harness was starved`,
+        );
       else {
         doubleRounds++;
-        violations.push(`${new Date(at).toISOString()}: nodes ${masters.map((m) => m.node).join(' and ')} both said is_master in one round`);
+        violations.push(
+          `${new Date(at).toISOString()}: nodes ${masters.map((m) => m.node).join(' and ')} both said is_master in one round`,
+        );
       }
     }
   }
@@ -180,7 +202,8 @@ export function check(journal: Journal, history: HistoryChecker, graceMs: number
         (s) => s.node !== a && s.isMaster && s.sentAt > first.receivedAt && s.receivedAt < end.sentAt,
       );
       if (inside) {
-        if (starved(inside.sentAt)) notes.push(`span overlap of nodes ${a} and ${inside.node} while the harness was starved`);
+        if (starved(inside.sentAt))
+          notes.push(`span overlap of nodes ${a} and ${inside.node} while the harness was starved`);
         else {
           spanOverlaps++;
           violations.push(
@@ -223,14 +246,20 @@ export function check(journal: Journal, history: HistoryChecker, graceMs: number
     if (a.status >= 500) {
       if (a.status !== 503 || a.errorCode !== 'store_unavailable') {
         bad5xx++;
-        violations.push(`${new Date(a.sentAt).toISOString()}: node ${a.node} answered ${a.status} ${a.errorCode ?? ''} to ${a.what}`);
+        violations.push(
+          `${new Date(a.sentAt).toISOString()}: node ${a.node} answered ${a.status} ${a.errorCode ?? ''} to ${a.what}`,
+        );
       } else if (journal.inFault(a.sentAt, graceMs, (w) => w.storeFault || w.nodes.includes(a.node))) {
         excused503++;
       } else if (starved(a.sentAt)) {
-        notes.push(`${new Date(a.sentAt).toISOString()}: node ${a.node} answered 503 with no fault, the harness starved`);
+        notes.push(
+          `${new Date(a.sentAt).toISOString()}: node ${a.node} answered 503 with no fault, the harness starved`,
+        );
       } else {
         unexcused503++;
-        violations.push(`${new Date(a.sentAt).toISOString()}: node ${a.node} answered 503 store_unavailable outside any fault (${a.what})`);
+        violations.push(
+          `${new Date(a.sentAt).toISOString()}: node ${a.node} answered 503 store_unavailable outside any fault (${a.what})`,
+        );
       }
     }
     // A 404 for a run accepted well before the request was sent: the node served a stale view.
@@ -244,7 +273,9 @@ export function check(journal: Journal, history: HistoryChecker, graceMs: number
   figures['other 5xx'] = bad5xx;
   stale404 = journal.stale404.filter((s) => !starved(s.at)).length;
   for (const s of journal.stale404.filter((x) => !starved(x.at)))
-    violations.push(`${new Date(s.at).toISOString()}: node ${s.node} answered 404 for run ${s.uid}, accepted ${s.ageMs} ms before`);
+    violations.push(
+      `${new Date(s.at).toISOString()}: node ${s.node} answered 404 for run ${s.uid}, accepted ${s.ageMs} ms before`,
+    );
   figures['stale 404 reads'] = stale404;
 
   // 5. No acknowledged user lost.
@@ -255,11 +286,13 @@ export function check(journal: Journal, history: HistoryChecker, graceMs: number
       usersLost++;
       violations.push(`user ${email} was acknowledged created but is gone`);
     }
-    if (u.state === 'deleted' && present) violations.push(`user ${email} was acknowledged deleted but is still there`);
+    if (u.state === 'deleted' && present)
+      violations.push(`user ${email} was acknowledged deleted but is still there`);
   }
   figures['users acknowledged'] = journal.users.size;
   figures['users lost'] = usersLost;
-  figures['master changes (store history)'] = `${history.masterChanges} (${history.elections} elections, ${history.takeOvers} take-overs)`;
+  figures['master changes (store history)'] =
+    `${history.masterChanges} (${history.elections} elections, ${history.takeOvers} take-overs)`;
   figures['store revisions checked'] = history.revisions;
   figures['harness stalls > 150 ms'] = journal.stalls.length;
   return { violations, notes, figures };

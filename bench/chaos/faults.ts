@@ -141,7 +141,14 @@ export class FaultInjector {
       const answers = await Promise.all(
         nodes.map((n: ClusterNode) =>
           workload
-            .call<Record<string, { role: string }>>(n, 'GET', '/v1/nodes/status', 'GET recovery probe', undefined, 2000)
+            .call<Record<string, { role: string }>>(
+              n,
+              'GET',
+              '/v1/nodes/status',
+              'GET recovery probe',
+              undefined,
+              2000,
+            )
             .catch(() => undefined),
         ),
       );

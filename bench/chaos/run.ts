@@ -73,7 +73,9 @@ async function main(): Promise<number> {
   }
   const storeFor = (uid: number): string | undefined => {
     const list = proxies.get(uid);
-    return list ? `etcd://${list.map((p) => p.endpoint).join(',')}?prefix=${encodeURIComponent(namespace)}` : undefined;
+    return list
+      ? `etcd://${list.map((p) => p.endpoint).join(',')}?prefix=${encodeURIComponent(namespace)}`
+      : undefined;
   };
   const cluster = await ProcessCluster.start({
     ...(etcd ? { store: etcd.url(namespace), storeFor } : {}),
@@ -126,7 +128,9 @@ async function main(): Promise<number> {
   const store = liveStore ?? (await openStore(etcd!.url(namespace)));
   for (;;) {
     const { kvs } = await store.range(`${PREFIX}actions/`).catch(() => ({ kvs: [] }));
-    const stored = new Map(kvs.map((kv) => [kv.key.slice(`${PREFIX}actions/`.length), JSON.parse(kv.value) as { status: string }]));
+    const stored = new Map(
+      kvs.map((kv) => [kv.key.slice(`${PREFIX}actions/`.length), JSON.parse(kv.value) as { status: string }]),
+    );
     const pending = [...journal.acceptedRuns.keys()].filter((uid) => {
       const s = stored.get(uid)?.status;
       return s !== 'completed' && s !== 'failed' && s !== 'cancelled';
@@ -170,7 +174,15 @@ async function main(): Promise<number> {
 
   const result = check(journal, history, graceMs);
   printSummary(kind, ttl, graceMs, Date.now() - began, faults.counts, journal, result);
-  if (values.json) writeFileSync(values.json, JSON.stringify({ kind, ttl, figures: result.figures, violations: result.violations, faults: journal.faults }, null, 2));
+  if (values.json)
+    writeFileSync(
+      values.json,
+      JSON.stringify(
+        { kind, ttl, figures: result.figures, violations: result.violations, faults: journal.faults },
+        null,
+        2,
+      ),
+    );
 
   await store.close();
   workload.http.close();
@@ -208,7 +220,9 @@ function faultFigures(
   const hit = new Set(w.nodes);
   const next = journal.samples.find((s) => s.sentAt >= w.start && s.isMaster && !hit.has(s.node));
   return {
-    ...(next && w.masterBefore !== undefined && hit.has(w.masterBefore) ? { failover: next.receivedAt - w.start } : {}),
+    ...(next && w.masterBefore !== undefined && hit.has(w.masterBefore)
+      ? { failover: next.receivedAt - w.start }
+      : {}),
     headless,
     unavailable: last503 - w.start,
     ...(w.recoveredAt ? { recovery: w.recoveredAt - (w.end ?? w.start) } : {}),
@@ -225,7 +239,9 @@ function printSummary(
   result: ReturnType<typeof check>,
 ): void {
   console.log(`\n=== chaos summary: ${kind}, TTL ${ttl} ms, ${(elapsed / 60_000).toFixed(1)} min ===`);
-  console.log(`faults injected: ${[...counts].map(([k, v]) => `${k} ${v}`).join(', ')} (total ${journal.faults.length})`);
+  console.log(
+    `faults injected: ${[...counts].map(([k, v]) => `${k} ${v}`).join(', ')} (total ${journal.faults.length})`,
+  );
   for (const [k, v] of Object.entries(result.figures)) console.log(`${k}: ${v}`);
   const byKind = new Map<FaultKind, FaultWindow[]>();
   for (const w of journal.faults) byKind.set(w.kind, [...(byKind.get(w.kind) ?? []), w]);
@@ -238,7 +254,9 @@ function printSummary(
         `503s until (from the fault's start) ${fmt(figs.map((f) => f.unavailable))}; ` +
         `recovered after the fault ended ${fmt(figs.flatMap((f) => (f.recovery !== undefined ? [f.recovery] : [])))}`,
     );
-    const store = windows.filter((w) => w.storeHealthyAt !== undefined && w.end !== undefined && w.recoveredAt !== undefined);
+    const store = windows.filter(
+      (w) => w.storeHealthyAt !== undefined && w.end !== undefined && w.recoveredAt !== undefined,
+    );
     if (store.length > 0) {
       console.log(
         `    etcd's share (members restarted -> etcd healthy) ${fmt(store.map((w) => w.storeHealthyAt! - w.end!))}; ` +

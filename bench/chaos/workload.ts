@@ -68,7 +68,10 @@ export class Workload {
   }
 
   /** Reads a run; a 404 for a run accepted over a second before the request is a stale read. */
-  async getRun(node: ClusterNode, uid: string): Promise<{ status: number; body: { status: string } | undefined }> {
+  async getRun(
+    node: ClusterNode,
+    uid: string,
+  ): Promise<{ status: number; body: { status: string } | undefined }> {
     const res = await this.call<{ status: string }>(node, 'GET', `/v1/actions/${uid}`, 'GET run');
     const acceptedAt = this.journal.acceptedRuns.get(uid);
     if (res.status === 404 && acceptedAt !== undefined && res.sentAt - acceptedAt > 1000) {

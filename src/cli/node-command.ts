@@ -74,7 +74,8 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
     // Delivered before the process exits: the launcher prints it on its terminal.
     await new Promise<void>((done) => {
-      if (process.send && process.connected) process.send({ type: 'failed', uid: opts.uid, reason }, () => done());
+      if (process.send && process.connected)
+        process.send({ type: 'failed', uid: opts.uid, reason }, () => done());
       else done();
     });
     throw err;

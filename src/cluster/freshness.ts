@@ -41,7 +41,13 @@ export class Freshness {
   }
 
   debug(): unknown {
-    return { barrier: this.#barrier, observed: this.#observed, view: this.view.revision, current: this.view.current, synced: this.view.synced };
+    return {
+      barrier: this.#barrier,
+      observed: this.#observed,
+      view: this.view.revision,
+      current: this.view.current,
+      synced: this.view.synced,
+    };
   }
 
   /** Whether reads may be answered from the view now. */

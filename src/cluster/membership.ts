@@ -69,7 +69,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
         if (await this.#tryJoin()) return;
         const holder = await this.store.get(this.keys.node(this.uid));
         if (holder?.lease && this.#isStaleOwn(holder.lease, holder.value)) {
-          this.log.info({ lease: holder.lease }, `revoking this node's own stale registration; rejoining at once`);
+          this.log.info(
+            { lease: holder.lease },
+            `revoking this node's own stale registration; rejoining at once`,
+          );
           await this.store.revokeLease(holder.lease);
           continue;
         }

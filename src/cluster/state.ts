@@ -37,7 +37,8 @@ export class ClusterState {
     const intent = this.view.getJson<TransferIntent>(this.keys.transfer);
     return {
       uid: master.node_uid,
-      handingOver: intent !== undefined && intent.from === master.node_uid && intent.from_token === kv.modRevision,
+      handingOver:
+        intent !== undefined && intent.from === master.node_uid && intent.from_token === kv.modRevision,
     };
   }
 

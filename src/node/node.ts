@@ -64,7 +64,11 @@ export interface NodeEvents {
 export const defaultLeaseTtlMs = 3000;
 
 /** Runs `fn`, retrying StoreUnavailableError with a backoff until `boundMs` has passed. */
-async function retryTransient<T>(fn: () => Promise<T>, boundMs: number, onRetry: (err: unknown) => void): Promise<T> {
+async function retryTransient<T>(
+  fn: () => Promise<T>,
+  boundMs: number,
+  onRetry: (err: unknown) => void,
+): Promise<T> {
   const deadline = Date.now() + boundMs;
   for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
     try {
@@ -159,7 +163,16 @@ export class BosunNode extends EventEmitter<NodeEvents> {
           const lease = late.membership?.lease;
           const now = Date.now();
           const ok = lease !== undefined && now < lease.safeUntil && freshness.fresh(now);
-          if (!ok && process.env.BOSUN_DEBUG_HEALTH) log.warn({ lease: lease?.id, safe: lease ? lease.safeUntil - now : undefined, fresh: freshness.fresh(now), dbg: freshness.debug() }, 'DEBUG unhealthy');
+          if (!ok && process.env.BOSUN_DEBUG_HEALTH)
+            log.warn(
+              {
+                lease: lease?.id,
+                safe: lease ? lease.safeUntil - now : undefined,
+                fresh: freshness.fresh(now),
+                dbg: freshness.debug(),
+              },
+              'DEBUG unhealthy',
+            );
           return ok;
         },
       },

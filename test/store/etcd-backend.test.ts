@@ -295,7 +295,11 @@ void describe('etcd backend: failures', () => {
 
       await Promise.all([m1!.start(), m2!.start()]);
       await cluster.waitHealthy();
-      await waitFor('the server to settle the lease', () => lost.length > 0 || Date.now() < lease.safeUntil, 30_000);
+      await waitFor(
+        'the server to settle the lease',
+        () => lost.length > 0 || Date.now() < lease.safeUntil,
+        30_000,
+      );
       if (lost.length > 0) assert.ok(lost[0] instanceof LeaseLostError);
       let after = 0;
       await waitFor(

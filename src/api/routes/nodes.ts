@@ -18,7 +18,11 @@ export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
    * handing over) or it is this node and this node knows it has stepped down (fenced). Those cases
    * name no master, and say why on the holder's entry.
    */
-  const acting = (): { masterUid: number | undefined; holder: number | undefined; why: string | undefined } => {
+  const acting = (): {
+    masterUid: number | undefined;
+    holder: number | undefined;
+    why: string | undefined;
+  } => {
     const claim = deps.state.masterClaim();
     if (!claim) return { masterUid: undefined, holder: undefined, why: undefined };
     const self = claim.uid === deps.selfUid ? deps.selfMasterStatus() : undefined;

@@ -17,7 +17,7 @@ import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import { dirname, basename } from 'node:path';
 
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 
 import { CompactedError, LeaseLostError, StoreClosedError, StoreUnavailableError } from '../errors.js';
 import { BaseLease, type KeepAliveAnswer } from '../lease-base.js';
@@ -143,7 +143,6 @@ function compareMatches(row: KvRow | undefined, c: Compare): boolean {
     }
   }
 }
-
 
 interface WatchEntry {
   readonly prefix: string;
@@ -330,7 +329,9 @@ export class SqliteStore implements Store {
   /** `alive` is false when the lease no longer exists (or has expired). */
   renewLease(id: string, ttlMs: number): { alive: boolean; revision: number } {
     const now = Date.now();
-    const { value, revision } = this.#write(() => this.#stmts.renewLease.run(now + ttlMs, Number(id), now).changes);
+    const { value, revision } = this.#write(
+      () => this.#stmts.renewLease.run(now + ttlMs, Number(id), now).changes,
+    );
     return { alive: value === 1, revision };
   }
 
