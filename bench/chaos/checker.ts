@@ -6,7 +6,7 @@
  */
 import { canMove, isTerminal, type ActionStatus } from '../../src/actions/status.js';
 import type { KeyValue, WatchBatch } from '../../src/store/types.js';
-import type { HealthSample, Journal } from './journal.js';
+import type { Journal } from './journal.js';
 
 interface MasterValue {
   readonly node_uid: number;
@@ -160,61 +160,47 @@ export function check(journal: Journal, history: HistoryChecker, graceMs: number
   const figures: Record<string, number | string> = {};
   const starved = (t: number): boolean => journal.starvedNear(t, 500);
 
-  // 1. Never two masters in one snapshot (one healthcheck round asks every node at once).
-  let doubleRounds = 0;
-  for (const round of journal.rounds) {
-    const masters = round.filter((s) => s.isMaster);
-    if (masters.length > 1) {
-      const at = masters[0]!.sentAt;
-      if (starved(at))
-        notes.push(
-          `round at ${new Date(at).toISOString()}: ${masters.length} masters while the harness was starved`,
-        );
-      else {
-        doubleRounds++;
-        violations.push(
-          `${new Date(at).toISOString()}: nodes ${masters.map((m) => m.node).join(' and ')} both said is_master in one round`,
-        );
-      }
+  // 1. Never two masters at once. Each is_master answer carries since when the node has said so
+  //    without a break and when it answered (one host, one clock), so each claim is a known interval
+  //    [since, answered]; two nodes' intervals must never overlap. (Answers that merely arrive in one
+  //    round, late, do not count: the machine is shared and answers can lag by a second.)
+  const claims = new Map<string, { node: number; since: number; until: number }>();
+  let untimed = 0;
+  for (const s of journal.samples) {
+    if (!s.isMaster) continue;
+    if (s.masterSince === undefined || s.checkedAt === undefined) {
+      untimed++;
+      continue;
     }
+    const key = `${s.node}:${s.masterSince}`;
+    const c = claims.get(key);
+    if (c) c.until = Math.max(c.until, s.checkedAt);
+    else claims.set(key, { node: s.node, since: s.masterSince, until: s.checkedAt });
   }
-  // 2. Never two nodes saying master in one span: node A said so before and after B did, with no
-  //    "not master" answer from A in between.
-  const byNode = new Map<number, HealthSample[]>();
-  for (const s of journal.samples) byNode.set(s.node, [...(byNode.get(s.node) ?? []), s]);
-  let spanOverlaps = 0;
-  for (const [a, samples] of byNode) {
-    let spanStart: HealthSample | undefined;
-    let last: HealthSample | undefined;
-    const spans: [HealthSample, HealthSample][] = [];
-    for (const s of samples) {
-      if (s.isMaster) {
-        spanStart ??= s;
-        last = s;
-      } else if (spanStart) {
-        spans.push([spanStart, last!]);
-        spanStart = undefined;
-      }
-    }
-    if (spanStart) spans.push([spanStart, last!]);
-    for (const [first, end] of spans) {
-      const inside = journal.samples.find(
-        (s) => s.node !== a && s.isMaster && s.sentAt > first.receivedAt && s.receivedAt < end.sentAt,
+  const list = [...claims.values()].sort((a, b) => a.since - b.since);
+  let overlaps = 0;
+  for (let i = 0; i < list.length; i++) {
+    for (let j = i + 1; j < list.length && list[j]!.since <= list[i]!.until; j++) {
+      const a = list[i]!;
+      const b = list[j]!;
+      if (a.node === b.node) continue;
+      overlaps++;
+      violations.push(
+        `${new Date(b.since).toISOString()}: node ${b.node} said master from ${b.since} while node ${a.node} said so from ${a.since} until ${a.until}`,
       );
-      if (inside) {
-        if (starved(inside.sentAt))
-          notes.push(`span overlap of nodes ${a} and ${inside.node} while the harness was starved`);
-        else {
-          spanOverlaps++;
-          violations.push(
-            `${new Date(inside.sentAt).toISOString()}: node ${inside.node} said is_master inside node ${a}'s span of saying so (${first.sentAt}..${end.receivedAt})`,
-          );
-        }
-      }
     }
   }
-  figures['double-master rounds'] = doubleRounds;
-  figures['overlapping master spans'] = spanOverlaps;
+  // One round, two masters: reported, but judged by the intervals above.
+  let doubleRounds = 0;
+  for (const round of journal.rounds) if (round.filter((s) => s.isMaster).length > 1) doubleRounds++;
+  if (doubleRounds > 0)
+    notes.push(
+      `${doubleRounds} healthcheck rounds got two is_master answers (late answers; see the interval check)`,
+    );
+  figures['master claims (node terms seen)'] = list.length;
+  figures['overlapping master claims'] = overlaps;
+  figures['rounds with two is_master answers'] = doubleRounds;
+  if (untimed > 0) figures['is_master answers without times'] = untimed;
 
   // 3. Every accepted run reached a terminal status; none lost.
   let lost = 0;

@@ -42,6 +42,9 @@ export interface HealthSample {
   readonly isMaster: boolean;
   readonly masterStatus: string | undefined;
   readonly storeReachable: boolean;
+  /** With isMaster: since when the node has said so without a break, and when it answered (unix ms). */
+  readonly masterSince: number | undefined;
+  readonly checkedAt: number | undefined;
 }
 
 export interface HttpAnswer {

@@ -95,6 +95,8 @@ export class Workload {
               is_master: boolean;
               master_status?: string;
               master_uid?: number;
+              master_since?: number;
+              checked_at?: number;
               store_reachable: boolean;
             }>(`${n.url}/v1/local/node/master_healthcheck`, 2000);
             if (res.status !== 200) return undefined;
@@ -106,6 +108,8 @@ export class Workload {
               masterStatus: res.body.master_status,
               storeReachable: res.body.store_reachable,
               masterUid: res.body.master_uid,
+              masterSince: res.body.master_since,
+              checkedAt: res.body.checked_at,
             };
           } catch {
             return undefined;

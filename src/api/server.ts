@@ -65,6 +65,8 @@ export interface ApiDeps {
    * `master` makes it say it is master.
    */
   readonly selfMasterStatus: () => MasterStatus;
+  /** While this node says master: since when, without a break (unix ms). */
+  readonly selfMasterSince: () => number | undefined;
 }
 
 export interface BuildOptions {

@@ -79,6 +79,8 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
   #intentPending = false;
   /** Set when the role fenced itself; cleared when the node rejoins under a new lease. */
   #fenced = false;
+  /** Unix ms since when this node has said "master" without a break (a term, or a withdrawal). */
+  #claimSince = 0;
   readonly #onChange = (): void => this.evaluate();
 
   constructor(
@@ -103,6 +105,11 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
   /** Whether this node acts as master and may say so: not fenced, not handing over. */
   get isMaster(): boolean {
     return this.status === 'master';
+  }
+
+  /** While `status` is master: since when it has been, without a break (unix ms). */
+  get claimSince(): number | undefined {
+    return this.status === 'master' ? this.#claimSince : undefined;
   }
 
   get status(): MasterStatus {
@@ -291,6 +298,7 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
 
   #begin(term: MasterTerm): void {
     this.#term = term;
+    this.#claimSince = Date.now();
     this.#armSelfFence();
     this.emit('elected', term);
   }
@@ -398,7 +406,7 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
       throw err;
     }
     if (!result.succeeded) {
-      if (this.#term === term) this.#intentPending = false;
+      if (this.#term === term) this.#resumeClaim();
       throw new Error('another hand-over intent is already pending');
     }
     return { intent, revision: result.revision };
@@ -416,12 +424,18 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
         success: [{ type: 'delete', key: this.keys.transfer }],
       });
       // The claim resumes only now: the intent is certainly gone and the fence still held.
-      if (this.#term === term) this.#intentPending = false;
+      if (this.#term === term) this.#resumeClaim();
       return true;
     } catch (err) {
       if (err instanceof NotMasterError) return false;
       throw err;
     }
+  }
+
+  #resumeClaim(): void {
+    if (!this.#intentPending) return;
+    this.#intentPending = false;
+    this.#claimSince = Date.now();
   }
 
   /**
@@ -437,7 +451,7 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
           (JSON.parse(kv.value) as TransferIntent).action_uid === intent.action_uid &&
           (JSON.parse(kv.value) as TransferIntent).from_token === term.token;
         if (!ours || (await this.withdrawIntent(kv.modRevision))) {
-          if (this.#term === term) this.#intentPending = false;
+          if (this.#term === term) this.#resumeClaim();
         }
         return;
       } catch {

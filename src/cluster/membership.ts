@@ -26,6 +26,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   #lease: Lease | undefined;
   #stopped = false;
   #joining: Promise<void> | undefined;
+  /** The create revision of the current registration (0 when not joined). */
+  #registeredAt = 0;
   /** Leases this process held and gave up or lost: a registration under one of them is ours. */
   readonly #formerLeases = new Set<string>();
 
@@ -111,6 +113,23 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   /**
+   * Writes this node's registration again, unchanged, under its current lease: a write whose
+   * revision comes back through the watch after every change before it (cluster/freshness.ts).
+   * Resolves undefined when not registered under the current lease.
+   */
+  async touch(): Promise<number | undefined> {
+    const lease = this.lease;
+    const created = this.#registeredAt;
+    if (!lease || created === 0) return undefined;
+    const key = this.keys.node(this.uid);
+    const result = await this.store.txn({
+      compare: [{ key, target: 'create', op: '=', value: created }],
+      success: [{ type: 'put', key, value: JSON.stringify(this.record), lease: lease.id }],
+    });
+    return result.succeeded ? result.revision : undefined;
+  }
+
+  /**
    * Gives up the current lease at once (the master role fenced itself): stops renewing it, so it
    * lapses even when only this node's replies are lost, revokes it in the background (that request
    * may land when its answer cannot return), and rejoins under a new lease.
@@ -174,6 +193,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       return false;
     }
     this.#lease = lease;
+    this.#registeredAt = revision;
     lease.on('lost', (err) => {
       if (this.#lease !== lease) return;
       this.#lease = undefined;

@@ -133,7 +133,10 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const state = new ClusterState(view, keys, o.uid);
     const ttl = o.leaseTtlMs ?? defaultLeaseTtlMs;
     // A view more than a third of a TTL behind what the store reported is not served from.
-    const freshness = new Freshness(view, Math.min(1000, Math.floor(ttl / 3)));
+    const freshness = new Freshness(view, Math.min(1000, Math.floor(ttl / 3)), () =>
+      late.membership ? late.membership.touch() : Promise.resolve(undefined),
+    );
+    view.on('interrupted', () => freshness.invalidate());
     const registry = o.registry ?? clusterActionHandlers();
     // Bound below, once the listeners know their ports; the API answers 503 until the node has joined.
     const late: { membership?: Membership; master?: MasterRole } = {};
@@ -159,6 +162,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
         log: log.child({ component: 'api' }),
         selfUid: o.uid,
         selfMasterStatus: () => late.master?.status ?? 'none',
+        selfMasterSince: () => late.master?.claimSince,
         healthy: () => {
           const lease = late.membership?.lease;
           const now = Date.now();
@@ -215,9 +219,8 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     membership.on('joined', (lease, revision) => {
       freshness.require(revision);
       lease.on('renewed', (_until, rev, resumed) => {
-        if (rev <= 0) return;
-        if (resumed) freshness.require(rev);
-        else freshness.observe(rev);
+        if (resumed) freshness.invalidate();
+        else if (rev > 0) freshness.observe(rev);
       });
     });
     const master = new MasterRole(store, view, keys, membership, log.child({ component: 'master' }));

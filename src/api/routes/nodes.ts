@@ -98,6 +98,7 @@ export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       async () => {
         const healthy = deps.healthy();
         const self = deps.selfMasterStatus();
+        const since = deps.selfMasterSince();
         const masterUid = healthy ? acting().masterUid : undefined;
         return {
           status: masterUid !== undefined ? 'active' : 'inactive',
@@ -108,6 +109,10 @@ export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           // master, handing_over (an intent is out: the target may be master already), fenced (it
           // stopped acting when its lease went unconfirmed) or none.
           master_status: self,
+          // With is_master: since when this node has said so without a break, and when it answered
+          // (unix ms), so an observer can tell overlapping claims from a late answer.
+          master_since: self === 'master' ? since : undefined,
+          checked_at: Date.now(),
           store_reachable: healthy,
         };
       },
