@@ -11,6 +11,8 @@ import type { Journal } from './journal.js';
 interface MasterValue {
   readonly node_uid: number;
   readonly epoch: number;
+  /** Set by the fast failover's forced take-over (guarded by the dead master's token). */
+  readonly forced?: unknown;
 }
 interface IntentValue {
   readonly to: number;
@@ -41,6 +43,7 @@ export class HistoryChecker {
   masterChanges = 0;
   elections = 0;
   takeOvers = 0;
+  forcedTakeOvers = 0;
   revisions = 0;
 
   constructor(private readonly prefix: string) {}
@@ -57,7 +60,10 @@ export class HistoryChecker {
         // Overwriting a live master key is legal only as a take-over: the intent naming this node,
         // written against the old key's revision, deleted in the same transaction.
         const intent = this.#transfer ? (JSON.parse(this.#transfer.value) as IntentValue) : undefined;
-        if (
+        if (next.forced !== undefined) {
+          // The fast failover's take-over, in a transaction guarded by the dead master's token.
+          this.forcedTakeOvers++;
+        } else if (
           !transferDeleted ||
           !intent ||
           intent.to !== next.node_uid ||

@@ -1,6 +1,7 @@
 /** `bosun node`: runs one node process in the foreground until SIGINT/SIGTERM. */
 import { resolve } from 'node:path';
 
+import type { FastFailoverMode } from '../cluster/failure-detector.js';
 import { createLogger } from '../log.js';
 import { BosunNode } from '../node/node.js';
 
@@ -15,6 +16,7 @@ export interface NodeCommandOptions {
   httpsPort?: number | undefined;
   leaseTtl?: number | undefined;
   handoverTimeout?: number | undefined;
+  fastFailover?: FastFailoverMode | undefined;
 }
 
 /** Messages a node sends to the local-cluster launcher over IPC, when it has one. */
@@ -41,6 +43,7 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     httpsPort: opts.httpsPort ?? 9443 + opts.uid - 1,
     leaseTtlMs: opts.leaseTtl,
     handoverTimeoutMs: opts.handoverTimeout,
+    fastFailover: opts.fastFailover,
     adminEmail: process.env.BOSUN_ADMIN_EMAIL ?? 'admin@bosun.local',
     adminPassword: process.env.BOSUN_ADMIN_PASSWORD || undefined,
     log,

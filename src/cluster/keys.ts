@@ -14,6 +14,13 @@ export class ClusterKeys {
   get nodes(): string {
     return `${this.prefix}nodes/`;
   }
+  /** A node's latest OS sample (stats), bound to its lease: a node can measure only itself. */
+  nodeStats(uid: number): string {
+    return `${this.prefix}node-stats/${uid}`;
+  }
+  get allNodeStats(): string {
+    return `${this.prefix}node-stats/`;
+  }
   /** A node's durable registration: it outlives the process, so a dead node is listed as down. */
   member(uid: number): string {
     return `${this.prefix}members/${uid}`;
@@ -32,6 +39,13 @@ export class ClusterKeys {
   /** A hand-over intent, bound to the old master's lease. */
   get transfer(): string {
     return `${this.prefix}transfer`;
+  }
+  /** A node's suspicion that the master died (failure-detector.ts), bound to that node's lease. */
+  suspicion(uid: number): string {
+    return `${this.prefix}suspicions/${uid}`;
+  }
+  get suspicions(): string {
+    return `${this.prefix}suspicions/`;
   }
   action(uid: string): string {
     return `${this.prefix}actions/${uid}`;
@@ -62,6 +76,13 @@ export class ClusterKeys {
   /** Maps a lower-cased email to a user uid; creating it is what makes emails unique. */
   userEmail(email: string): string {
     return `${this.prefix}user-emails/${email.toLowerCase()}`;
+  }
+  /**
+   * Maps a lower-cased user name to a user uid: names are login identifiers too (Redis Enterprise
+   * signs users in by name or email), so they are unique, and no name may be another user's email.
+   */
+  userName(name: string): string {
+    return `${this.prefix}user-names/${name.toLowerCase()}`;
   }
   get userSeq(): string {
     return `${this.prefix}user-seq`;

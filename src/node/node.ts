@@ -17,9 +17,15 @@ import { ActionSubmitter } from '../actions/submit.js';
 import { Authenticator } from '../api/auth/authenticator.js';
 import { TokenService } from '../api/auth/tokens.js';
 import { buildServer } from '../api/server.js';
+import {
+  defaultFailureDetectorSettings,
+  FailureDetector,
+  type FastFailoverMode,
+} from '../cluster/failure-detector.js';
 import { ClusterKeys } from '../cluster/keys.js';
 import { MasterRole, type MasterTerm } from '../cluster/master.js';
 import { Membership } from '../cluster/membership.js';
+import { hostId, startTicks } from '../cluster/process-identity.js';
 import type { NodeRecord } from '../cluster/records.js';
 import { Freshness } from '../cluster/freshness.js';
 import { ClusterState } from '../cluster/state.js';
@@ -30,6 +36,8 @@ import type { Store } from '../store/types.js';
 import { UserDirectory } from '../users/user-directory.js';
 import { version } from '../version.js';
 import { bootstrapCluster, type BootstrapResult } from './bootstrap.js';
+import { OsSampler } from './os-sampler.js';
+import { StatsPublisher } from './stats-publisher.js';
 import { storeOptionsFromEnv } from './store-env.js';
 import { loadOrCreateCertificate } from './tls.js';
 
@@ -50,6 +58,8 @@ export interface NodeOptions {
   readonly leaseTtlMs?: number | undefined;
   /** (Default: 5000) */
   readonly handoverTimeoutMs?: number | undefined;
+  /** Replace a master whose process is certainly gone before its lease runs out. (Default: 'on') */
+  readonly fastFailover?: FastFailoverMode | undefined;
   readonly adminEmail: string;
   readonly adminPassword: string | undefined;
   readonly log: Logger;
@@ -86,8 +96,10 @@ export class BosunNode extends EventEmitter<NodeEvents> {
   #store: Store | undefined;
   #view: ClusterView | undefined;
   #membership: Membership | undefined;
+  #stats: StatsPublisher | undefined;
   #master: MasterRole | undefined;
   #engine: ActionEngine | undefined;
+  #detector: FailureDetector | undefined;
   #app: FastifyInstance | undefined;
   #https: HttpsServer | undefined;
   #stopping: Promise<void> | undefined;
@@ -210,6 +222,8 @@ export class BosunNode extends EventEmitter<NodeEvents> {
       software_version: version,
       hostname: hostname(),
       pid: process.pid,
+      host_id: hostId(),
+      proc_start: startTicks(),
       cores: cpus().length,
       total_memory: totalmem(),
       started_at: Date.now(),
@@ -254,9 +268,31 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     });
     master.on('elected', (term: MasterTerm) => log.info({ epoch: term.epoch }, 'acting as master'));
 
+    const detector = new FailureDetector(
+      store,
+      view,
+      keys,
+      membership,
+      master,
+      { ...defaultFailureDetectorSettings, mode: o.fastFailover ?? defaultFailureDetectorSettings.mode },
+      log.child({ component: 'failure-detector' }),
+    );
+    this.#detector = detector;
+
     await membership.join();
+    const stats = new StatsPublisher(
+      store,
+      keys,
+      membership,
+      new OsSampler(o.uid, o.dataDir, record.started_at),
+      o.uid,
+      log.child({ component: 'stats' }),
+    );
+    this.#stats = stats;
+    stats.start();
     master.start();
     engine.start();
+    detector.start();
     log.info({ http: record.http_port, https: record.https_port, uid: o.uid }, `node ${o.uid} is serving`);
     publishMaster();
   }
@@ -269,7 +305,9 @@ export class BosunNode extends EventEmitter<NodeEvents> {
 
   async #stop(): Promise<void> {
     const log = this.options.log;
+    this.#detector?.stop();
     this.#engine?.stop();
+    this.#stats?.stop();
     await this.#master?.resign();
     this.#master?.stop();
     await this.#membership?.leave();

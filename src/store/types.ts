@@ -167,8 +167,9 @@ export interface Store {
   txn(request: TxnRequest): Promise<TxnResult>;
   grantLease(ttlMs: number): Promise<Lease>;
   /**
-   * Revokes a lease by id, deleting its keys; resolves as well when it no longer exists. For a lease
-   * this process does not hold: a previous incarnation's, proven dead.
+   * Revokes any lease by id, whoever holds it, deleting its keys at once (the holder learns of it at
+   * its next keep-alive and fires `lost`). A lease already gone is no error. Used by the fast
+   * failover to clear a dead master's records; the take-over itself is a fenced transaction.
    */
   revokeLease(id: string): Promise<void>;
   /**

@@ -110,6 +110,7 @@ export class ClusterNode {
       String(c.leaseTtlMs),
       '--handover-timeout',
       String(c.handoverTimeoutMs),
+      ...(c.fastFailover ? ['--fast-failover', c.fastFailover] : []),
     ];
     const proc = spawn(process.execPath, args, {
       stdio: ['ignore', fd, fd],
@@ -170,6 +171,8 @@ export interface ProcessClusterOptions {
   readonly storeFor?: (uid: number) => string | undefined;
   readonly leaseTtlMs?: number;
   readonly handoverTimeoutMs?: number;
+  /** The nodes' `--fast-failover` mode. (Default: the node's own default, on) */
+  readonly fastFailover?: 'on' | 'port' | 'off';
 }
 
 export type NodesStatus = Record<
@@ -186,6 +189,7 @@ export class ProcessCluster {
     readonly leaseTtlMs: number,
     readonly handoverTimeoutMs: number,
     private readonly storeOverride: ((uid: number) => string | undefined) | undefined,
+    readonly fastFailover: 'on' | 'port' | 'off' | undefined,
   ) {}
 
   storeFor(uid: number): string {
@@ -200,6 +204,7 @@ export class ProcessCluster {
       options.leaseTtlMs ?? 1500,
       options.handoverTimeoutMs ?? 5000,
       options.storeFor,
+      options.fastFailover,
     );
     for (let uid = 1; uid <= (options.nodes ?? 3); uid++) {
       cluster.nodes.push(new ClusterNode(uid, await freePort(), await freePort(), cluster));

@@ -1,14 +1,15 @@
 /** `/v1/nodes`: the node objects and their status, with `role` (re-api.md §5.5, §5.6). */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
-import { BosunError } from '../../errors/catalogue.js';
 import { BodyCache } from '../body-cache.js';
 import { errorResponses } from '../schemas.js';
 import type { MemberState } from '../../cluster/state.js';
 import type { ApiDeps } from '../server.js';
 import { toWireNode, toWireNodeStatus } from '../wire.js';
+import { findNode } from './node-lookup.js';
 
-const NodeUidParams = Type.Object({ uid: Type.String({ pattern: '^[0-9]{1,9}$' }) });
+// Any segment: a non-numeric one names no node, so it is a 404 like an unknown uid (node-lookup.ts).
+const NodeUidParams = Type.Object({ uid: Type.String({ maxLength: 64 }) });
 const AnyObject = Type.Object({}, { additionalProperties: true });
 
 export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
@@ -37,11 +38,7 @@ export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
     const wire = toWireNodeStatus(m, a.masterUid);
     return a.why && m.uid === a.holder ? { ...wire, master_status: a.why } : wire;
   };
-  const member = (raw: string) => {
-    const found = deps.state.member(Number(raw));
-    if (!found) throw new BosunError('node_not_found', `Node ${raw} does not exist.`);
-    return found;
-  };
+  const member = (raw: string) => findNode(deps, raw);
 
   return async (app) => {
     app.get(
@@ -87,6 +84,28 @@ export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: { params: NodeUidParams, response: { 200: AnyObject, ...errorResponses } },
       },
       async (request) => statusOf(member(request.params.uid), acting()),
+    );
+
+    // Bosun runs no node actions (maintenance_on, remove, ...): the truthful list is empty.
+    app.get(
+      '/v1/nodes/actions',
+      {
+        config: { permission: 'view_status_of_all_node_actions' },
+        schema: { response: { 200: AnyObject, ...errorResponses } },
+      },
+      async () => ({ actions: [] }),
+    );
+
+    app.get(
+      '/v1/nodes/:uid/actions',
+      {
+        config: { permission: 'view_status_of_node_action' },
+        schema: { params: NodeUidParams, response: { 200: AnyObject, ...errorResponses } },
+      },
+      async (request) => {
+        member(request.params.uid);
+        return { actions: [] };
+      },
     );
 
     app.get(

@@ -324,7 +324,7 @@ export class SqliteStore implements Store {
     this.#db.close();
   }
 
-  // ---- used by SqliteLease ----
+  // ---- also used by SqliteLease ----
 
   /** `alive` is false when the lease no longer exists (or has expired). */
   renewLease(id: string, ttlMs: number): { alive: boolean; revision: number } {
@@ -335,15 +335,16 @@ export class SqliteStore implements Store {
     return { alive: value === 1, revision };
   }
 
-  revokeLeaseNow(id: string): void {
-    this.#leases.delete(id);
-    this.#write(() => this.#reapLease(Number(id)));
-    this.#schedulePoll();
-  }
-
   async revokeLease(id: string): Promise<void> {
     this.#assertOpen();
-    this.revokeLeaseNow(id);
+    const local = this.#leases.get(id);
+    this.#leases.delete(id);
+    // One transaction deletes the lease and its keys, whichever process holds it; that process's next
+    // keep-alive finds no row and reports the lease lost.
+    this.#write(() => this.#reapLease(Number(id)));
+    this.#schedulePoll();
+    // Revoked by id from this very store instance (not through the lease): tell its holder now.
+    if (local && !local.lost) queueMicrotask(() => local.expired());
   }
 
   forgetLease(id: string): void {
@@ -588,6 +589,8 @@ class SqliteLease extends BaseLease {
   }
 
   protected async sendRevoke(): Promise<void> {
-    this.#store.revokeLeaseNow(this.id);
+    // Forgotten first: a revoke by its own holder is not a loss to report.
+    this.#store.forgetLease(this.id);
+    await this.#store.revokeLease(this.id);
   }
 }
