@@ -175,7 +175,10 @@ export interface ProcessClusterOptions {
   readonly fastFailover?: 'on' | 'port' | 'off';
 }
 
-export type NodesStatus = Record<string, { role: 'master' | 'slave'; node_status: string }>;
+export type NodesStatus = Record<
+  string,
+  { role: 'master' | 'slave'; node_status: string; master_status?: 'handing_over' | 'fenced' }
+>;
 
 export class ProcessCluster {
   readonly nodes: ClusterNode[] = [];
@@ -264,6 +267,7 @@ export interface HealthcheckBody {
   readonly node_uid: number;
   readonly master_uid?: number;
   readonly is_master: boolean;
+  readonly master_status: 'master' | 'handing_over' | 'fenced' | 'none';
   readonly store_reachable: boolean;
 }
 
