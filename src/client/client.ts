@@ -16,6 +16,7 @@ import {
   type NodeObject,
   type NodesStatus,
   type NodeStatus,
+  type RoleObject,
   type User,
   type UserChanges,
   type WireTask,
@@ -309,5 +310,10 @@ export class BosunClient {
 
   async deleteUser(uid: number, options?: RequestOptions): Promise<void> {
     await this.request('DELETE', `/v1/users/${uid}`, undefined, options);
+  }
+
+  /** The built-in roles, with the uids `role_uids` refers to. */
+  roles(options?: RequestOptions): Promise<RoleObject[]> {
+    return this.request('GET', '/v1/roles', undefined, options);
   }
 }
