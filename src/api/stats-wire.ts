@@ -100,7 +100,7 @@ export function toClusterStats(
   const longest = hosts.reduce((a, h) => (statsIntervals.indexOf(h.interval as never) > statsIntervals.indexOf(a as never) ? h.interval : a), hosts[0]!.interval);
   const storage = (pick: (h: NodeStatsRecord) => number | undefined): number | undefined => {
     const values = hosts.map(pick);
-    return values.every((v) => v !== undefined) ? sum(values as number[]) : undefined;
+    return values.every((v) => v !== undefined) ? sum(values) : undefined;
   };
   const optional = (name: string, value: number | undefined) => (value === undefined ? {} : { [name]: value });
   return {

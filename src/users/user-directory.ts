@@ -53,7 +53,7 @@ const settingKeys = ['email_alerts', 'cluster_email_alerts', 'bdbs_email_alerts'
 function settingsOf(from: Partial<UserSettings>): Partial<UserSettings> {
   const out: Record<string, unknown> = {};
   for (const k of settingKeys) if (from[k] !== undefined) out[k] = from[k];
-  return out as Partial<UserSettings>;
+  return out;
 }
 
 /**
