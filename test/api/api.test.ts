@@ -162,7 +162,11 @@ function taskAsRun(task: WireTaskEntry): WireRun {
   assert.match(task.creation_time, /^[0-9]+$/);
   assert.equal(task.task_id, task.action_uid);
   const { task_id: _taskId, ...rest } = task;
-  const run = { ...rest, progress: Number(task.progress), creation_time: Number(task.creation_time) } as WireRun;
+  const run = {
+    ...rest,
+    progress: Number(task.progress),
+    creation_time: Number(task.creation_time),
+  } as WireRun;
   assertWireRun(run);
   return run;
 }
