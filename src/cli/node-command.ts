@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 
 import type { AuthenticatorOptions } from '../api/auth/authenticator.js';
+import type { FastFailoverMode } from '../cluster/failure-detector.js';
 import { createLogger } from '../log.js';
 import { BosunNode } from '../node/node.js';
 import { takeSecretFromEnv } from '../node/secret-env.js';
@@ -17,13 +18,16 @@ export interface NodeCommandOptions {
   httpsPort?: number | undefined;
   leaseTtl?: number | undefined;
   handoverTimeout?: number | undefined;
+  fastFailover?: FastFailoverMode | undefined;
 }
 
 /** Messages a node sends to the local-cluster launcher over IPC, when it has one. */
 export type NodeMessage =
   | { type: 'ready'; uid: number; httpPort: number; httpsPort: number; fingerprint: string }
   | { type: 'master'; uid: number; masterUid: number | undefined; epoch: number | undefined }
-  | { type: 'admin'; email: string; password: string; generated: boolean };
+  | { type: 'admin'; email: string; password: string; generated: boolean }
+  /** The node could not start; `reason` is one line, for the launcher's terminal. */
+  | { type: 'failed'; uid: number; reason: string };
 
 /**
  * `BOSUN_LOGIN_FAILURE_LIMIT`: failed logins allowed per client address per minute (default 30;
@@ -59,6 +63,7 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     httpsPort: opts.httpsPort ?? 9443 + opts.uid - 1,
     leaseTtlMs: opts.leaseTtl,
     handoverTimeoutMs: opts.handoverTimeout,
+    fastFailover: opts.fastFailover,
     adminEmail: process.env.BOSUN_ADMIN_EMAIL ?? 'admin@bosun.local',
     adminPassword,
     log,
@@ -87,7 +92,18 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
   process.on('disconnect', () => onSignal('SIGTERM'));
 
   node.on('master', (masterUid, epoch) => send({ type: 'master', uid: opts.uid, masterUid, epoch }));
-  await node.start();
+  try {
+    await node.start();
+  } catch (err) {
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+    // Delivered before the process exits: the launcher prints it on its terminal.
+    await new Promise<void>((done) => {
+      if (process.send && process.connected)
+        process.send({ type: 'failed', uid: opts.uid, reason }, () => done());
+      else done();
+    });
+    throw err;
+  }
   const admin = node.bootstrap.createdAdmin;
   if (admin) {
     send({ type: 'admin', ...admin });
