@@ -490,7 +490,7 @@ function loginFlood(s: SectionResult<LoginFloodResult>): string {
     `One node; ${s.settings.floodConnections as number} connections of wrong-password Basic requests ` +
       `(an unknown email: a full scrypt check each) from a separate process, and ${s.settings.probeConnections as number} ` +
       `connections each of token and cached-Basic \`GET /v1/cluster\` for ${s.settings.durationS as number} s, quiet and then under the flood. ` +
-      `\`baseline\` is the build named by BOSUN_BENCH_BASELINE_BIN (${String(s.settings.baselineBin ?? 'none')}), run the same way just before.`,
+      `\`baseline\` is the build named by BOSUN_BENCH_BASELINE_BIN (${(s.settings.baselineBin as string | undefined) ?? 'none'}), run the same way just before.`,
     '',
     table(
       ['Build', 'Phase', 'Probe', 'Responses', '200s', 'Latency ms (median / p99)', 'Flood answers'],

@@ -65,7 +65,7 @@ export function afterFailure(
   // A lock that ran out starts a new count too.
   const expired =
     record?.locked_until !== undefined && record.locked_until !== 0 && record.locked_until <= now;
-  const base = fresh || expired ? { failures: 0, first_failure: now } : record!;
+  const base = fresh || expired ? { failures: 0, first_failure: now } : record;
   const failures = base.failures + 1;
   const locks = settings.threshold > 0 && failures >= settings.threshold;
   return {
