@@ -6,8 +6,9 @@
  *   (`BOSUN_LOGIN_FAILURE_LIMIT=0`): the flood stands for many clients, and the limit would turn it
  *   into cheap 429s before the password gate is ever reached.
  * - The flood: autocannon in its own process (bench/lib/flood-child.ts), `floodConnections`
- *   connections sending `GET /v1/cluster` with Basic credentials of an unknown email (each one costs
- *   a full scrypt check: unknown emails are checked against a dummy hash, and are never locked out).
+ *   connections sending `GET /v1/cluster` with Basic credentials of an unknown email and a new wrong
+ *   password each time (each costs a full scrypt check: unknown emails are checked against a dummy
+ *   hash, and are never locked out).
  * - The probes, from this process: `GET /v1/cluster` with `Authorization: JWT <token>`, and with the
  *   admin's Basic credentials verified once before (cached), `probeConnections` each, at the same time.
  * - First the probes alone (quiet), then under the flood; latency of every probe response.
@@ -17,7 +18,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-import { ADMIN_EMAIL, ADMIN_PASSWORD, adminAuth, basic } from '../test/helpers/in-process-node.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, adminAuth } from '../test/helpers/in-process-node.js';
 import { ProcessCluster } from '../test/helpers/process-cluster.js';
 import { sleep } from './lib/cluster.js';
 import { load, type LoadResult } from './lib/load.js';
@@ -98,7 +99,8 @@ async function runVariant(
         url,
         connections: s.floodConnections,
         durationS: s.durationS + 30,
-        headers: { authorization: basic('flood@nowhere.test', 'wrong-password') },
+        headers: {},
+        login: 'flood@nowhere.test',
       }),
     ]);
     await new Promise<void>((resolve) => child.once('message', () => resolve()));

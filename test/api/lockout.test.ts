@@ -72,10 +72,11 @@ describe('login lockout, cluster-wide (finding 6)', () => {
 
   it('5 failures, spread over two nodes, lock the account on both; the right password is refused too', async () => {
     const { email } = await newUser();
+    let guess = 0;
     for (const t of [n1, n1, n1, n2])
-      expectError(await get(t, basic(email, 'wrong-password')), 401, 'unauthorized');
+      expectError(await get(t, basic(email, `guess-${++guess}`)), 401, 'unauthorized');
     // The fifth failure is counted; it locks.
-    expectError(await get(n2, basic(email, 'wrong-password')), 401, 'unauthorized');
+    expectError(await get(n2, basic(email, `guess-${++guess}`)), 401, 'unauthorized');
     for (const t of [n1, n2]) {
       const res = await until(
         () => get(t, basic(email, PASSWORD)),
@@ -148,6 +149,18 @@ describe('login lockout, cluster-wide (finding 6)', () => {
     for (let i = 0; i < 5; i++) await get(n1, basic(email, `wrong-${i}`));
     expectError(await get(n1, basic(email, PASSWORD)), 401, 'account_locked');
     assert.equal((await get(n2, `JWT ${token}`)).statusCode, 200);
+  });
+
+  it('the same wrong password again, even sent in parallel, counts once (a retry is not a guess)', async () => {
+    const { email } = await newUser();
+    await Promise.all(Array.from({ length: 6 }, () => get(n1, basic(email, 'mistyped-password'))));
+    for (let i = 0; i < 6; i++) {
+      expectError(await get(n1, basic(email, 'mistyped-password')), 401, 'unauthorized');
+    }
+    assert.equal((await get(n1, basic(email, PASSWORD))).statusCode, 200);
+    // Different wrong passwords are guesses: each counts.
+    for (let i = 0; i < 5; i++) await get(n1, basic(email, `guess-${i}`));
+    expectError(await get(n1, basic(email, PASSWORD)), 401, 'account_locked');
   });
 
   it('unknown emails are never "locked" (no record, no hint that they exist)', async () => {

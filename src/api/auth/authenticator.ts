@@ -46,6 +46,8 @@ export interface AuthenticatorOptions {
 }
 
 const CACHE_LIMIT = 10_000;
+/** How long a failed (login, password) pair is remembered: RE's lockout counting window. */
+const FAILED_TTL_MS = 900_000;
 
 interface Verified {
   readonly revision: number;
@@ -58,6 +60,8 @@ export class Authenticator {
   readonly tarpit: Tarpit;
   readonly #cacheTtlMs: number;
   readonly #verified = new Map<string, Verified>();
+  readonly #failed = new Map<string, Verified>();
+  readonly #inFlight = new Map<string, Promise<boolean>>();
   readonly #cacheKey = randomBytes(32);
   #dummyHash: Promise<string> | undefined;
 
@@ -105,13 +109,20 @@ export class Authenticator {
   async #verifyCredentials(login: string, password: string, client: string): Promise<Principal | undefined> {
     this.limiter.check(client);
     const found = this.users.byLogin(login);
+    const key = createHmac('sha256', this.#cacheKey)
+      .update(login.toLowerCase())
+      .update('\0')
+      .update(password)
+      .digest('base64');
+    const now = Date.now();
     // A locked account signs in with nothing, as on RE (`status: locked`).
     if (!found || found.user.status === 'locked') {
       // Spend the same time as a real check, so response times do not reveal which emails exist.
-      this.#dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
-      const dummy = await this.#dummyHash;
-      await this.gate.run(() => verifyPassword(password, dummy));
-      this.limiter.fail(client);
+      if (!this.#isKnownFailure(key, 0, now)) {
+        this.#dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
+        const dummy = await this.#dummyHash;
+        await this.#check(key, () => verifyPassword(password, dummy), 0, now, client);
+      }
       return undefined;
     }
     const { user, revision } = found;
@@ -126,24 +137,57 @@ export class Authenticator {
       err.retryAfterSeconds = lock.retryAfterSeconds;
       throw err;
     }
-    const key = createHmac('sha256', this.#cacheKey)
-      .update(login.toLowerCase())
-      .update('\0')
-      .update(password)
-      .digest('base64');
-    const now = Date.now();
     const cached = this.#verified.get(key);
     if (!cached || cached.revision !== revision || cached.until <= now) {
-      if (!(await this.gate.run(() => verifyPassword(password, user.password_hash)))) {
-        this.limiter.fail(client);
-        await this.lockout.recordFailure(user.uid);
-        return undefined;
-      }
+      if (this.#isKnownFailure(key, revision, now)) return undefined;
+      const ok = await this.#check(
+        key,
+        () => verifyPassword(password, user.password_hash),
+        revision,
+        now,
+        client,
+      );
+      if (ok === 'failed') await this.lockout.recordFailure(user.uid);
+      if (ok !== true) return undefined;
       if (this.#verified.size >= CACHE_LIMIT) this.#verified.delete(this.#verified.keys().next().value!);
       this.#verified.set(key, { revision, until: now + this.#cacheTtlMs });
       await this.lockout.clear(user.uid, lock.revision);
     }
     return { uid: user.uid, email: user.email, name: user.name, role: user.role };
+  }
+
+  /**
+   * The same wrong password for the same login, again (a client retrying, or a CLI sending several
+   * requests at once with one mistyped password), is one failure, not many: it is answered from
+   * `#failed` (or joins the check in flight) without scrypt and without counting towards the lockout
+   * or the client limit. A guessing attack tries different passwords, and each of those counts.
+   */
+  #isKnownFailure(key: string, revision: number, now: number): boolean {
+    const f = this.#failed.get(key);
+    return f !== undefined && f.revision === revision && f.until > now;
+  }
+
+  /** Runs one password check per key at a time; resolves true, 'failed' (counted here) or false (joined). */
+  async #check(
+    key: string,
+    verify: () => Promise<boolean>,
+    revision: number,
+    now: number,
+    client: string,
+  ): Promise<true | 'failed' | false> {
+    const inFlight = this.#inFlight.get(key);
+    if (inFlight) return (await inFlight) ? true : false;
+    const check = this.gate.run(verify);
+    this.#inFlight.set(key, check);
+    try {
+      if (await check) return true;
+    } finally {
+      this.#inFlight.delete(key);
+    }
+    this.limiter.fail(client);
+    if (this.#failed.size >= CACHE_LIMIT) this.#failed.delete(this.#failed.keys().next().value!);
+    this.#failed.set(key, { revision, until: now + FAILED_TTL_MS });
+    return 'failed';
   }
 
   #verifyToken(token: string): Principal | undefined {
