@@ -80,6 +80,27 @@ program
   .option('--https-port <port>', 'HTTPS port (default 9443 + uid - 1)', port)
   .option('--lease-ttl <ms>', 'membership and master lease TTL in ms', positiveInt)
   .option('--handover-timeout <ms>', 'how long change_master waits for the target to take over', positiveInt)
+  .option(
+    '--headers-timeout <ms>',
+    'a request whose headers take longer gets 408 (default 10000)',
+    positiveInt,
+  )
+  .option('--request-timeout <ms>', 'a request whose body takes longer gets 408 (default 30000)', positiveInt)
+  .option(
+    '--keep-alive-timeout <ms>',
+    'idle keep-alive connections close after this (default 5000)',
+    positiveInt,
+  )
+  .option(
+    '--idle-timeout <ms>',
+    'a connection moving no bytes closes after this (default 60000)',
+    positiveInt,
+  )
+  .option(
+    '--max-connections <n>',
+    'open connections per node, HTTP and HTTPS together (default 1024)',
+    positiveInt,
+  )
   .addHelpText(
     'after',
     `

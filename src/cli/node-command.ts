@@ -15,6 +15,11 @@ export interface NodeCommandOptions {
   httpsPort?: number | undefined;
   leaseTtl?: number | undefined;
   handoverTimeout?: number | undefined;
+  headersTimeout?: number | undefined;
+  requestTimeout?: number | undefined;
+  keepAliveTimeout?: number | undefined;
+  idleTimeout?: number | undefined;
+  maxConnections?: number | undefined;
 }
 
 /** Messages a node sends to the local-cluster launcher over IPC, when it has one. */
@@ -39,6 +44,13 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     httpsPort: opts.httpsPort ?? 9443 + opts.uid - 1,
     leaseTtlMs: opts.leaseTtl,
     handoverTimeoutMs: opts.handoverTimeout,
+    listenerLimits: {
+      headersTimeoutMs: opts.headersTimeout,
+      requestTimeoutMs: opts.requestTimeout,
+      keepAliveTimeoutMs: opts.keepAliveTimeout,
+      idleTimeoutMs: opts.idleTimeout,
+      maxConnections: opts.maxConnections,
+    },
     adminEmail: process.env.BOSUN_ADMIN_EMAIL ?? 'admin@bosun.local',
     adminPassword: process.env.BOSUN_ADMIN_PASSWORD || undefined,
     log,
