@@ -110,6 +110,7 @@ export class ClusterNode {
       String(c.leaseTtlMs),
       '--handover-timeout',
       String(c.handoverTimeoutMs),
+      ...c.nodeArgs,
     ];
     const proc = spawn(process.execPath, args, {
       stdio: ['ignore', fd, fd],
@@ -170,6 +171,8 @@ export interface ProcessClusterOptions {
   readonly storeFor?: (uid: number) => string | undefined;
   readonly leaseTtlMs?: number;
   readonly handoverTimeoutMs?: number;
+  /** More `bosun node` options for every node (such as the listener timeouts). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export type NodesStatus = Record<string, { role: 'master' | 'slave'; node_status: string }>;
@@ -183,6 +186,7 @@ export class ProcessCluster {
     readonly leaseTtlMs: number,
     readonly handoverTimeoutMs: number,
     private readonly storeOverride: ((uid: number) => string | undefined) | undefined,
+    readonly nodeArgs: readonly string[] = [],
   ) {}
 
   storeFor(uid: number): string {
@@ -197,6 +201,7 @@ export class ProcessCluster {
       options.leaseTtlMs ?? 1500,
       options.handoverTimeoutMs ?? 5000,
       options.storeFor,
+      options.nodeArgs,
     );
     for (let uid = 1; uid <= (options.nodes ?? 3); uid++) {
       cluster.nodes.push(new ClusterNode(uid, await freePort(), await freePort(), cluster));

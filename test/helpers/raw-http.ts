@@ -27,13 +27,17 @@ export function openSocket(target: RawTarget): Promise<Socket> {
   });
 }
 
-/** Parses the first response in `raw` (Content-Length or chunked); undefined when incomplete. */
-export function parseResponse(raw: string): RawResponse | undefined {
+/**
+ * Parses the first final response in `raw` (Content-Length or chunked; interim 1xx answers are
+ * skipped); undefined while incomplete. `bodiless`: the answer to a HEAD, which has no body.
+ */
+export function parseResponse(raw: string, bodiless = false): RawResponse | undefined {
   const end = raw.indexOf('\r\n\r\n');
   if (end < 0) return undefined;
   const [statusLine, ...lines] = raw.slice(0, end).split('\r\n');
   const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine ?? '');
   if (!match) return undefined;
+  if (match[1]!.startsWith('1')) return parseResponse(raw.slice(end + 4), bodiless);
   const headers: Record<string, string> = {};
   for (const line of lines) {
     const colon = line.indexOf(':');
@@ -41,7 +45,9 @@ export function parseResponse(raw: string): RawResponse | undefined {
   }
   let rest = raw.slice(end + 4);
   let body: string;
-  if (headers['transfer-encoding'] === 'chunked') {
+  if (bodiless || match[1] === '204' || match[1] === '304') {
+    body = '';
+  } else if (headers['transfer-encoding'] === 'chunked') {
     body = '';
     for (;;) {
       const lineEnd = rest.indexOf('\r\n');
@@ -68,6 +74,7 @@ export async function rawRequest(
   target: RawTarget,
   request: string | Buffer,
   timeoutMs = 10_000,
+  options: { bodiless?: boolean; endAfterWrite?: boolean } = {},
 ): Promise<RawResponse | undefined> {
   const socket = await openSocket(target);
   return new Promise((resolve) => {
@@ -78,16 +85,18 @@ export async function rawRequest(
       settled = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve(parseResponse(received));
+      resolve(parseResponse(received, options.bodiless));
     };
     const timer = setTimeout(finish, timeoutMs);
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       received += chunk;
-      if (parseResponse(received)) finish();
+      if (parseResponse(received, options.bodiless)) finish();
     });
     socket.on('close', finish);
     socket.on('error', finish);
-    socket.write(request);
+    // Ending says "no more bytes": a server must answer an incomplete request then, not wait.
+    if (options.endAfterWrite) socket.end(request);
+    else socket.write(request);
   });
 }
