@@ -10,7 +10,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 
 import { NotMasterError } from '../cluster/master.js';
 import { BosunError, errorCatalogue, type ErrorCode } from '../errors/catalogue.js';
-import { truncate } from '../errors/preview.js';
+import { preview, truncate } from '../errors/preview.js';
 import { StoreError } from '../store/errors.js';
 import { BODY_LIMIT, MAX_DESCRIPTION_CHARS, MAX_PARAM_LENGTH } from './limits.js';
 
@@ -43,13 +43,25 @@ const byStatus: Readonly<Record<number, ErrorCode>> = {
   431: 'headers_too_large',
 };
 
+/** Names the field at fault: an unknown one by its name, a bad one by its path. */
+function validationDescription(fe: FastifyError): string {
+  const first = fe.validation?.[0];
+  const where = fe.validationContext ?? 'request';
+  const extra = first?.params?.additionalProperty;
+  if (first?.keyword === 'additionalProperties' && typeof extra === 'string') {
+    // The name is the client's: quoted short (a 1 MiB key must not come back whole).
+    return `Invalid request: ${where} has a field Bosun does not accept: ${preview(extra)}.`;
+  }
+  return `Invalid request: ${fe.message}`;
+}
+
 export function classify(err: FastifyError | Error): { code: ErrorCode; description?: string } {
   if (err instanceof BosunError) return { code: err.code, description: err.message };
   if (err instanceof StoreError || err instanceof NotMasterError) {
     return { code: 'store_unavailable', description: `The cluster store is unavailable: ${err.message}` };
   }
   const fe = err as FastifyError;
-  if (fe.validation) return { code: 'invalid_schema', description: `Invalid request: ${fe.message}` };
+  if (fe.validation) return { code: 'invalid_schema', description: validationDescription(fe) };
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return {

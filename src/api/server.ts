@@ -39,6 +39,8 @@ import { actionRoutes } from './routes/actions.js';
 import { clusterActionRoutes } from './routes/cluster-actions.js';
 import { clusterRoutes } from './routes/cluster.js';
 import { nodeRoutes } from './routes/nodes.js';
+import { statsRoutes } from './routes/stats.js';
+import { unmodelledRoutes } from './routes/unmodelled.js';
 import { userRoutes } from './routes/users.js';
 
 declare module 'fastify' {
@@ -143,5 +145,7 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
   await app.register(nodeRoutes(deps));
   await app.register(clusterRoutes(deps));
   await app.register(userRoutes(deps));
+  await app.register(statsRoutes(deps));
+  await app.register(unmodelledRoutes(deps));
   return app;
 }

@@ -25,11 +25,12 @@ export const errorCatalogue = {
   },
   node_not_found: { status: 404, description: 'Node does not exist.' },
   user_not_exist: { status: 404, description: 'User does not exist.' },
+  role_not_found: { status: 404, description: 'Role does not exist.' },
   method_not_allowed: { status: 405, description: 'The method is not allowed on this resource.' },
   node_not_active: { status: 406, description: 'The node is not active.' },
   request_timeout: { status: 408, description: 'The request was not received in time.' },
   action_in_progress: { status: 409, description: 'A conflicting action is already in progress.' },
-  name_already_exists: { status: 409, description: 'A user with this email already exists.' },
+  name_already_exists: { status: 409, description: 'A user with this email or name already exists.' },
   body_too_large: { status: 413, description: 'The request body is larger than the server accepts.' },
   unsupported_media_type: { status: 415, description: 'The request body must be application/json.' },
   expectation_failed: {

@@ -29,6 +29,8 @@ import { UserDirectory } from '../users/user-directory.js';
 import { version } from '../version.js';
 import { bootstrapCluster, type BootstrapResult } from './bootstrap.js';
 import { createListeners, type ConnectionBudget } from './listeners.js';
+import { OsSampler } from './os-sampler.js';
+import { StatsPublisher } from './stats-publisher.js';
 import { storeOptionsFromEnv } from './store-env.js';
 import { loadOrCreateCertificate } from './tls.js';
 
@@ -69,6 +71,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
   #store: Store | undefined;
   #view: ClusterView | undefined;
   #membership: Membership | undefined;
+  #stats: StatsPublisher | undefined;
   #master: MasterRole | undefined;
   #engine: ActionEngine | undefined;
   #app: FastifyInstance | undefined;
@@ -210,6 +213,16 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     master.on('elected', (term: MasterTerm) => log.info({ epoch: term.epoch }, 'acting as master'));
 
     await membership.join();
+    const stats = new StatsPublisher(
+      store,
+      keys,
+      membership,
+      new OsSampler(o.uid, o.dataDir, record.started_at),
+      o.uid,
+      log.child({ component: 'stats' }),
+    );
+    this.#stats = stats;
+    stats.start();
     master.start();
     engine.start();
     log.info({ http: record.http_port, https: record.https_port, uid: o.uid }, `node ${o.uid} is serving`);
@@ -225,6 +238,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
   async #stop(): Promise<void> {
     const log = this.options.log;
     this.#engine?.stop();
+    this.#stats?.stop();
     await this.#master?.resign();
     this.#master?.stop();
     await this.#membership?.leave();
