@@ -99,7 +99,7 @@ function path(r: Random): string {
     () => '/v1/cluster',
     () => '/v1/cluster/actions',
     () => `/v1/cluster/actions/${action()}`,
-    () => '/v1/actions',
+    () => r.pick(['/v1/actions', '/v2/actions']),
     () => `/v1/actions/${param(r, ['00000000-0000-0000-0000-000000000000', 'x'])}`,
     () => '/v1/nodes',
     () => '/v1/nodes/status',
@@ -109,6 +109,18 @@ function path(r: Random): string {
     () => '/v1/users',
     () => `/v1/users/${user()}`,
     () => '/v1/users/authorize',
+    () => '/v1/roles',
+    () => `/v1/roles/${param(r, ['1', '2', '7', '99'])}`,
+    () =>
+      r.pick([
+        '/v1/cluster/stats',
+        '/v1/nodes/stats',
+        '/v1/nodes/actions',
+        '/v1/bdbs',
+        '/v1/shards',
+        '/v1/bootstrap',
+      ]),
+    () => `/v1/nodes/${node()}/${r.pick(['stats', 'actions'])}`,
     () => `/${param(r, ['', 'v1', 'v2', 'v1/', 'v1//cluster', 'V1/CLUSTER'])}`,
     () => `/v1/cluster/actions/${action()}/${param(r, ['x', ''])}`,
   ];
