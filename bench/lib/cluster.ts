@@ -36,10 +36,11 @@ export function storeUrl(kind: StoreKind, etcd: EtcdCluster | undefined): string
 export async function startCluster(
   kind: StoreKind,
   etcd: EtcdCluster | undefined,
-  options: { leaseTtlMs?: number; nodes?: number } = {},
+  options: { leaseTtlMs?: number; nodes?: number; fastFailover?: 'on' | 'port' | 'off' } = {},
 ): Promise<ProcessCluster> {
   return ProcessCluster.start({
     nodes: options.nodes ?? 3,
+    ...(options.fastFailover ? { fastFailover: options.fastFailover } : {}),
     store: storeUrl(kind, etcd),
     leaseTtlMs: options.leaseTtlMs ?? 3000,
     handoverTimeoutMs: 5000,

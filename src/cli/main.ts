@@ -108,6 +108,14 @@ program
       .argParser(positiveInt),
   )
   .addOption(
+    new Option(
+      '--fast-failover <mode>',
+      'replace a dead master before its lease runs out: on (process gone on this host, or port refused per a majority), port (port only), off',
+    )
+      .choices(['on', 'port', 'off'])
+      .env('BOSUN_FAST_FAILOVER'),
+  )
+  .addOption(
     new Option('--headers-timeout <ms>', 'a request whose headers take longer gets 408 (default 10000)')
       .env('BOSUN_HEADERS_TIMEOUT')
       .argParser(positiveInt),

@@ -1,6 +1,7 @@
 /** `bosun node`: runs one node process in the foreground until SIGINT/SIGTERM. */
 import { resolve } from 'node:path';
 
+import type { FastFailoverMode } from '../cluster/failure-detector.js';
 import { createLogger } from '../log.js';
 import { BosunNode } from '../node/node.js';
 
@@ -15,6 +16,7 @@ export interface NodeCommandOptions {
   httpsPort?: number | undefined;
   leaseTtl?: number | undefined;
   handoverTimeout?: number | undefined;
+  fastFailover?: FastFailoverMode | undefined;
   headersTimeout?: number | undefined;
   requestTimeout?: number | undefined;
   keepAliveTimeout?: number | undefined;
@@ -26,7 +28,9 @@ export interface NodeCommandOptions {
 export type NodeMessage =
   | { type: 'ready'; uid: number; httpPort: number; httpsPort: number; fingerprint: string }
   | { type: 'master'; uid: number; masterUid: number | undefined; epoch: number | undefined }
-  | { type: 'admin'; email: string; password: string; generated: boolean };
+  | { type: 'admin'; email: string; password: string; generated: boolean }
+  /** The node could not start; `reason` is one line, for the launcher's terminal. */
+  | { type: 'failed'; uid: number; reason: string };
 
 export async function runNode(opts: NodeCommandOptions): Promise<void> {
   const log = createLogger({ node: opts.uid });
@@ -44,6 +48,7 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     httpsPort: opts.httpsPort ?? 9443 + opts.uid - 1,
     leaseTtlMs: opts.leaseTtl,
     handoverTimeoutMs: opts.handoverTimeout,
+    fastFailover: opts.fastFailover,
     listenerLimits: {
       headersTimeoutMs: opts.headersTimeout,
       requestTimeoutMs: opts.requestTimeout,
@@ -78,7 +83,18 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
   process.on('disconnect', () => onSignal('SIGTERM'));
 
   node.on('master', (masterUid, epoch) => send({ type: 'master', uid: opts.uid, masterUid, epoch }));
-  await node.start();
+  try {
+    await node.start();
+  } catch (err) {
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+    // Delivered before the process exits: the launcher prints it on its terminal.
+    await new Promise<void>((done) => {
+      if (process.send && process.connected)
+        process.send({ type: 'failed', uid: opts.uid, reason }, () => done());
+      else done();
+    });
+    throw err;
+  }
   const admin = node.bootstrap.createdAdmin;
   if (admin) {
     send({ type: 'admin', ...admin });

@@ -110,6 +110,7 @@ export class ClusterNode {
       String(c.leaseTtlMs),
       '--handover-timeout',
       String(c.handoverTimeoutMs),
+      ...(c.fastFailover ? ['--fast-failover', c.fastFailover] : []),
       ...c.nodeArgs,
     ];
     const proc = spawn(process.execPath, args, {
@@ -171,11 +172,16 @@ export interface ProcessClusterOptions {
   readonly storeFor?: (uid: number) => string | undefined;
   readonly leaseTtlMs?: number;
   readonly handoverTimeoutMs?: number;
+  /** The nodes' `--fast-failover` mode. (Default: the node's own default, on) */
+  readonly fastFailover?: 'on' | 'port' | 'off';
   /** More `bosun node` options for every node (such as the listener timeouts). */
   readonly nodeArgs?: readonly string[];
 }
 
-export type NodesStatus = Record<string, { role: 'master' | 'slave'; node_status: string }>;
+export type NodesStatus = Record<
+  string,
+  { role: 'master' | 'slave'; node_status: string; master_status?: 'handing_over' | 'fenced' }
+>;
 
 export class ProcessCluster {
   readonly nodes: ClusterNode[] = [];
@@ -186,6 +192,7 @@ export class ProcessCluster {
     readonly leaseTtlMs: number,
     readonly handoverTimeoutMs: number,
     private readonly storeOverride: ((uid: number) => string | undefined) | undefined,
+    readonly fastFailover: 'on' | 'port' | 'off' | undefined,
     readonly nodeArgs: readonly string[] = [],
   ) {}
 
@@ -201,6 +208,7 @@ export class ProcessCluster {
       options.leaseTtlMs ?? 1500,
       options.handoverTimeoutMs ?? 5000,
       options.storeFor,
+      options.fastFailover,
       options.nodeArgs,
     );
     for (let uid = 1; uid <= (options.nodes ?? 3); uid++) {
@@ -264,6 +272,7 @@ export interface HealthcheckBody {
   readonly node_uid: number;
   readonly master_uid?: number;
   readonly is_master: boolean;
+  readonly master_status: 'master' | 'handing_over' | 'fenced' | 'none';
   readonly store_reachable: boolean;
 }
 
@@ -313,12 +322,23 @@ export class MasterSampler {
 
 const terminalStatuses = new Set(['completed', 'failed', 'cancelled']);
 
+/**
+ * A `/v1/actions` task entry read back as a run: RE sends `progress` and `creation_time` there as
+ * strings, and a `task_id` (docs/decisions.md, "Three forms of an action").
+ */
+export function taskToRun(task: Record<string, unknown>): ActionRun {
+  const { task_id: _taskId, ...rest } = task;
+  return { ...rest, progress: Number(task.progress), creation_time: Number(task.creation_time) } as ActionRun;
+}
+
 /** Polls a run on `node` until it reaches a terminal status. */
 export async function waitForRun(node: ClusterNode, uid: string, timeoutMs = 30_000): Promise<ActionRun> {
   return eventually(
     async () => {
-      const res = await node.get<ActionRun>(`/v1/actions/${uid}`);
-      return res.status === 200 && terminalStatuses.has(res.body.status) ? res.body : undefined;
+      const res = await node.get<Record<string, unknown>>(`/v1/actions/${uid}`);
+      return res.status === 200 && terminalStatuses.has(res.body.status as string)
+        ? taskToRun(res.body)
+        : undefined;
     },
     timeoutMs,
     `run ${uid} to finish`,
