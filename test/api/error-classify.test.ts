@@ -20,7 +20,11 @@ describe('classify: Fastify errors to catalogue codes', () => {
 
   it('finds the client errors to check', () => {
     const names = clientErrors.map((e) => e.name);
-    for (const name of ['FST_ERR_BAD_URL', 'FST_ERR_MAX_PARAM_LENGTH', 'FST_ERR_CTP_INVALID_CONTENT_LENGTH']) {
+    for (const name of [
+      'FST_ERR_BAD_URL',
+      'FST_ERR_MAX_PARAM_LENGTH',
+      'FST_ERR_CTP_INVALID_CONTENT_LENGTH',
+    ]) {
       assert.ok(names.includes(name), name);
     }
   });

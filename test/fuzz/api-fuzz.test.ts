@@ -3,8 +3,8 @@
  * 3-node cluster of `bosun node` processes, over HTTP and HTTPS, for about 45 seconds. It asserts:
  * - no answer is a 5xx;
  * - every error answer is `{"error_code", "description"}` with a catalogue code of that status;
- * - every request gets an answer (no hang, no silent close), except bytes that are not TLS on the
- *   HTTPS port and requests that are nothing but blank lines;
+ * - every request gets an answer (no hang, no silent close), an incomplete one from the server's
+ *   own timeouts (set short here), except requests that are nothing but blank lines;
  * - every node is still up and serving at the end.
  *
  * Reproduce a run with BOSUN_FUZZ_SEED=<seed> (the seed is printed); BOSUN_FUZZ_MS sets the budget.
@@ -21,7 +21,8 @@ import { hostileRequest, Random, type Credentials, type HostileRequest } from '.
 const seed = Number(process.env.BOSUN_FUZZ_SEED ?? 14_2026);
 const budgetMs = Number(process.env.BOSUN_FUZZ_MS ?? 45_000);
 const maxRequests = 20_000;
-const workers = 6;
+// Most answers take milliseconds; an incomplete raw request waits for the 2 s header timeout.
+const workers = 10;
 
 /** What is wrong with `res` as the answer to `req`, or undefined when it is fine. */
 function problem(req: HostileRequest, target: RawTarget, res: RawResponse | undefined): string | undefined {
@@ -104,11 +105,9 @@ describe(`fuzzing a 3-node cluster with hostile requests (seed ${seed})`, () => 
         const target = random.pick(targets);
         let res: RawResponse | undefined;
         try {
-          res = await rawRequest(target, req.bytes, 8000, { bodiless: req.head, // Over TLS a half-close ends the whole connection (Node's HTTPS server allows no
-            // half-open sockets, as TLS 1.2 has none): there the server's request timeout must
-            // answer an incomplete request instead.
-            endAfterWrite: req.raw && !target.tls,
-          });
+          // Never half-closed: a client's FIN aborts its request in Node (as a full close would),
+          // so the server's own timeouts must answer whatever is left incomplete.
+          res = await rawRequest(target, req.bytes, 8000, { bodiless: req.head });
         } catch (err) {
           failures.push(
             `${target.tls ? 'https' : 'http'}:${target.port} refused the connection (${String(err)}): ${req.summary}`,

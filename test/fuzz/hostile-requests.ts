@@ -43,7 +43,7 @@ export interface HostileRequest {
   readonly bytes: Buffer;
   /** A HEAD request: its answer has no body. */
   readonly head: boolean;
-  /** Raw bytes that may not be a complete request: the client half-closes after writing them. */
+  /** Raw bytes that may not be a complete request (the server's timeouts must answer those). */
   readonly raw: boolean;
   /** A one-line summary for failure reports. */
   readonly summary: string;

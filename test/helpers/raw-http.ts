@@ -74,7 +74,7 @@ export async function rawRequest(
   target: RawTarget,
   request: string | Buffer,
   timeoutMs = 10_000,
-  options: { bodiless?: boolean; endAfterWrite?: boolean } = {},
+  options: { bodiless?: boolean } = {},
 ): Promise<RawResponse | undefined> {
   const socket = await openSocket(target);
   return new Promise((resolve) => {
@@ -95,8 +95,6 @@ export async function rawRequest(
     });
     socket.on('close', finish);
     socket.on('error', finish);
-    // Ending says "no more bytes": a server must answer an incomplete request then, not wait.
-    if (options.endAfterWrite) socket.end(request);
-    else socket.write(request);
+    socket.write(request);
   });
 }
