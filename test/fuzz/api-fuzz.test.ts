@@ -132,7 +132,7 @@ describe(`fuzzing a 3-node cluster with hostile requests (seed ${seed})`, () => 
       .join(', ');
     console.log(`fuzz seed ${seed}: ${sent} requests; statuses ${summary}`);
     assert.deepEqual(failures, [], `seed ${seed}: ${failures.length} bad answers`);
-    assert.ok(sent >= 300, `only ${sent} requests were sent`);
+    assert.ok(sent >= 150, `only ${sent} requests were sent`);
 
     for (const node of cluster.nodes) {
       assert.ok(node.running, `node ${node.uid} is down`);
