@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 
 import type { HandlerRegistry } from '../../src/actions/registry.js';
+import type { ListenerLimits } from '../../src/api/limits.js';
 import { BosunNode } from '../../src/node/node.js';
 
 export const ADMIN_EMAIL = 'admin@test.local';
@@ -27,7 +28,13 @@ export interface TestNode {
 }
 
 export async function startTestNode(
-  options: { uid?: number; dataDir?: string; registry?: HandlerRegistry; leaseTtlMs?: number } = {},
+  options: {
+    uid?: number;
+    dataDir?: string;
+    registry?: HandlerRegistry;
+    leaseTtlMs?: number;
+    listenerLimits?: Partial<ListenerLimits>;
+  } = {},
 ): Promise<TestNode> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'bosun-test-')));
   const node = new BosunNode({
@@ -41,6 +48,7 @@ export async function startTestNode(
     adminPassword: ADMIN_PASSWORD,
     log: pino({ level: process.env.BOSUN_TEST_LOG ?? 'silent' }),
     registry: options.registry,
+    listenerLimits: options.listenerLimits,
   });
   await node.start();
   // The single node elects itself; tests start once it is master.

@@ -111,6 +111,7 @@ export class ClusterNode {
       '--handover-timeout',
       String(c.handoverTimeoutMs),
       ...(c.fastFailover ? ['--fast-failover', c.fastFailover] : []),
+      ...c.nodeArgs,
     ];
     const proc = spawn(process.execPath, args, {
       stdio: ['ignore', fd, fd],
@@ -173,6 +174,8 @@ export interface ProcessClusterOptions {
   readonly handoverTimeoutMs?: number;
   /** The nodes' `--fast-failover` mode. (Default: the node's own default, on) */
   readonly fastFailover?: 'on' | 'port' | 'off';
+  /** More `bosun node` options for every node (such as the listener timeouts). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export type NodesStatus = Record<
@@ -190,6 +193,7 @@ export class ProcessCluster {
     readonly handoverTimeoutMs: number,
     private readonly storeOverride: ((uid: number) => string | undefined) | undefined,
     readonly fastFailover: 'on' | 'port' | 'off' | undefined,
+    readonly nodeArgs: readonly string[] = [],
   ) {}
 
   storeFor(uid: number): string {
@@ -205,6 +209,7 @@ export class ProcessCluster {
       options.handoverTimeoutMs ?? 5000,
       options.storeFor,
       options.fastFailover,
+      options.nodeArgs,
     );
     for (let uid = 1; uid <= (options.nodes ?? 3); uid++) {
       cluster.nodes.push(new ClusterNode(uid, await freePort(), await freePort(), cluster));
