@@ -99,7 +99,7 @@ async function main(): Promise<number> {
   }
 
   const workload = new Workload(cluster, journal);
-  const faults = new FaultInjector({ cluster, etcd, proxies, journal, workload, kinds });
+  const faults = new FaultInjector({ cluster, etcd, proxies, journal, workload, kinds, store: kind });
   const began = Date.now();
   workload.start();
   faults.start();
