@@ -317,12 +317,23 @@ export class MasterSampler {
 
 const terminalStatuses = new Set(['completed', 'failed', 'cancelled']);
 
+/**
+ * A `/v1/actions` task entry read back as a run: RE sends `progress` and `creation_time` there as
+ * strings, and a `task_id` (docs/decisions.md, "Three forms of an action").
+ */
+export function taskToRun(task: Record<string, unknown>): ActionRun {
+  const { task_id: _taskId, ...rest } = task;
+  return { ...rest, progress: Number(task.progress), creation_time: Number(task.creation_time) } as ActionRun;
+}
+
 /** Polls a run on `node` until it reaches a terminal status. */
 export async function waitForRun(node: ClusterNode, uid: string, timeoutMs = 30_000): Promise<ActionRun> {
   return eventually(
     async () => {
-      const res = await node.get<ActionRun>(`/v1/actions/${uid}`);
-      return res.status === 200 && terminalStatuses.has(res.body.status) ? res.body : undefined;
+      const res = await node.get<Record<string, unknown>>(`/v1/actions/${uid}`);
+      return res.status === 200 && terminalStatuses.has(res.body.status as string)
+        ? taskToRun(res.body)
+        : undefined;
     },
     timeoutMs,
     `run ${uid} to finish`,
