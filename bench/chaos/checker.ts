@@ -27,6 +27,11 @@ interface RunValue {
 
 export interface CheckResult {
   readonly violations: string[];
+  /**
+   * 503s outside any fault window: an availability finding. On a shared machine CPU starvation can
+   * put a lease in honest doubt with no fault injected; these fail the run only with --strict.
+   */
+  readonly availability: string[];
   /** Availability findings that are not safety violations (starvation, slow recovery). */
   readonly notes: string[];
   readonly figures: Record<string, number | string>;
@@ -162,6 +167,7 @@ export function fmt(values: number[]): string {
 /** Judges the journal against the history; `graceMs` is how long after recovery 503s stay excused. */
 export function check(journal: Journal, history: HistoryChecker, graceMs: number): CheckResult {
   const violations = [...history.violations];
+  const availability: string[] = [];
   const notes: string[] = [];
   const figures: Record<string, number | string> = {};
   const starved = (t: number): boolean => journal.starvedNear(t, 500);
@@ -249,7 +255,7 @@ export function check(journal: Journal, history: HistoryChecker, graceMs: number
         );
       } else {
         unexcused503++;
-        violations.push(
+        availability.push(
           `${new Date(a.sentAt).toISOString()}: node ${a.node} answered 503 store_unavailable outside any fault (${a.what})`,
         );
       }
@@ -287,5 +293,5 @@ export function check(journal: Journal, history: HistoryChecker, graceMs: number
     `${history.masterChanges} (${history.elections} elections, ${history.takeOvers} take-overs)`;
   figures['store revisions checked'] = history.revisions;
   figures['harness stalls > 150 ms'] = journal.stalls.length;
-  return { violations, notes, figures };
+  return { violations, availability, notes, figures };
 }

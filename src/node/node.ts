@@ -148,8 +148,9 @@ export class BosunNode extends EventEmitter<NodeEvents> {
 
     const state = new ClusterState(view, keys, o.uid);
     const ttl = o.leaseTtlMs ?? defaultLeaseTtlMs;
-    // A view more than a third of a TTL behind what the store reported is not served from.
-    const freshness = new Freshness(view, Math.min(1000, Math.floor(ttl / 3)), () =>
+    // A view more than half a TTL behind what the store reported is not served from. (Watch events
+    // arrive within milliseconds; the slack is for a busy machine.)
+    const freshness = new Freshness(view, Math.floor(ttl / 2), () =>
       late.membership ? late.membership.touch() : Promise.resolve(undefined),
     );
     view.on('interrupted', () => freshness.invalidate());
