@@ -49,10 +49,16 @@ export function toStatsInterval(s: NodeStatsRecord): Record<string, unknown> {
     cpu_irqs: s.cpu_irqs,
     free_memory: s.free_memory,
     ...(s.persistent_storage_free !== undefined
-      ? { persistent_storage_free: s.persistent_storage_free, persistent_storage_avail: s.persistent_storage_avail }
+      ? {
+          persistent_storage_free: s.persistent_storage_free,
+          persistent_storage_avail: s.persistent_storage_avail,
+        }
       : {}),
     ...(s.ephemeral_storage_free !== undefined
-      ? { ephemeral_storage_free: s.ephemeral_storage_free, ephemeral_storage_avail: s.ephemeral_storage_avail }
+      ? {
+          ephemeral_storage_free: s.ephemeral_storage_free,
+          ephemeral_storage_avail: s.ephemeral_storage_avail,
+        }
       : {}),
   };
 }
@@ -96,13 +102,21 @@ export function toClusterStats(
   const hosts = [...byHost.values()];
   if (hosts.length === 0) return { intervals: [] };
   const stime = hosts.map((h) => h.stime).sort()[0]!;
-  const etime = hosts.map((h) => h.etime).sort().at(-1)!;
-  const longest = hosts.reduce((a, h) => (statsIntervals.indexOf(h.interval as never) > statsIntervals.indexOf(a as never) ? h.interval : a), hosts[0]!.interval);
+  const etime = hosts
+    .map((h) => h.etime)
+    .sort()
+    .at(-1)!;
+  const longest = hosts.reduce(
+    (a, h) =>
+      statsIntervals.indexOf(h.interval as never) > statsIntervals.indexOf(a as never) ? h.interval : a,
+    hosts[0]!.interval,
+  );
   const storage = (pick: (h: NodeStatsRecord) => number | undefined): number | undefined => {
     const values = hosts.map(pick);
-    return values.every((v) => v !== undefined) ? sum(values as number[]) : undefined;
+    return values.every((v) => v !== undefined) ? sum(values) : undefined;
   };
-  const optional = (name: string, value: number | undefined) => (value === undefined ? {} : { [name]: value });
+  const optional = (name: string, value: number | undefined) =>
+    value === undefined ? {} : { [name]: value };
   return {
     intervals: [
       {
@@ -115,10 +129,22 @@ export function toClusterStats(
         cpu_nice: mean(hosts.map((h) => h.cpu_nice)),
         cpu_irqs: mean(hosts.map((h) => h.cpu_irqs)),
         free_memory: sum(hosts.map((h) => h.free_memory)),
-        ...optional('persistent_storage_free', storage((h) => h.persistent_storage_free)),
-        ...optional('persistent_storage_avail', storage((h) => h.persistent_storage_avail)),
-        ...optional('ephemeral_storage_free', storage((h) => h.ephemeral_storage_free)),
-        ...optional('ephemeral_storage_avail', storage((h) => h.ephemeral_storage_avail)),
+        ...optional(
+          'persistent_storage_free',
+          storage((h) => h.persistent_storage_free),
+        ),
+        ...optional(
+          'persistent_storage_avail',
+          storage((h) => h.persistent_storage_avail),
+        ),
+        ...optional(
+          'ephemeral_storage_free',
+          storage((h) => h.ephemeral_storage_free),
+        ),
+        ...optional(
+          'ephemeral_storage_avail',
+          storage((h) => h.ephemeral_storage_avail),
+        ),
       },
     ],
   };

@@ -71,7 +71,10 @@ export const RoleBody = Type.Object(
  * The management role a body asks for: `role`, or the one built-in role in `role_uids` (Bosun has no
  * custom roles, so a user holds exactly one). Both given must agree. Undefined: neither given.
  */
-export function resolveRole(role: Role | undefined, roleUids: readonly number[] | undefined): Role | undefined {
+export function resolveRole(
+  role: Role | undefined,
+  roleUids: readonly number[] | undefined,
+): Role | undefined {
   if (roleUids === undefined) return role;
   if (roleUids.length !== 1) {
     throw new BosunError(
@@ -81,7 +84,10 @@ export function resolveRole(role: Role | undefined, roleUids: readonly number[] 
   }
   const found = roleByUid(roleUids[0]!);
   if (!found) {
-    throw new BosunError('invalid_schema', `"role_uids": no role with uid ${roleUids[0]} (see GET /v1/roles).`);
+    throw new BosunError(
+      'invalid_schema',
+      `"role_uids": no role with uid ${roleUids[0]} (see GET /v1/roles).`,
+    );
   }
   if (role !== undefined && role !== found.management) {
     throw new BosunError(

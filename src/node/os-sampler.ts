@@ -52,7 +52,8 @@ export function intervalName(seconds: number): string {
   return (intervals.find(([, s]) => seconds <= s) ?? intervals[intervals.length - 1]!)[0];
 }
 
-const isoSeconds = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+const isoSeconds = (ms: number): string =>
+  new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 export class OsSampler {
   #cpu = cpuTotals();

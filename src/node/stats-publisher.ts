@@ -51,7 +51,12 @@ export class StatsPublisher {
         await this.store.txn({
           compare: [],
           success: [
-            { type: 'put', key: this.keys.nodeStats(this.uid), value: JSON.stringify(sample), lease: lease.id },
+            {
+              type: 'put',
+              key: this.keys.nodeStats(this.uid),
+              value: JSON.stringify(sample),
+              lease: lease.id,
+            },
           ],
         });
       }

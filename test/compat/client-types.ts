@@ -7,7 +7,15 @@
 import { opt, req, type Shape } from './decode.js';
 
 /** Statuses of a task (redis-enterprise-rs src/actions.rs, `Action.status` doc comment). */
-export const taskStatuses = ['queued', 'starting', 'running', 'cancelling', 'cancelled', 'completed', 'failed'];
+export const taskStatuses = [
+  'queued',
+  'starting',
+  'running',
+  'cancelling',
+  'cancelled',
+  'completed',
+  'failed',
+];
 
 /**
  * `GET /v1/cluster` → `ClusterInfo` (redis-enterprise-rs src/cluster.rs). `uid` is `Option<u32>` and
@@ -192,12 +200,16 @@ export const ClusterStats: Shape = { intervals: req({ vec: { struct: StatsInterv
 export const Bootstrap: Shape = {
   bootstrap_status: req({
     struct: {
-      state: req({ oneOf: ['idle', 'initiated', 'creating_cluster', 'joining_cluster', 'completed', 'error'] }),
+      state: req({
+        oneOf: ['idle', 'initiated', 'creating_cluster', 'joining_cluster', 'completed', 'error'],
+      }),
       start_time: opt('string'),
       end_time: opt('string'),
     },
   }),
-  local_node_info: opt({ struct: { uid: opt('digit-string'), software_version: opt('string'), cores: opt('u32') } }),
+  local_node_info: opt({
+    struct: { uid: opt('digit-string'), software_version: opt('string'), cores: opt('u32') },
+  }),
   status: req('string'),
   progress: opt('f32'),
   message: opt('string'),

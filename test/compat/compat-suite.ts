@@ -114,7 +114,9 @@ export function defineCompatSuite(label: string, store: CompatStore): void {
       return cluster.nodes.find((n) => n.uid !== m && n.uid !== 1) ?? cluster.nodes.find((n) => n.uid !== m)!;
     };
     const changeMaster = async (target: number): Promise<string> => {
-      const res = await send(n1, 'POST', '/v1/cluster/actions/change_master', { body: { node_uid: String(target) } });
+      const res = await send(n1, 'POST', '/v1/cluster/actions/change_master', {
+        body: { node_uid: String(target) },
+      });
       assert.equal(res.status, 200, res.text);
       return (res.body as { action_uid: string }).action_uid;
     };
@@ -210,7 +212,9 @@ export function defineCompatSuite(label: string, store: CompatStore): void {
     it('GET /v2/actions is a bare array of v2 objects; /v2/actions/{uid} is one', async () => {
       const list = await get('/v2/actions');
       assertDecodesVec(list, V2Action, '/v2/actions');
-      const byUid = new Map((list.body as { action_uid: string; status: string }[]).map((a) => [a.action_uid, a]));
+      const byUid = new Map(
+        (list.body as { action_uid: string; status: string }[]).map((a) => [a.action_uid, a]),
+      );
       assert.equal(byUid.get(runs.completed!)?.status, 'completed');
       assert.equal(byUid.get(runs.failed!)?.status, 'failed');
       // v2 knows no `cancelled`: a poll loop on its four values must still stop.
@@ -262,20 +266,25 @@ export function defineCompatSuite(label: string, store: CompatStore): void {
       const body = res.body as { bootstrap_status: { state: string }; state?: string };
       assert.equal(body.bootstrap_status.state, 'completed');
       // redisctl crates/redisctl/src/workflows/enterprise/init_cluster.rs check_if_needs_bootstrap.
-      const needsBootstrap = typeof body.state === 'string' ? ['unconfigured', 'new'].includes(body.state) : true;
+      const needsBootstrap =
+        typeof body.state === 'string' ? ['unconfigured', 'new'].includes(body.state) : true;
       assert.equal(needsBootstrap, false);
     });
 
     // ---- stats: what each node measured of itself ----
 
     it('GET /v1/nodes/stats: one entry per live node, real OS figures, as the capture shapes them', async () => {
-      const entries = await eventually(async () => {
-        const res = await get('/v1/nodes/stats');
-        const list = res.body as { uid: number; intervals: unknown[] }[];
-        return res.status === 200 && list.length === 3 && list.every((e) => e.intervals.length > 0)
-          ? res
-          : undefined;
-      }, 20_000, 'every node to publish a sample');
+      const entries = await eventually(
+        async () => {
+          const res = await get('/v1/nodes/stats');
+          const list = res.body as { uid: number; intervals: unknown[] }[];
+          return res.status === 200 && list.length === 3 && list.every((e) => e.intervals.length > 0)
+            ? res
+            : undefined;
+        },
+        20_000,
+        'every node to publish a sample',
+      );
       assertDecodesVec(entries, NodeStatsEntry, '/v1/nodes/stats');
       for (const e of entries.body as { uid: number; intervals: Record<string, number>[] }[]) {
         const iv = e.intervals[0]!;
@@ -300,7 +309,9 @@ export function defineCompatSuite(label: string, store: CompatStore): void {
       assertDecodes(await get('/v1/cluster/stats'), ClusterStats, '/v1/cluster/stats');
       const now = Date.now();
       const iso = (ms: number) => new Date(ms).toISOString();
-      const window = await get(`/v1/cluster/stats?interval=1hour&stime=${iso(now - 3_600_000)}&etime=${iso(now + 60_000)}`);
+      const window = await get(
+        `/v1/cluster/stats?interval=1hour&stime=${iso(now - 3_600_000)}&etime=${iso(now + 60_000)}`,
+      );
       assertDecodes(window, ClusterStats, 'a window around now');
       assert.equal((window.body as { intervals: unknown[] }).intervals.length, 1);
       const future = await get(`/v1/cluster/stats?stime=${iso(now + 3_600_000)}`);
@@ -362,12 +373,24 @@ export function defineCompatSuite(label: string, store: CompatStore): void {
       const name = `v-token-${label}-role-1234`;
       const created = await send(n1, 'POST', '/v1/users', {
         contentType: 'application/json;charset=utf-8',
-        body: { name, password: 'vault-generated-Password-1', role_uids: [dbMember.uid], email_alerts: false, auth_method: 'regular' },
+        body: {
+          name,
+          password: 'vault-generated-Password-1',
+          role_uids: [dbMember.uid],
+          email_alerts: false,
+          auth_method: 'regular',
+        },
       });
       // sdk.go: any status but 200 is an error.
       assertDecodes(created, VaultUser, 'created user (Vault)');
       assertDecodes(created, User, 'created user (crate)');
-      const user = created.body as { uid: number; role: string; role_uids: number[]; email: string; email_alerts: boolean };
+      const user = created.body as {
+        uid: number;
+        role: string;
+        role_uids: number[];
+        email: string;
+        email_alerts: boolean;
+      };
       assert.equal(user.role, 'db_member');
       assert.deepEqual(user.role_uids, [dbMember.uid]);
       assert.equal(user.email, '');
@@ -430,7 +453,10 @@ export function defineCompatSuite(label: string, store: CompatStore): void {
 
       // A locked account signs in with nothing.
       await send(n1, 'PUT', `/v1/users/${user.uid}`, { body: { status: 'locked' } });
-      assert.equal((await get('/v1/cluster', basic(`crate-${label}@compat.test`, 'crate-password-1'))).status, 401);
+      assert.equal(
+        (await get('/v1/cluster', basic(`crate-${label}@compat.test`, 'crate-password-1'))).status,
+        401,
+      );
     });
 
     it('undocumented user fields are still a 400 that names the field', async () => {
@@ -440,7 +466,12 @@ export function defineCompatSuite(label: string, store: CompatStore): void {
       assertCatalogueError(res, 400, 'invalid_schema');
       assert.match((res.body as { description: string }).description, /"nickname"/);
       const mismatch = await send(n1, 'POST', '/v1/users', {
-        body: { email: `bogus-${label}@compat.test`, password: 'bogus-password-1', role: 'admin', role_uids: [5] },
+        body: {
+          email: `bogus-${label}@compat.test`,
+          password: 'bogus-password-1',
+          role: 'admin',
+          role_uids: [5],
+        },
       });
       assertCatalogueError(mismatch, 400, 'invalid_schema');
       assert.match((mismatch.body as { description: string }).description, /role_uids/);

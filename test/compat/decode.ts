@@ -50,7 +50,8 @@ const ranges: Record<string, readonly [number, number]> = {
 function check(value: unknown, type: FieldType, path: string, out: string[]): void {
   if (typeof type === 'object') {
     if ('vec' in type) {
-      if (!Array.isArray(value)) return void out.push(`${path}: expected an array, got ${JSON.stringify(value)}`);
+      if (!Array.isArray(value))
+        return void out.push(`${path}: expected an array, got ${JSON.stringify(value)}`);
       value.forEach((v, i) => check(v, type.vec, `${path}[${i}]`, out));
       return;
     }

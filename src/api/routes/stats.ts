@@ -31,7 +31,10 @@ export function statsRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/v1/nodes/stats',
       {
         config: { permission: 'view_all_nodes_stats' },
-        schema: { querystring: StatsQuerySchema, response: { 200: Type.Array(AnyObject), ...errorResponses } },
+        schema: {
+          querystring: StatsQuerySchema,
+          response: { 200: Type.Array(AnyObject), ...errorResponses },
+        },
       },
       async (request) => {
         const window = parseStatsQuery(request.query);

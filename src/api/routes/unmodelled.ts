@@ -42,31 +42,29 @@ export function unmodelledRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
 
     // Public, as on RE: a bootstrap tool asks before any user exists. It reports only what the
     // cluster's identity record and this node know.
-    app.get(
-      '/v1/bootstrap',
-      { schema: { response: { 200: AnyObject, ...errorResponses } } },
-      async () => {
-        const config = deps.view.getJson<ClusterConfig>(deps.keys.config);
-        const created = config ? new Date(config.created_time * 1000).toISOString().replace('.000Z', 'Z') : undefined;
-        const self = deps.state.member(deps.selfUid);
-        const live = self?.live;
-        return {
-          bootstrap_status: { state: 'completed', start_time: created, end_time: created },
-          local_node_info: {
-            uid: String(deps.selfUid),
-            architecture: kernelArch(),
-            cores: live?.cores,
-            total_memory: live?.total_memory,
-            short_hostname: hostname().split('.')[0],
-            software_version: live?.software_version ?? self?.member.software_version,
-            uptime: live ? Math.max(0, Math.floor((Date.now() - live.started_at) / 1000)) : undefined,
-          },
-          // Additive, for clients that read the state at the top level: redis-enterprise-rs's
-          // `BootstrapStatus` requires `status`, and redisctl's init-cluster reads `state`.
-          state: 'completed',
-          status: 'completed',
-        };
-      },
-    );
+    app.get('/v1/bootstrap', { schema: { response: { 200: AnyObject, ...errorResponses } } }, async () => {
+      const config = deps.view.getJson<ClusterConfig>(deps.keys.config);
+      const created = config
+        ? new Date(config.created_time * 1000).toISOString().replace('.000Z', 'Z')
+        : undefined;
+      const self = deps.state.member(deps.selfUid);
+      const live = self?.live;
+      return {
+        bootstrap_status: { state: 'completed', start_time: created, end_time: created },
+        local_node_info: {
+          uid: String(deps.selfUid),
+          architecture: kernelArch(),
+          cores: live?.cores,
+          total_memory: live?.total_memory,
+          short_hostname: hostname().split('.')[0],
+          software_version: live?.software_version ?? self?.member.software_version,
+          uptime: live ? Math.max(0, Math.floor((Date.now() - live.started_at) / 1000)) : undefined,
+        },
+        // Additive, for clients that read the state at the top level: redis-enterprise-rs's
+        // `BootstrapStatus` requires `status`, and redisctl's init-cluster reads `state`.
+        state: 'completed',
+        status: 'completed',
+      };
+    });
   };
 }

@@ -8,14 +8,7 @@ import { defaultTokenTtlSeconds, maxTokenTtlSeconds } from '../auth/tokens.js';
 import { sendError } from '../error-handler.js';
 import { errorResponses } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
-import {
-  RoleBody,
-  UserBody,
-  UserCreateBody,
-  UserUpdateBody,
-  bdbUids,
-  resolveRole,
-} from '../user-schemas.js';
+import { RoleBody, UserBody, UserCreateBody, UserUpdateBody, bdbUids, resolveRole } from '../user-schemas.js';
 
 const UserUidParams = Type.Object({ uid: Type.String({ maxLength: 64 }) });
 
@@ -49,7 +42,10 @@ function parseAuthorizeBody(body: unknown): { login?: string; password?: string;
     ttl !== undefined &&
     (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > maxTokenTtlSeconds)
   ) {
-    throw new BosunError('invalid_schema', `"ttl" must be an integer from 1 to ${maxTokenTtlSeconds} seconds.`);
+    throw new BosunError(
+      'invalid_schema',
+      `"ttl" must be an integer from 1 to ${maxTokenTtlSeconds} seconds.`,
+    );
   }
   const email = text('email', 254);
   const username = text('username', 256);
@@ -142,7 +138,11 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/v1/users/:uid',
       {
         config: { permission: 'update_user' },
-        schema: { params: UserUidParams, body: UserUpdateBody, response: { 200: UserBody, ...errorResponses } },
+        schema: {
+          params: UserUidParams,
+          body: UserUpdateBody,
+          response: { 200: UserBody, ...errorResponses },
+        },
       },
       async (request) => {
         const uid = find(request.params.uid).uid;
@@ -191,7 +191,9 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: { params: UserUidParams, response: { 200: RoleBody, ...errorResponses } },
       },
       async (request) => {
-        const role = /^[0-9]{1,9}$/.test(request.params.uid) ? roleByUid(Number(request.params.uid)) : undefined;
+        const role = /^[0-9]{1,9}$/.test(request.params.uid)
+          ? roleByUid(Number(request.params.uid))
+          : undefined;
         if (!role) throw new BosunError('role_not_found', `Role ${request.params.uid} does not exist.`);
         return role;
       },
