@@ -19,6 +19,11 @@ export interface NodeCommandOptions {
   leaseTtl?: number | undefined;
   handoverTimeout?: number | undefined;
   fastFailover?: FastFailoverMode | undefined;
+  headersTimeout?: number | undefined;
+  requestTimeout?: number | undefined;
+  keepAliveTimeout?: number | undefined;
+  idleTimeout?: number | undefined;
+  maxConnections?: number | undefined;
 }
 
 /** Messages a node sends to the local-cluster launcher over IPC, when it has one. */
@@ -64,6 +69,13 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     leaseTtlMs: opts.leaseTtl,
     handoverTimeoutMs: opts.handoverTimeout,
     fastFailover: opts.fastFailover,
+    listenerLimits: {
+      headersTimeoutMs: opts.headersTimeout,
+      requestTimeoutMs: opts.requestTimeout,
+      keepAliveTimeoutMs: opts.keepAliveTimeout,
+      idleTimeoutMs: opts.idleTimeout,
+      maxConnections: opts.maxConnections,
+    },
     adminEmail: process.env.BOSUN_ADMIN_EMAIL ?? 'admin@bosun.local',
     adminPassword,
     log,

@@ -10,6 +10,7 @@ import { pino } from 'pino';
 
 import type { HandlerRegistry } from '../../src/actions/registry.js';
 import type { AuthenticatorOptions } from '../../src/api/auth/authenticator.js';
+import type { ListenerLimits } from '../../src/api/limits.js';
 import { BosunNode } from '../../src/node/node.js';
 
 export const ADMIN_EMAIL = 'admin@test.local';
@@ -34,6 +35,7 @@ export async function startTestNode(
     registry?: HandlerRegistry;
     leaseTtlMs?: number;
     auth?: AuthenticatorOptions;
+    listenerLimits?: Partial<ListenerLimits>;
   } = {},
 ): Promise<TestNode> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'bosun-test-')));
@@ -49,6 +51,7 @@ export async function startTestNode(
     log: pino({ level: process.env.BOSUN_TEST_LOG ?? 'silent' }),
     registry: options.registry,
     auth: options.auth,
+    listenerLimits: options.listenerLimits,
   });
   await node.start();
   // The single node elects itself; tests start once it is master.
