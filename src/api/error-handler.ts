@@ -114,6 +114,9 @@ export function classify(err: FastifyError | Error): { code: ErrorCode; descript
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const { code, description } = classify(err);
+    if (err instanceof BosunError && err.retryAfterSeconds !== undefined) {
+      void reply.header('retry-after', String(err.retryAfterSeconds));
+    }
     if (errorCatalogue[code].status >= 500) request.log.error({ err }, 'request failed');
     return sendError(reply, code, description);
   });

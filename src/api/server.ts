@@ -54,6 +54,16 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
   }
+  interface FastifyInstance {
+    /** Every route and the permission it requires: the authorization matrix test walks it. */
+    bosunRoutes: readonly RouteSummary[];
+  }
+}
+
+export interface RouteSummary {
+  readonly method: string;
+  readonly url: string;
+  readonly permission: Permission | undefined;
 }
 
 export { BODY_LIMIT } from './limits.js';
@@ -124,7 +134,7 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
   app.addHook('onRequest', async (request, reply) => {
     const permission = request.routeOptions.config.permission;
     if (!permission) return;
-    const principal = await deps.authenticator.authenticate(request.headers.authorization);
+    const principal = await deps.authenticator.authenticate(request.headers.authorization, request.ip);
     if (!principal) {
       void reply.header('www-authenticate', 'Basic realm="bosun"');
       return sendError(reply, 'unauthorized');
@@ -144,6 +154,15 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
       );
     }
     request.principal = principal;
+  });
+
+  const routes: RouteSummary[] = [];
+  app.decorate('bosunRoutes', routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) {
+      // HEAD routes are Fastify's automatic twins of the GET routes.
+      if (method !== 'HEAD') routes.push({ method, url: r.url, permission: r.config?.permission });
+    }
   });
 
   await app.register(clusterActionRoutes(deps));

@@ -149,6 +149,7 @@ Environment (besides the options' own variables above):
   BOSUN_ETCD_USER, BOSUN_ETCD_PASSWORD                            etcd authentication
   BOSUN_ADMIN_EMAIL      the first admin's email (default admin@bosun.local)
   BOSUN_ADMIN_PASSWORD   the first admin's password (default: generated and printed once)
+  BOSUN_LOGIN_FAILURE_LIMIT  failed logins per client address per minute before 429 (default 30; 0: off)
   BOSUN_LOG_LEVEL        pino level (default info)
 
 Examples:

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { ActionEngine, defaultEngineSettings } from '../actions/engine.js';
 import { clusterActionHandlers, type HandlerRegistry } from '../actions/registry.js';
 import { ActionSubmitter } from '../actions/submit.js';
-import { Authenticator } from '../api/auth/authenticator.js';
+import { Authenticator, type AuthenticatorOptions } from '../api/auth/authenticator.js';
 import { TokenService } from '../api/auth/tokens.js';
 import { defaultListenerLimits, type ListenerLimits } from '../api/limits.js';
 import { buildServer } from '../api/server.js';
@@ -33,9 +33,11 @@ import { ClusterView } from '../cluster/view.js';
 import { StoreUnavailableError } from '../store/errors.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
+import { LoginLockout } from '../users/lockout.js';
 import { UserDirectory } from '../users/user-directory.js';
 import { version } from '../version.js';
 import { bootstrapCluster, type BootstrapResult } from './bootstrap.js';
+import { securePrivateDir } from './data-dir.js';
 import { createListeners, type ConnectionBudget } from './listeners.js';
 import { OsSampler } from './os-sampler.js';
 import { StatsPublisher } from './stats-publisher.js';
@@ -64,6 +66,8 @@ export interface NodeOptions {
   readonly adminEmail: string;
   readonly adminPassword: string | undefined;
   readonly log: Logger;
+  /** Password gate, failed-login limit and credential cache settings (api/auth/authenticator.ts). */
+  readonly auth?: AuthenticatorOptions | undefined;
   /** The actions this node can run. (Default: the cluster actions, `change_master`) */
   readonly registry?: HandlerRegistry | undefined;
   /** Timeouts and the connection limit of the HTTP and HTTPS listeners. (Default: defaultListenerLimits) */
@@ -128,6 +132,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const o = this.options;
     const log = o.log;
     const keys = new ClusterKeys(o.prefix ?? defaultPrefix);
+    await securePrivateDir(o.dataDir);
     const store = await openStore(
       o.store ?? `sqlite:${join(o.dataDir, 'bosun.db')}`,
       storeOptionsFromEnv(process.env),
@@ -175,7 +180,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
         state,
         submitter: new ActionSubmitter(store, view, keys, state, registry),
         users,
-        authenticator: new Authenticator(users, tokens),
+        authenticator: new Authenticator(users, tokens, new LoginLockout(store, view, keys), o.auth),
         tokens,
         log: log.child({ component: 'api' }),
         selfUid: o.uid,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 
 import type { HandlerRegistry } from '../../src/actions/registry.js';
+import type { AuthenticatorOptions } from '../../src/api/auth/authenticator.js';
 import type { ListenerLimits } from '../../src/api/limits.js';
 import { BosunNode } from '../../src/node/node.js';
 
@@ -33,6 +34,7 @@ export async function startTestNode(
     dataDir?: string;
     registry?: HandlerRegistry;
     leaseTtlMs?: number;
+    auth?: AuthenticatorOptions;
     listenerLimits?: Partial<ListenerLimits>;
   } = {},
 ): Promise<TestNode> {
@@ -48,6 +50,7 @@ export async function startTestNode(
     adminPassword: ADMIN_PASSWORD,
     log: pino({ level: process.env.BOSUN_TEST_LOG ?? 'silent' }),
     registry: options.registry,
+    auth: options.auth,
     listenerLimits: options.listenerLimits,
   });
   await node.start();
