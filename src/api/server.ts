@@ -24,6 +24,7 @@ import type { ClusterView } from '../cluster/view.js';
 import type { UserDirectory } from '../users/user-directory.js';
 import type { Authenticator, Principal } from './auth/authenticator.js';
 import { roleHas, type Permission } from './auth/permissions.js';
+import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
 import type { TokenService } from './auth/tokens.js';
 import { installErrorHandling, sendError } from './error-handler.js';
 import { actionRoutes } from './routes/actions.js';
@@ -72,8 +73,12 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
   const app = Fastify({
     loggerInstance: deps.log,
     // Per-request lines would dominate the log and the CPU profile; errors are still logged.
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: BODY_LIMIT,
+    // Request ids (request-id.ts): the client's X-Request-ID when acceptable, else a UUID; Fastify binds
+    // it to request.log, so every log line about the request names it.
+    requestIdHeader: false,
+    genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),
     return503OnClosing: true,
     // Reject rather than repair: an unknown field or a wrongly typed one is a 400, never silently
     // dropped or coerced (`role: ["admin"]` must not become "admin").
@@ -98,6 +103,12 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
       void defaultJson(request, body as string, done);
     },
   );
+
+  // First of all hooks, so every answer carries the id, errors included.
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     const permission = request.routeOptions.config.permission;

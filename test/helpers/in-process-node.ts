@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 
 import type { HandlerRegistry } from '../../src/actions/registry.js';
 import { BosunNode } from '../../src/node/node.js';
@@ -27,7 +27,14 @@ export interface TestNode {
 }
 
 export async function startTestNode(
-  options: { uid?: number; dataDir?: string; registry?: HandlerRegistry; leaseTtlMs?: number } = {},
+  options: {
+    uid?: number;
+    dataDir?: string;
+    registry?: HandlerRegistry;
+    leaseTtlMs?: number;
+    /** (Default: silent, or BOSUN_TEST_LOG's level) */
+    log?: Logger;
+  } = {},
 ): Promise<TestNode> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'bosun-test-')));
   const node = new BosunNode({
@@ -39,7 +46,7 @@ export async function startTestNode(
     leaseTtlMs: options.leaseTtlMs ?? 1000,
     adminEmail: ADMIN_EMAIL,
     adminPassword: ADMIN_PASSWORD,
-    log: pino({ level: process.env.BOSUN_TEST_LOG ?? 'silent' }),
+    log: options.log ?? pino({ level: process.env.BOSUN_TEST_LOG ?? 'silent' }),
     registry: options.registry,
   });
   await node.start();

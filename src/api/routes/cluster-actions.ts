@@ -58,6 +58,7 @@ export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           request.params.action,
           request.body,
           request.principal?.email,
+          request.id,
         );
         return toWireRun(run);
       },
