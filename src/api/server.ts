@@ -21,6 +21,7 @@ import type { ActionSubmitter } from '../actions/submit.js';
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { ClusterView } from '../cluster/view.js';
+import type { BosunMetrics } from '../metrics/metrics.js';
 import type { UserDirectory } from '../users/user-directory.js';
 import type { Authenticator, Principal } from './auth/authenticator.js';
 import { roleHas, type Permission } from './auth/permissions.js';
@@ -30,6 +31,7 @@ import { installErrorHandling, sendError } from './error-handler.js';
 import { actionRoutes } from './routes/actions.js';
 import { clusterActionRoutes } from './routes/cluster-actions.js';
 import { clusterRoutes } from './routes/cluster.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { userRoutes } from './routes/users.js';
 
@@ -62,6 +64,10 @@ export interface ApiDeps {
   readonly selfUid: number;
   /** Whether this node currently acts as master (holds a term and has not fenced itself). */
   readonly selfIsMaster: () => boolean;
+  /** This node's metrics: served at `/metrics` and fed with HTTP figures. (Default: none) */
+  readonly metrics?: BosunMetrics | undefined;
+  /** Whether `/metrics` needs the `view_all_metrics` permission. (Default: false) */
+  readonly metricsAuth?: boolean | undefined;
 }
 
 export interface BuildOptions {
@@ -134,6 +140,33 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
     }
     request.principal = principal;
   });
+
+  const metrics = deps.metrics;
+  if (metrics) {
+    // Route patterns, not URLs, so label cardinality stays bounded; unmatched URLs share one label.
+    app.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      const status = reply.statusCode;
+      metrics.httpRequests.inc({ method: request.method, route, status });
+      metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+      if (status === 401) {
+        const auth = request.headers.authorization;
+        const scheme = auth?.slice(0, auth.indexOf(' ')).toLowerCase();
+        if (auth !== undefined || route === '/v1/users/authorize') {
+          metrics.loginFailures.inc({
+            scheme:
+              scheme === 'basic' || auth === undefined
+                ? 'basic'
+                : scheme === 'jwt' || scheme === 'bearer'
+                  ? 'jwt'
+                  : 'other',
+          });
+        }
+      }
+      done();
+    });
+    await app.register(metricsRoutes(metrics, deps.metricsAuth ?? false));
+  }
 
   await app.register(clusterActionRoutes(deps));
   await app.register(actionRoutes(deps));

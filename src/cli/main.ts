@@ -80,6 +80,10 @@ program
   .option('--https-port <port>', 'HTTPS port (default 9443 + uid - 1)', port)
   .option('--lease-ttl <ms>', 'membership and master lease TTL in ms', positiveInt)
   .option('--handover-timeout <ms>', 'how long change_master waits for the target to take over', positiveInt)
+  .option(
+    '--metrics-auth',
+    'GET /metrics needs a user with view_all_metrics (env BOSUN_METRICS_AUTH=1; default: public)',
+  )
   .addHelpText(
     'after',
     `
@@ -88,6 +92,7 @@ Environment:
   BOSUN_ADMIN_EMAIL      the first admin's email (default admin@bosun.local)
   BOSUN_ADMIN_PASSWORD   the first admin's password (default: generated and printed once)
   BOSUN_LOG_LEVEL        pino level (default info)
+  BOSUN_METRICS_AUTH     1 or true: as --metrics-auth
 
 Examples:
   bosun node --uid 1

@@ -15,6 +15,12 @@ export interface NodeCommandOptions {
   httpsPort?: number | undefined;
   leaseTtl?: number | undefined;
   handoverTimeout?: number | undefined;
+  metricsAuth?: boolean | undefined;
+}
+
+/** BOSUN_METRICS_AUTH: `1`/`true`/`yes` turn authentication on for /metrics; anything else leaves it off. */
+export function envFlag(value: string | undefined): boolean {
+  return value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
 }
 
 /** Messages a node sends to the local-cluster launcher over IPC, when it has one. */
@@ -39,6 +45,7 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     httpsPort: opts.httpsPort ?? 9443 + opts.uid - 1,
     leaseTtlMs: opts.leaseTtl,
     handoverTimeoutMs: opts.handoverTimeout,
+    metricsAuth: opts.metricsAuth === true || envFlag(process.env.BOSUN_METRICS_AUTH),
     adminEmail: process.env.BOSUN_ADMIN_EMAIL ?? 'admin@bosun.local',
     adminPassword: process.env.BOSUN_ADMIN_PASSWORD || undefined,
     log,

@@ -39,6 +39,11 @@ export interface MasterRecord {
   readonly via_intent_at?: number | undefined;
   /** The master before this one, as the epoch record knew it when this term began. */
   readonly previous?: EpochRecord | undefined;
+  /**
+   * Set when the node took the key early after the old master's loss (the fast path) instead of
+   * waiting for its lease to run out; metrics and the event log report it as the change's cause.
+   */
+  readonly fast_path?: boolean | undefined;
 }
 
 /** The last term handed out, durable: epochs never repeat, and a new master learns who came before. */

@@ -23,11 +23,14 @@ import { Membership } from '../cluster/membership.js';
 import type { NodeRecord } from '../cluster/records.js';
 import { ClusterState } from '../cluster/state.js';
 import { ClusterView } from '../cluster/view.js';
+import { InstrumentedStore } from '../metrics/instrumented-store.js';
+import { BosunMetrics } from '../metrics/metrics.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
 import { UserDirectory } from '../users/user-directory.js';
 import { version } from '../version.js';
 import { bootstrapCluster, type BootstrapResult } from './bootstrap.js';
+import { ClusterMetrics } from './cluster-metrics.js';
 import { storeOptionsFromEnv } from './store-env.js';
 import { loadOrCreateCertificate } from './tls.js';
 
@@ -53,6 +56,8 @@ export interface NodeOptions {
   readonly log: Logger;
   /** The actions this node can run. (Default: the cluster actions, `change_master`) */
   readonly registry?: HandlerRegistry | undefined;
+  /** Whether `GET /metrics` needs a user with `view_all_metrics`. (Default: false, public) */
+  readonly metricsAuth?: boolean | undefined;
 }
 
 export interface NodeEvents {
@@ -71,6 +76,9 @@ export class BosunNode extends EventEmitter<NodeEvents> {
   #app: FastifyInstance | undefined;
   #https: HttpsServer | undefined;
   #stopping: Promise<void> | undefined;
+  #clusterMetrics: ClusterMetrics | undefined;
+  /** This node's Prometheus metrics (served at `/metrics`). */
+  readonly metrics = new BosunMetrics();
   bootstrap: BootstrapResult = {};
   certificateFingerprint = '';
 
@@ -92,9 +100,9 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const o = this.options;
     const log = o.log;
     const keys = new ClusterKeys(o.prefix ?? defaultPrefix);
-    const store = await openStore(
-      o.store ?? `sqlite:${join(o.dataDir, 'bosun.db')}`,
-      storeOptionsFromEnv(process.env),
+    const store = new InstrumentedStore(
+      await openStore(o.store ?? `sqlite:${join(o.dataDir, 'bosun.db')}`, storeOptionsFromEnv(process.env)),
+      this.metrics,
     );
     this.#store = store;
     this.bootstrap = await bootstrapCluster(store, keys, { email: o.adminEmail, password: o.adminPassword });
@@ -102,6 +110,10 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const view = new ClusterView(store, keys.prefix, log.child({ component: 'view' }));
     this.#view = view;
     await view.start();
+    this.#clusterMetrics = new ClusterMetrics(view, keys, o.uid, this.metrics, (revision) =>
+      store.viewApplied(revision),
+    );
+    this.#clusterMetrics.start();
 
     const state = new ClusterState(view, keys, o.uid);
     const registry = o.registry ?? clusterActionHandlers();
@@ -128,6 +140,8 @@ export class BosunNode extends EventEmitter<NodeEvents> {
         tokens,
         log: log.child({ component: 'api' }),
         selfUid: o.uid,
+        metrics: this.metrics,
+        metricsAuth: o.metricsAuth,
         selfIsMaster: () => late.master?.isMaster ?? false,
         healthy: () => {
           const lease = late.membership?.lease;
@@ -226,6 +240,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
       new Promise<void>((resolve) => (this.#https ? this.#https.close(() => resolve()) : resolve())),
     ]);
     this.#https?.closeAllConnections();
+    this.#clusterMetrics?.stop();
     await this.#view?.close();
     await this.#store?.close();
     log.info('node stopped');

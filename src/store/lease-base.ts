@@ -41,16 +41,17 @@ export abstract class BaseLease extends EventEmitter implements Lease {
           if (this.#stopped) return;
           if (alive) {
             this.#safeUntil = Math.max(this.#safeUntil, sentAt + this.ttlMs);
-            this.emit('renewed', this.#safeUntil);
+            this.emit('renewed', this.#safeUntil, Date.now() - sentAt);
           } else {
             this.markLost(new LeaseLostError(`lease ${this.id} expired on the server`));
             return;
           }
           this.#timer = setTimeout(tick, period);
         },
-        () => {
+        (err: unknown) => {
           // A failed round trip is not a lost lease: the lease lives until safeUntil. Retry sooner.
           if (this.#stopped) return;
+          this.emit('missed', err);
           if (Date.now() > this.#safeUntil) {
             this.markLost(new LeaseLostError(`lease ${this.id} could not be renewed before its TTL ran out`));
             return;

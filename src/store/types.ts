@@ -95,8 +95,10 @@ export interface Watcher {
 export interface LeaseEvents {
   /** The lease is gone on the server (expired or revoked by someone else). Fired at most once. */
   lost: (err: Error) => void;
-  /** A keep-alive round trip succeeded. */
-  renewed: (expiresAtLocal: number) => void;
+  /** A keep-alive round trip succeeded; `roundTripMs` is its duration (for metrics). */
+  renewed: (expiresAtLocal: number, roundTripMs: number) => void;
+  /** A keep-alive round trip failed or went unanswered; the lease lives on until `safeUntil`. */
+  missed: (err: unknown) => void;
 }
 
 export interface Lease {

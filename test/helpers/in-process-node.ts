@@ -34,6 +34,7 @@ export async function startTestNode(
     leaseTtlMs?: number;
     /** (Default: silent, or BOSUN_TEST_LOG's level) */
     log?: Logger;
+    metricsAuth?: boolean;
   } = {},
 ): Promise<TestNode> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'bosun-test-')));
@@ -48,6 +49,7 @@ export async function startTestNode(
     adminPassword: ADMIN_PASSWORD,
     log: options.log ?? pino({ level: process.env.BOSUN_TEST_LOG ?? 'silent' }),
     registry: options.registry,
+    metricsAuth: options.metricsAuth,
   });
   await node.start();
   // The single node elects itself; tests start once it is master.
