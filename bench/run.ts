@@ -7,7 +7,8 @@
  *   npm run bench -- --no-report       # results JSON only
  *   npm run bench -- --full --diagnostics
  *
- * Sections: handover, failover, api (GET load, bare Fastify, memory, POST contention), scale; and the
+ * Sections: handover, failover, api (GET load, bare Fastify, memory, POST contention), scale, metrics
+ * (the per-scrape cost of /metrics, and the hand-over with metrics on against off); and the
  * diagnostics, which run with --diagnostics or when named in --only: trace (every store call along a
  * hand-over), profile (CPU profiles of a node listing 10,000 runs and under GET load) and memory (where
  * an idle node's RSS goes).
@@ -27,11 +28,12 @@ import { handoverOnStore, type HandoverSettings, type StoreHandoverResult } from
 import { startEtcd } from './lib/cluster.js';
 import { machineInfo } from './lib/machine.js';
 import { resultsDir, writeResult, type SectionResult } from './lib/results.js';
+import { runMetrics, type MetricsSettings } from './metrics.js';
 import { runScale, type ScaleSettings } from './scale.js';
 
 export type Mode = 'quick' | 'full';
 
-const SECTIONS = ['handover', 'failover', 'api', 'scale'] as const;
+const SECTIONS = ['handover', 'failover', 'api', 'scale', 'metrics'] as const;
 const DIAGNOSTICS = ['trace', 'profile', 'memory'] as const;
 type Section = (typeof SECTIONS)[number] | (typeof DIAGNOSTICS)[number];
 
@@ -152,6 +154,17 @@ async function main(): Promise<void> {
         loadDurationS: mode === 'full' ? 5 : 3,
       };
       await section('scale', { ...settings }, () => runScale(settings, log));
+    }
+    if (wanted.has('metrics')) {
+      const settings: MetricsSettings = {
+        scrapes: mode === 'full' ? 500 : 200,
+        handovers: mode === 'full' ? 100 : 30,
+        warmup: 3,
+      };
+      const e = await sharedEtcd();
+      await section('metrics', { ...settings, etcdFsync: !values['etcd-no-fsync'] }, () =>
+        runMetrics(settings, e, log),
+      );
     }
     if (wanted.has('trace')) {
       const runs = mode === 'full' ? 30 : 10;

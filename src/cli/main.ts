@@ -84,6 +84,7 @@ program
     '--metrics-auth',
     'GET /metrics needs a user with view_all_metrics (env BOSUN_METRICS_AUTH=1; default: public)',
   )
+  .option('--no-metrics', 'keep no metrics and serve no GET /metrics (env BOSUN_METRICS=0)')
   .addHelpText(
     'after',
     `
@@ -93,6 +94,7 @@ Environment:
   BOSUN_ADMIN_PASSWORD   the first admin's password (default: generated and printed once)
   BOSUN_LOG_LEVEL        pino level (default info)
   BOSUN_METRICS_AUTH     1 or true: as --metrics-auth
+  BOSUN_METRICS          0 or false: as --no-metrics
 
 Examples:
   bosun node --uid 1

@@ -16,6 +16,8 @@ export interface NodeCommandOptions {
   leaseTtl?: number | undefined;
   handoverTimeout?: number | undefined;
   metricsAuth?: boolean | undefined;
+  /** false with --no-metrics. */
+  metrics?: boolean | undefined;
 }
 
 /** BOSUN_METRICS_AUTH: `1`/`true`/`yes` turn authentication on for /metrics; anything else leaves it off. */
@@ -46,6 +48,8 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     leaseTtlMs: opts.leaseTtl,
     handoverTimeoutMs: opts.handoverTimeout,
     metricsAuth: opts.metricsAuth === true || envFlag(process.env.BOSUN_METRICS_AUTH),
+    // BOSUN_METRICS=0 (or false, no, off) is --no-metrics, for benchmarks that compare with and without.
+    metrics: opts.metrics !== false && !/^(0|false|no|off)$/i.test(process.env.BOSUN_METRICS?.trim() ?? ''),
     adminEmail: process.env.BOSUN_ADMIN_EMAIL ?? 'admin@bosun.local',
     adminPassword: process.env.BOSUN_ADMIN_PASSWORD || undefined,
     log,

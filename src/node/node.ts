@@ -58,6 +58,8 @@ export interface NodeOptions {
   readonly registry?: HandlerRegistry | undefined;
   /** Whether `GET /metrics` needs a user with `view_all_metrics`. (Default: false, public) */
   readonly metricsAuth?: boolean | undefined;
+  /** Whether to keep metrics and serve `GET /metrics` at all. (Default: true) */
+  readonly metrics?: boolean | undefined;
 }
 
 export interface NodeEvents {
@@ -77,13 +79,14 @@ export class BosunNode extends EventEmitter<NodeEvents> {
   #https: HttpsServer | undefined;
   #stopping: Promise<void> | undefined;
   #clusterMetrics: ClusterMetrics | undefined;
-  /** This node's Prometheus metrics (served at `/metrics`). */
-  readonly metrics = new BosunMetrics();
+  /** This node's Prometheus metrics (served at `/metrics`), unless the node runs without them. */
+  readonly metrics: BosunMetrics | undefined;
   bootstrap: BootstrapResult = {};
   certificateFingerprint = '';
 
   constructor(readonly options: NodeOptions) {
     super();
+    this.metrics = options.metrics === false ? undefined : new BosunMetrics();
   }
 
   /** The Fastify app, for in-process tests (`inject()`). */
@@ -100,20 +103,25 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const o = this.options;
     const log = o.log;
     const keys = new ClusterKeys(o.prefix ?? defaultPrefix);
-    const store = new InstrumentedStore(
-      await openStore(o.store ?? `sqlite:${join(o.dataDir, 'bosun.db')}`, storeOptionsFromEnv(process.env)),
-      this.metrics,
+    const opened = await openStore(
+      o.store ?? `sqlite:${join(o.dataDir, 'bosun.db')}`,
+      storeOptionsFromEnv(process.env),
     );
+    const metrics = this.metrics;
+    const instrumented = metrics ? new InstrumentedStore(opened, metrics) : undefined;
+    const store: Store = instrumented ?? opened;
     this.#store = store;
     this.bootstrap = await bootstrapCluster(store, keys, { email: o.adminEmail, password: o.adminPassword });
 
     const view = new ClusterView(store, keys.prefix, log.child({ component: 'view' }));
     this.#view = view;
     await view.start();
-    this.#clusterMetrics = new ClusterMetrics(view, keys, o.uid, this.metrics, (revision) =>
-      store.viewApplied(revision),
-    );
-    this.#clusterMetrics.start();
+    if (metrics) {
+      this.#clusterMetrics = new ClusterMetrics(view, keys, o.uid, metrics, (revision) =>
+        instrumented?.viewApplied(revision),
+      );
+      this.#clusterMetrics.start();
+    }
 
     const state = new ClusterState(view, keys, o.uid);
     const registry = o.registry ?? clusterActionHandlers();
@@ -140,7 +148,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
         tokens,
         log: log.child({ component: 'api' }),
         selfUid: o.uid,
-        metrics: this.metrics,
+        metrics,
         metricsAuth: o.metricsAuth,
         selfIsMaster: () => late.master?.isMaster ?? false,
         healthy: () => {

@@ -118,6 +118,7 @@ export class ClusterNode {
         ...nodeEnvironment(process.env),
         BOSUN_ADMIN_EMAIL: ADMIN_EMAIL,
         BOSUN_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        ...c.env,
       },
     });
     closeSync(fd);
@@ -170,6 +171,8 @@ export interface ProcessClusterOptions {
   readonly storeFor?: (uid: number) => string | undefined;
   readonly leaseTtlMs?: number;
   readonly handoverTimeoutMs?: number;
+  /** Extra environment for every node process. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export type NodesStatus = Record<string, { role: 'master' | 'slave'; node_status: string }>;
@@ -183,6 +186,7 @@ export class ProcessCluster {
     readonly leaseTtlMs: number,
     readonly handoverTimeoutMs: number,
     private readonly storeOverride: ((uid: number) => string | undefined) | undefined,
+    readonly env: Readonly<Record<string, string>> = {},
   ) {}
 
   storeFor(uid: number): string {
@@ -197,6 +201,7 @@ export class ProcessCluster {
       options.leaseTtlMs ?? 1500,
       options.handoverTimeoutMs ?? 5000,
       options.storeFor,
+      options.env,
     );
     for (let uid = 1; uid <= (options.nodes ?? 3); uid++) {
       cluster.nodes.push(new ClusterNode(uid, await freePort(), await freePort(), cluster));
