@@ -18,6 +18,7 @@ import Fastify, {
 } from 'fastify';
 
 import type { ActionSubmitter } from '../actions/submit.js';
+import type { EventLog } from '../cluster/event-log.js';
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { ClusterView } from '../cluster/view.js';
@@ -27,10 +28,12 @@ import type { Authenticator, Principal } from './auth/authenticator.js';
 import { roleHas, type Permission } from './auth/permissions.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
 import type { TokenService } from './auth/tokens.js';
+import { authScheme, installAudit, isFailedLogin } from './audit.js';
 import { installErrorHandling, sendError } from './error-handler.js';
 import { actionRoutes } from './routes/actions.js';
 import { clusterActionRoutes } from './routes/cluster-actions.js';
 import { clusterRoutes } from './routes/cluster.js';
+import { logsRoutes } from './routes/logs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { userRoutes } from './routes/users.js';
@@ -68,6 +71,8 @@ export interface ApiDeps {
   readonly metrics?: BosunMetrics | undefined;
   /** Whether `/metrics` needs the `view_all_metrics` permission. (Default: false) */
   readonly metricsAuth?: boolean | undefined;
+  /** The cluster event log: served at `/v1/logs` and fed with request events. (Default: none) */
+  readonly events?: EventLog | undefined;
 }
 
 export interface BuildOptions {
@@ -149,23 +154,15 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
       const status = reply.statusCode;
       metrics.httpRequests.inc({ method: request.method, route, status });
       metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-      if (status === 401) {
-        const auth = request.headers.authorization;
-        const scheme = auth?.slice(0, auth.indexOf(' ')).toLowerCase();
-        if (auth !== undefined || route === '/v1/users/authorize') {
-          metrics.loginFailures.inc({
-            scheme:
-              scheme === 'basic' || auth === undefined
-                ? 'basic'
-                : scheme === 'jwt' || scheme === 'bearer'
-                  ? 'jwt'
-                  : 'other',
-          });
-        }
-      }
+      if (isFailedLogin(request, status)) metrics.loginFailures.inc({ scheme: authScheme(request) });
       done();
     });
     await app.register(metricsRoutes(metrics, deps.metricsAuth ?? false));
+  }
+
+  if (deps.events) {
+    installAudit(app, deps.events, deps.users, deps.selfUid);
+    await app.register(logsRoutes(deps.events));
   }
 
   await app.register(clusterActionRoutes(deps));

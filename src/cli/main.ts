@@ -85,6 +85,11 @@ program
     'GET /metrics needs a user with view_all_metrics (env BOSUN_METRICS_AUTH=1; default: public)',
   )
   .option('--no-metrics', 'keep no metrics and serve no GET /metrics (env BOSUN_METRICS=0)')
+  .option(
+    '--event-log-retention <n>',
+    'how many entries the cluster event log (GET /v1/logs) keeps (env BOSUN_EVENT_LOG_RETENTION; default 10000)',
+    positiveInt,
+  )
   .addHelpText(
     'after',
     `
@@ -95,6 +100,7 @@ Environment:
   BOSUN_LOG_LEVEL        pino level (default info)
   BOSUN_METRICS_AUTH     1 or true: as --metrics-auth
   BOSUN_METRICS          0 or false: as --no-metrics
+  BOSUN_EVENT_LOG_RETENTION  as --event-log-retention
 
 Examples:
   bosun node --uid 1

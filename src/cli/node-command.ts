@@ -18,6 +18,7 @@ export interface NodeCommandOptions {
   metricsAuth?: boolean | undefined;
   /** false with --no-metrics. */
   metrics?: boolean | undefined;
+  eventLogRetention?: number | undefined;
 }
 
 /** BOSUN_METRICS_AUTH: `1`/`true`/`yes` turn authentication on for /metrics; anything else leaves it off. */
@@ -49,6 +50,9 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     handoverTimeoutMs: opts.handoverTimeout,
     metricsAuth: opts.metricsAuth === true || envFlag(process.env.BOSUN_METRICS_AUTH),
     // BOSUN_METRICS=0 (or false, no, off) is --no-metrics, for benchmarks that compare with and without.
+    eventRetention:
+      opts.eventLogRetention ??
+      (process.env.BOSUN_EVENT_LOG_RETENTION ? Number(process.env.BOSUN_EVENT_LOG_RETENTION) : undefined),
     metrics: opts.metrics !== false && !/^(0|false|no|off)$/i.test(process.env.BOSUN_METRICS?.trim() ?? ''),
     adminEmail: process.env.BOSUN_ADMIN_EMAIL ?? 'admin@bosun.local',
     adminPassword: process.env.BOSUN_ADMIN_PASSWORD || undefined,

@@ -17,6 +17,7 @@ import { ActionSubmitter } from '../actions/submit.js';
 import { Authenticator } from '../api/auth/authenticator.js';
 import { TokenService } from '../api/auth/tokens.js';
 import { buildServer } from '../api/server.js';
+import { defaultEventRetention, EventLog } from '../cluster/event-log.js';
 import { ClusterKeys } from '../cluster/keys.js';
 import { MasterRole, type MasterTerm } from '../cluster/master.js';
 import { Membership } from '../cluster/membership.js';
@@ -31,6 +32,7 @@ import { UserDirectory } from '../users/user-directory.js';
 import { version } from '../version.js';
 import { bootstrapCluster, type BootstrapResult } from './bootstrap.js';
 import { ClusterMetrics } from './cluster-metrics.js';
+import { EventRecorder } from './event-recorder.js';
 import { storeOptionsFromEnv } from './store-env.js';
 import { loadOrCreateCertificate } from './tls.js';
 
@@ -60,6 +62,8 @@ export interface NodeOptions {
   readonly metricsAuth?: boolean | undefined;
   /** Whether to keep metrics and serve `GET /metrics` at all. (Default: true) */
   readonly metrics?: boolean | undefined;
+  /** How many entries the cluster event log (`GET /v1/logs`) keeps. (Default: 10000) */
+  readonly eventRetention?: number | undefined;
 }
 
 export interface NodeEvents {
@@ -79,6 +83,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
   #https: HttpsServer | undefined;
   #stopping: Promise<void> | undefined;
   #clusterMetrics: ClusterMetrics | undefined;
+  #events: EventRecorder | undefined;
   /** This node's Prometheus metrics (served at `/metrics`), unless the node runs without them. */
   readonly metrics: BosunMetrics | undefined;
   bootstrap: BootstrapResult = {};
@@ -123,6 +128,20 @@ export class BosunNode extends EventEmitter<NodeEvents> {
       this.#clusterMetrics.start();
     }
 
+    const eventLog = new EventLog(
+      store,
+      view,
+      keys,
+      o.uid,
+      o.eventRetention ?? defaultEventRetention,
+      (ok, err) => {
+        metrics?.eventLogWrites.inc({ result: ok ? 'ok' : 'error' });
+        if (!ok) log.warn({ err }, 'could not write to the cluster event log');
+      },
+    );
+    this.#events = new EventRecorder(view, keys, o.uid, eventLog);
+    this.#events.start();
+
     const state = new ClusterState(view, keys, o.uid);
     const registry = o.registry ?? clusterActionHandlers();
     // Bound below, once the listeners know their ports; the API answers 503 until the node has joined.
@@ -150,6 +169,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
         selfUid: o.uid,
         metrics,
         metricsAuth: o.metricsAuth,
+        events: eventLog,
         selfIsMaster: () => late.master?.isMaster ?? false,
         healthy: () => {
           const lease = late.membership?.lease;
@@ -239,6 +259,8 @@ export class BosunNode extends EventEmitter<NodeEvents> {
 
   async #stop(): Promise<void> {
     const log = this.options.log;
+    // Announced first, while this node is still a member: the master then logs no crash for it.
+    if (this.#membership?.lease) await this.#events?.leaving();
     this.#engine?.stop();
     await this.#master?.resign();
     this.#master?.stop();
@@ -249,6 +271,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     ]);
     this.#https?.closeAllConnections();
     this.#clusterMetrics?.stop();
+    this.#events?.stop();
     await this.#view?.close();
     await this.#store?.close();
     log.info('node stopped');

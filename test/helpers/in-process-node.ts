@@ -35,6 +35,7 @@ export async function startTestNode(
     /** (Default: silent, or BOSUN_TEST_LOG's level) */
     log?: Logger;
     metricsAuth?: boolean;
+    eventRetention?: number;
   } = {},
 ): Promise<TestNode> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'bosun-test-')));
@@ -50,6 +51,7 @@ export async function startTestNode(
     log: options.log ?? pino({ level: process.env.BOSUN_TEST_LOG ?? 'silent' }),
     registry: options.registry,
     metricsAuth: options.metricsAuth,
+    eventRetention: options.eventRetention,
   });
   await node.start();
   // The single node elects itself; tests start once it is master.

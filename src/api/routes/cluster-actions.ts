@@ -71,7 +71,8 @@ export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: { params: ActionNameParams, response: { 200: ActionRunBody, ...errorResponses } },
       },
       async (request) => {
-        const { run } = await deps.submitter.cancel(request.params.action);
+        const { run, result } = await deps.submitter.cancel(request.params.action);
+        request.audit = { result };
         return toWireRun(run);
       },
     );
