@@ -53,7 +53,9 @@ export class EventRecorder {
 
   /** Called by the node before it leaves, so the master does not report it as down. */
   async leaving(): Promise<void> {
-    await this.log.record('cluster_node_left', 'INFO', { node_uid: this.selfUid });
+    const written = this.log.record('cluster_node_left', 'INFO', { node_uid: this.selfUid });
+    await this.log.flush();
+    await written;
   }
 
   #resync(): void {

@@ -84,6 +84,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
   #stopping: Promise<void> | undefined;
   #clusterMetrics: ClusterMetrics | undefined;
   #events: EventRecorder | undefined;
+  #eventLog: EventLog | undefined;
   /** This node's Prometheus metrics (served at `/metrics`), unless the node runs without them. */
   readonly metrics: BosunMetrics | undefined;
   bootstrap: BootstrapResult = {};
@@ -139,6 +140,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
         if (!ok) log.warn({ err }, 'could not write to the cluster event log');
       },
     );
+    this.#eventLog = eventLog;
     this.#events = new EventRecorder(view, keys, o.uid, eventLog);
     this.#events.start();
 
@@ -272,6 +274,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     this.#https?.closeAllConnections();
     this.#clusterMetrics?.stop();
     this.#events?.stop();
+    await this.#eventLog?.flush();
     await this.#view?.close();
     await this.#store?.close();
     log.info('node stopped');

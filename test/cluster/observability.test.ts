@@ -1,7 +1,8 @@
 /**
- * Metrics during a real hand-over and a real failover: three `bosun node` processes on each store,
- * /metrics scraped on every node before and after, checking that the figures move on the node that
- * should count them (and only there).
+ * Metrics and the event log during a real hand-over, a real failover and a graceful stop: three
+ * `bosun node` processes on each store. /metrics is scraped on every node before and after, checking
+ * that the figures move on the node that should count them (and only there); /v1/logs must show each
+ * fact exactly once, though three nodes see it.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -10,6 +11,15 @@ import type { ActionRun } from '../../src/actions/run.js';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
 import { eventually, ProcessCluster, waitForRun, type ClusterNode } from '../helpers/process-cluster.js';
 import { sample } from '../helpers/prometheus.js';
+
+interface LogEntry {
+  readonly time: string;
+  readonly type: string;
+  readonly severity: string;
+  readonly node_uid?: number;
+  readonly action_uid?: string;
+  readonly [field: string]: unknown;
+}
 
 async function scrape(node: ClusterNode): Promise<string> {
   const res = await fetch(`${node.url}/metrics`, { signal: AbortSignal.timeout(10_000) });
@@ -27,14 +37,14 @@ const sumOver = (m: Map<number, string>, name: string, labels: Record<string, st
   [...m.values()].reduce((s, text) => s + sample(text, name, labels), 0);
 
 function suite(label: string, storeUrl: () => Promise<string | undefined>, cleanup: () => Promise<void>) {
-  describe(`metrics on real nodes (${label})`, { timeout: 120_000 }, () => {
+  describe(`metrics and the event log on real nodes (${label})`, { timeout: 120_000 }, () => {
     let c: ProcessCluster | undefined;
     after(async () => {
       await c?.destroy();
       await cleanup();
     });
 
-    it('a scrape during a hand-over and a failover shows the figures move', async () => {
+    it('a hand-over, a failover and a graceful stop move the figures and are logged once each', async () => {
       const url = await storeUrl();
       c = await ProcessCluster.start(url ? { store: url } : {});
       const master = await c.waitForAgreedMaster();
@@ -97,6 +107,61 @@ function suite(label: string, storeUrl: () => Promise<string | undefined>, clean
       const afterFailover = await scrapeAll(c);
       assert.equal(sample(afterFailover.get(next)!, 'bosun_master_changes_total', { cause: 'failover' }), 1);
       assert.equal(sumOver(afterFailover, 'bosun_master_changes_total', { cause: 'failover' }), 1);
+
+      // A graceful stop of the third node: it says it left; nobody reports it down.
+      const third = c.nodes.find((n) => n.uid !== next && n.uid !== target.uid)!;
+      await third.signal('SIGTERM');
+      const reader = c.node(next);
+      const entries = await eventually(
+        async () => {
+          const res = await reader.get<LogEntry[]>('/v1/logs');
+          const es = res.status === 200 ? res.body : [];
+          const has = (type: string, uid: number) => es.some((e) => e.type === type && e.node_uid === uid);
+          return has('cluster_node_down', target.uid) && has('cluster_node_left', third.uid) ? es : undefined;
+        },
+        20_000,
+        'the failover and the graceful stop in the event log',
+      );
+      const count = (pred: (e: LogEntry) => boolean) => entries.filter(pred).length;
+      for (const uid of [1, 2, 3])
+        assert.equal(
+          count((e) => e.type === 'cluster_node_joined' && e.node_uid === uid),
+          1,
+          `node ${uid} joined once`,
+        );
+      for (const type of ['action_requested', 'action_started', 'action_completed'])
+        assert.equal(
+          count((e) => e.type === type && e.action_uid === run.action_uid),
+          1,
+          `${type} once`,
+        );
+      const requested = entries.find((e) => e.type === 'action_requested')!;
+      assert.equal(requested.user, 'admin@test.local');
+      assert.equal(requested.request_id !== undefined, true);
+      const changes = entries.filter((e) => e.type === 'master_changed');
+      assert.deepEqual(
+        changes.map((e) => [e.node_uid, e.cause]),
+        [
+          [master, 'initial'],
+          [target.uid, 'requested'],
+          [next, 'failover'],
+        ],
+      );
+      assert.deepEqual(
+        changes.map((e) => e.epoch),
+        [1, 2, 3],
+      );
+      assert.equal(changes[1]!.previous_master, master);
+      assert.equal(changes[2]!.previous_master, target.uid);
+      assert.equal(
+        count((e) => e.type === 'cluster_node_down'),
+        1,
+        'only the killed node went down, once',
+      );
+      assert.equal(
+        count((e) => e.type === 'cluster_node_left'),
+        1,
+      );
     });
   });
 }
