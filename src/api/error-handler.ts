@@ -15,13 +15,24 @@ export function sendError(reply: FastifyReply, code: ErrorCode, description?: st
     .send({ error_code: code, description: description ?? errorCatalogue[code].description });
 }
 
+/** Names the field at fault: an unknown one by its name, a bad one by its path. */
+function validationDescription(fe: FastifyError): string {
+  const first = fe.validation?.[0];
+  const where = fe.validationContext ?? 'request';
+  const extra = first?.params?.additionalProperty;
+  if (first?.keyword === 'additionalProperties' && typeof extra === 'string') {
+    return `Invalid request: ${where} has a field Bosun does not accept: "${extra}".`;
+  }
+  return `Invalid request: ${fe.message}`;
+}
+
 function classify(err: FastifyError | Error): { code: ErrorCode; description?: string } {
   if (err instanceof BosunError) return { code: err.code, description: err.message };
   if (err instanceof StoreError || err instanceof NotMasterError) {
     return { code: 'store_unavailable', description: `The cluster store is unavailable: ${err.message}` };
   }
   const fe = err as FastifyError;
-  if (fe.validation) return { code: 'invalid_schema', description: `Invalid request: ${fe.message}` };
+  if (fe.validation) return { code: 'invalid_schema', description: validationDescription(fe) };
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { code: 'body_too_large', description: 'The request body is larger than 1 MiB.' };

@@ -18,6 +18,36 @@ export const ActionRunBody = Type.Object(
   { additionalProperties: true },
 );
 
+/** A task entry of `/v1/actions`: RE's strings for `progress`, `creation_time` and `node_uid`. */
+export const ActionTaskBody = Type.Object(
+  {
+    action_uid: Type.String(),
+    task_id: Type.String(),
+    name: Type.String(),
+    status: Type.String(),
+    progress: Type.String(),
+    node_uid: Type.Optional(Type.String()),
+    creation_time: Type.String(),
+    error_code: Type.Optional(Type.String()),
+    error_message: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+
+/** A `/v2/actions` object (RE 7.22+). */
+export const V2ActionBody = Type.Object(
+  {
+    action_uid: Type.String(),
+    action_type: Type.String(),
+    name: Type.String(),
+    status: Type.String(),
+    progress: Type.Number(),
+    creation_time: Type.Integer(),
+    additional_info: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  },
+  { additionalProperties: false },
+);
+
 export const ActionNameParams = Type.Object({ action: Type.String({ minLength: 1, maxLength: 128 }) });
 
 export const errorResponses = {

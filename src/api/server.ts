@@ -36,6 +36,8 @@ import { clusterRoutes } from './routes/cluster.js';
 import { logsRoutes } from './routes/logs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
+import { statsRoutes } from './routes/stats.js';
+import { unmodelledRoutes } from './routes/unmodelled.js';
 import { userRoutes } from './routes/users.js';
 
 declare module 'fastify' {
@@ -170,5 +172,7 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
   await app.register(nodeRoutes(deps));
   await app.register(clusterRoutes(deps));
   await app.register(userRoutes(deps));
+  await app.register(statsRoutes(deps));
+  await app.register(unmodelledRoutes(deps));
   return app;
 }

@@ -2,7 +2,8 @@
 import { Argument, Command, InvalidArgumentError, Option, type ErrorOptions } from 'commander';
 
 import type { LocalClusterOptions } from '../launcher/local-cluster.js';
-import { version } from '../version.js';
+import type { BackupCommandOptions } from './backup-command.js';
+import { versionLine } from '../version.js';
 import { registerActions } from './commands/actions.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerStatus } from './commands/status.js';
@@ -51,7 +52,7 @@ class BosunCommand extends Command {
 const program = new BosunCommand()
   .name('bosun')
   .description('A cluster control plane that speaks the Redis Enterprise v1 REST API for cluster actions.')
-  .version(version)
+  .version(versionLine)
   .configureOutput({ outputError: (str, write) => write(`bosun: ${str}`) })
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : ExitCode.usage));
 
@@ -73,34 +74,64 @@ program
     '--store <url>',
     'sqlite:<path> or etcd://host:port[,host:port...] (env BOSUN_STORE; default sqlite:<data-dir>/bosun.db)',
   )
-  .option('--prefix <prefix>', "the cluster's key prefix in the store", '/bosun/')
-  .option('--host <addr>', 'the address to listen on', '127.0.0.1')
-  .option('--advertise-addr <addr>', 'the address others reach this node at (default: --host)')
-  .option('--http-port <port>', 'HTTP port (default 8080 + uid - 1)', port)
-  .option('--https-port <port>', 'HTTPS port (default 9443 + uid - 1)', port)
-  .option('--lease-ttl <ms>', 'membership and master lease TTL in ms', positiveInt)
-  .option('--handover-timeout <ms>', 'how long change_master waits for the target to take over', positiveInt)
+  // Every setting a service keeps in its environment file can come from the environment, so a
+  // systemd unit's command line stays `bosun node --uid N --data-dir DIR` (packaging/systemd/).
+  .addOption(
+    new Option('--prefix <prefix>', "the cluster's key prefix in the store")
+      .env('BOSUN_PREFIX')
+      .default('/bosun/'),
+  )
+  .addOption(new Option('--host <addr>', 'the address to listen on').env('BOSUN_HOST').default('127.0.0.1'))
+  .addOption(
+    new Option('--advertise-addr <addr>', 'the address others reach this node at (default: --host)').env(
+      'BOSUN_ADVERTISE_ADDR',
+    ),
+  )
+  .addOption(
+    new Option('--http-port <port>', 'HTTP port (default 8080 + uid - 1)')
+      .env('BOSUN_HTTP_PORT')
+      .argParser(port),
+  )
+  .addOption(
+    new Option('--https-port <port>', 'HTTPS port (default 9443 + uid - 1)')
+      .env('BOSUN_HTTPS_PORT')
+      .argParser(port),
+  )
+  .addOption(
+    new Option('--lease-ttl <ms>', 'membership and master lease TTL in ms')
+      .env('BOSUN_LEASE_TTL')
+      .argParser(positiveInt),
+  )
+  .addOption(
+    new Option('--handover-timeout <ms>', 'how long change_master waits for the target to take over')
+      .env('BOSUN_HANDOVER_TIMEOUT')
+      .argParser(positiveInt),
+  )
   .option(
     '--metrics-auth',
     'GET /metrics needs a user with view_all_metrics (env BOSUN_METRICS_AUTH=1; default: public)',
   )
   .option('--no-metrics', 'keep no metrics and serve no GET /metrics (env BOSUN_METRICS=0)')
-  .option(
-    '--event-log-retention <n>',
-    'how many entries the cluster event log (GET /v1/logs) keeps (env BOSUN_EVENT_LOG_RETENTION; default 10000)',
-    positiveInt,
+  .addOption(
+    new Option(
+      '--event-log-retention <n>',
+      'how many entries the cluster event log (GET /v1/logs) keeps (default 10000)',
+    )
+      .env('BOSUN_EVENT_LOG_RETENTION')
+      .argParser(positiveInt),
   )
   .addHelpText(
     'after',
     `
-Environment:
+Environment (besides the options' own variables above):
   BOSUN_STORE            store URL, when --store is not given
+  BOSUN_ETCD_CA_FILE, BOSUN_ETCD_CERT_FILE, BOSUN_ETCD_KEY_FILE   TLS to etcd (PEM files)
+  BOSUN_ETCD_USER, BOSUN_ETCD_PASSWORD                            etcd authentication
   BOSUN_ADMIN_EMAIL      the first admin's email (default admin@bosun.local)
   BOSUN_ADMIN_PASSWORD   the first admin's password (default: generated and printed once)
   BOSUN_LOG_LEVEL        pino level (default info)
   BOSUN_METRICS_AUTH     1 or true: as --metrics-auth
   BOSUN_METRICS          0 or false: as --no-metrics
-  BOSUN_EVENT_LOG_RETENTION  as --event-log-retention
 
 Examples:
   bosun node --uid 1
@@ -131,6 +162,27 @@ program
   )
   .action(async (opts: LocalClusterOptions) =>
     (await import('../launcher/local-cluster.js')).startLocalCluster(opts),
+  );
+
+program
+  .command('backup')
+  .description("Copy the embedded SQLite store to a new file while the nodes run (SQLite's online backup).")
+  .argument('<file>', 'the backup file to create (never overwritten)')
+  .option('--data-dir <dir>', 'the data folder whose bosun.db to copy', './data')
+  .option('--store <url>', 'sqlite:<path> (env BOSUN_STORE; default sqlite:<data-dir>/bosun.db)')
+  .addHelpText(
+    'after',
+    `
+A restore is a stopped cluster: stop every node on the host, replace bosun.db with the backup (and
+delete bosun.db-wal and bosun.db-shm), start the nodes. An etcd store is backed up with
+\`etcdctl snapshot save\` instead (docs/deploy.md).
+
+Examples:
+  bosun backup /var/backups/bosun-$(date +%F).db --data-dir /var/lib/bosun
+  bosun backup ./bosun.backup.db`,
+  )
+  .action(async (file: string, opts: BackupCommandOptions) =>
+    (await import('./backup-command.js')).runBackup(file, opts),
   );
 
 // The API commands share the connection and output options, and their help shows them.

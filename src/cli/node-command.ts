@@ -50,9 +50,7 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     handoverTimeoutMs: opts.handoverTimeout,
     metricsAuth: opts.metricsAuth === true || envFlag(process.env.BOSUN_METRICS_AUTH),
     // BOSUN_METRICS=0 (or false, no, off) is --no-metrics, for benchmarks that compare with and without.
-    eventRetention:
-      opts.eventLogRetention ??
-      (process.env.BOSUN_EVENT_LOG_RETENTION ? Number(process.env.BOSUN_EVENT_LOG_RETENTION) : undefined),
+    eventRetention: opts.eventLogRetention,
     metrics: opts.metrics !== false && !/^(0|false|no|off)$/i.test(process.env.BOSUN_METRICS?.trim() ?? ''),
     adminEmail: process.env.BOSUN_ADMIN_EMAIL ?? 'admin@bosun.local',
     adminPassword: process.env.BOSUN_ADMIN_PASSWORD || undefined,

@@ -16,8 +16,10 @@ import {
   type NodeObject,
   type NodesStatus,
   type NodeStatus,
+  type RoleObject,
   type User,
   type UserChanges,
+  type WireTask,
 } from './types.js';
 
 export type Credentials = { readonly user: string; readonly password: string } | { readonly token: string };
@@ -42,6 +44,15 @@ export interface WaitOptions extends RequestOptions {
   readonly onRetry?: (error: Error) => void;
   /** How long polls may keep failing before the wait gives up with the last error; default 30 s. */
   readonly retryForMs?: number;
+}
+
+/**
+ * A `/v1/actions` task entry as a run: Redis Enterprise sends `progress` and `creation_time` there as
+ * strings (README, "The API"); numbers are accepted too, so older servers keep working.
+ */
+export function fromWireTask(task: WireTask): ActionRun {
+  const { task_id: _taskId, progress, creation_time, ...rest } = task;
+  return { ...rest, progress: Number(progress), creation_time: Number(creation_time) };
 }
 
 /** Parses a base URL; a bare `host:port` means HTTP. Throws TypeError when it is not an http(s) URL. */
@@ -234,12 +245,14 @@ export class BosunClient {
 
   /** Every retained run. */
   async actions(options?: RequestOptions): Promise<ActionRun[]> {
-    const body = await this.request<{ actions: ActionRun[] }>('GET', '/v1/actions', undefined, options);
-    return body.actions;
+    const body = await this.request<{ actions: WireTask[] }>('GET', '/v1/actions', undefined, options);
+    return body.actions.map(fromWireTask);
   }
 
-  action(actionUid: string, options?: RequestOptions): Promise<ActionRun> {
-    return this.request('GET', `/v1/actions/${enc(actionUid)}`, undefined, options);
+  async action(actionUid: string, options?: RequestOptions): Promise<ActionRun> {
+    return fromWireTask(
+      await this.request<WireTask>('GET', `/v1/actions/${enc(actionUid)}`, undefined, options),
+    );
   }
 
   /**
@@ -297,5 +310,10 @@ export class BosunClient {
 
   async deleteUser(uid: number, options?: RequestOptions): Promise<void> {
     await this.request('DELETE', `/v1/users/${uid}`, undefined, options);
+  }
+
+  /** The built-in roles, with the uids `role_uids` refers to. */
+  roles(options?: RequestOptions): Promise<RoleObject[]> {
+    return this.request('GET', '/v1/roles', undefined, options);
   }
 }

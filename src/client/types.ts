@@ -36,6 +36,13 @@ export interface ActionRun {
   readonly outcome?: Readonly<Record<string, unknown>>;
 }
 
+/** A `/v1/actions` task entry on the wire: RE's strings for `progress` and `creation_time`. */
+export type WireTask = Omit<ActionRun, 'progress' | 'creation_time'> & {
+  readonly task_id?: string;
+  readonly progress: string | number;
+  readonly creation_time: string | number;
+};
+
 /** `GET /v1/nodes`, `GET /v1/nodes/<uid>`. */
 export interface NodeObject {
   readonly uid: number;
@@ -87,21 +94,35 @@ export function isRole(value: string): value is Role {
   return (roles as readonly string[]).includes(value);
 }
 
-/** `GET /v1/users`. */
+/** `GET /v1/users`: Redis Enterprise's user object. */
 export interface User {
   readonly uid: number;
+  /** Empty for a user who signs in by name. */
   readonly email: string;
   readonly name: string;
   readonly role: string;
+  /** The uid of the user's built-in role (`GET /v1/roles`). */
+  readonly role_uids?: readonly number[];
   readonly auth_method?: string;
   readonly password_issue_date?: string;
+  readonly email_alerts?: boolean;
+  readonly cluster_email_alerts?: boolean;
+  readonly bdbs_email_alerts?: readonly string[];
+  /** `active` or `locked` (a locked user cannot sign in). */
+  readonly status?: string;
 }
 
+/** A new user needs an email or a name (or both): users sign in with either. */
 export interface NewUser {
-  readonly email: string;
+  readonly email?: string;
   readonly password: string;
   readonly name?: string;
   readonly role?: Role;
+  readonly role_uids?: readonly number[];
+  readonly email_alerts?: boolean;
+  readonly cluster_email_alerts?: boolean;
+  readonly bdbs_email_alerts?: readonly string[];
+  readonly status?: 'active' | 'locked';
 }
 
 export interface UserChanges {
@@ -109,6 +130,18 @@ export interface UserChanges {
   readonly password?: string;
   readonly name?: string;
   readonly role?: Role;
+  readonly role_uids?: readonly number[];
+  readonly email_alerts?: boolean;
+  readonly cluster_email_alerts?: boolean;
+  readonly bdbs_email_alerts?: readonly string[];
+  readonly status?: 'active' | 'locked';
+}
+
+/** `GET /v1/roles`: a built-in role and the management role it grants. */
+export interface RoleObject {
+  readonly uid: number;
+  readonly name: string;
+  readonly management: string;
 }
 
 /** `GET /v1/cluster`. */

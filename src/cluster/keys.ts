@@ -14,6 +14,13 @@ export class ClusterKeys {
   get nodes(): string {
     return `${this.prefix}nodes/`;
   }
+  /** A node's latest OS sample (stats), bound to its lease: a node can measure only itself. */
+  nodeStats(uid: number): string {
+    return `${this.prefix}node-stats/${uid}`;
+  }
+  get allNodeStats(): string {
+    return `${this.prefix}node-stats/`;
+  }
   /** A node's durable registration: it outlives the process, so a dead node is listed as down. */
   member(uid: number): string {
     return `${this.prefix}members/${uid}`;
@@ -62,6 +69,13 @@ export class ClusterKeys {
   /** Maps a lower-cased email to a user uid; creating it is what makes emails unique. */
   userEmail(email: string): string {
     return `${this.prefix}user-emails/${email.toLowerCase()}`;
+  }
+  /**
+   * Maps a lower-cased user name to a user uid: names are login identifiers too (Redis Enterprise
+   * signs users in by name or email), so they are unique, and no name may be another user's email.
+   */
+  userName(name: string): string {
+    return `${this.prefix}user-names/${name.toLowerCase()}`;
   }
   get userSeq(): string {
     return `${this.prefix}user-seq`;

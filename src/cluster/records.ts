@@ -16,6 +16,36 @@ export interface NodeRecord {
   readonly started_at: number;
 }
 
+/**
+ * One OS sample a node took of itself, published under its lease (`node-stats/<uid>`), named as in
+ * Redis Enterprise's stats objects. Only what the node truly measures: no database traffic figures.
+ */
+export interface NodeStatsRecord {
+  readonly uid: number;
+  readonly hostname: string;
+  /** RE's interval name for the window the sample covers, such as `10sec`. */
+  readonly interval: string;
+  /** The window, ISO 8601 (UTC, whole seconds, as RE writes them). */
+  readonly stime: string;
+  readonly etime: string;
+  /** Fractions of all CPU time in the window, 0 to 1. */
+  readonly cpu_user: number;
+  readonly cpu_system: number;
+  readonly cpu_idle: number;
+  readonly cpu_nice: number;
+  readonly cpu_irqs: number;
+  /** Bytes. */
+  readonly free_memory: number;
+  readonly total_memory: number;
+  /** Bytes on the file systems of the data folder (persistent) and the temp folder (ephemeral). */
+  readonly persistent_storage_free?: number | undefined;
+  readonly persistent_storage_avail?: number | undefined;
+  readonly ephemeral_storage_free?: number | undefined;
+  readonly ephemeral_storage_avail?: number | undefined;
+  /** Seconds since this node process started. */
+  readonly uptime: number;
+}
+
 /** A node's durable registration. */
 export interface MemberRecord {
   readonly uid: number;

@@ -52,6 +52,8 @@ export async function bootstrapCluster(
     password_hash: await hashPassword(password),
     auth_method: 'regular',
     password_issue_date: new Date().toISOString(),
+    email_alerts: true,
+    status: 'active',
   };
   const result = await store.txn({
     compare: [{ key: keys.userSeq, target: 'create', op: '=', value: 0 }],
@@ -59,6 +61,7 @@ export async function bootstrapCluster(
       { type: 'put', key: keys.userSeq, value: '1' },
       { type: 'put', key: keys.user(1), value: JSON.stringify(user) },
       { type: 'put', key: keys.userEmail(admin.email), value: '1' },
+      { type: 'put', key: keys.userName(user.name), value: '1' },
     ],
   });
   return result.succeeded ? { createdAdmin: { email: admin.email, password, generated } } : {};

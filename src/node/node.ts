@@ -33,6 +33,8 @@ import { version } from '../version.js';
 import { bootstrapCluster, type BootstrapResult } from './bootstrap.js';
 import { ClusterMetrics } from './cluster-metrics.js';
 import { EventRecorder } from './event-recorder.js';
+import { OsSampler } from './os-sampler.js';
+import { StatsPublisher } from './stats-publisher.js';
 import { storeOptionsFromEnv } from './store-env.js';
 import { loadOrCreateCertificate } from './tls.js';
 
@@ -77,6 +79,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
   #store: Store | undefined;
   #view: ClusterView | undefined;
   #membership: Membership | undefined;
+  #stats: StatsPublisher | undefined;
   #master: MasterRole | undefined;
   #engine: ActionEngine | undefined;
   #app: FastifyInstance | undefined;
@@ -247,6 +250,16 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     master.on('elected', (term: MasterTerm) => log.info({ epoch: term.epoch }, 'acting as master'));
 
     await membership.join();
+    const stats = new StatsPublisher(
+      store,
+      keys,
+      membership,
+      new OsSampler(o.uid, o.dataDir, record.started_at),
+      o.uid,
+      log.child({ component: 'stats' }),
+    );
+    this.#stats = stats;
+    stats.start();
     master.start();
     engine.start();
     log.info({ http: record.http_port, https: record.https_port, uid: o.uid }, `node ${o.uid} is serving`);
@@ -264,6 +277,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     // Announced first, while this node is still a member: the master then logs no crash for it.
     if (this.#membership?.lease) await this.#events?.leaving();
     this.#engine?.stop();
+    this.#stats?.stop();
     await this.#master?.resign();
     this.#master?.stop();
     await this.#membership?.leave();

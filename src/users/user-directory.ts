@@ -1,5 +1,6 @@
 /**
- * Users, stored under `users/<uid>`, with `user-emails/<email>` making emails unique and
+ * Users, stored under `users/<uid>`, with `user-emails/<email>` and `user-names/<name>` making the
+ * two login identifiers unique (one namespace: a name may not be another user's email), and
  * `user-seq` handing out uids. Reads come from the view; writes are compare-and-swap transactions,
  * and answer only once the view has them (read-your-writes).
  */
@@ -9,9 +10,11 @@ import { BosunError } from '../errors/catalogue.js';
 import type { Compare, Op, Store } from '../store/types.js';
 import { hashPassword } from './passwords.js';
 import type { Role } from './roles.js';
+import { defaultUserSettings, type UserSettings } from './user-fields.js';
 
-export interface UserRecord {
+export interface UserRecord extends Partial<UserSettings> {
   readonly uid: number;
+  /** Empty when the user has none: RE users may sign in by name alone. */
   readonly email: string;
   readonly name: string;
   readonly role: Role;
@@ -21,26 +24,59 @@ export interface UserRecord {
   readonly password_issue_date: string;
 }
 
-/** A user as the API shows it: never the hash. */
-export type PublicUser = Omit<UserRecord, 'password_hash'>;
+/** A user as the API shows it: never the hash; settings filled with their defaults. */
+export type PublicUser = Omit<UserRecord, 'password_hash'> & UserSettings;
 
 export function publicUser(user: UserRecord): PublicUser {
   const { password_hash: _omitted, ...rest } = user;
-  return rest;
+  return { ...defaultUserSettings, ...rest };
 }
 
-export interface NewUser {
+export interface NewUser extends Partial<UserSettings> {
+  /** Empty for a user who signs in by name. */
   readonly email: string;
   readonly name: string;
   readonly password: string;
   readonly role: Role;
 }
 
-export interface UserChanges {
+export interface UserChanges extends Partial<UserSettings> {
   readonly email?: string | undefined;
   readonly name?: string | undefined;
   readonly password?: string | undefined;
   readonly role?: Role | undefined;
+}
+
+const settingKeys = ['email_alerts', 'cluster_email_alerts', 'bdbs_email_alerts', 'status'] as const;
+
+/** The settings present in `from`, for spreading into a record. */
+function settingsOf(from: Partial<UserSettings>): Partial<UserSettings> {
+  const out: Record<string, unknown> = {};
+  for (const k of settingKeys) if (from[k] !== undefined) out[k] = from[k];
+  return out as Partial<UserSettings>;
+}
+
+/**
+ * The index keys a user's identifiers need, and the compares that make them free: a user's email and
+ * name each take their own index, and neither may be the other identifier of someone else.
+ */
+function identifierGuards(
+  keys: ClusterKeys,
+  user: { email: string; name: string },
+  changed: { email: boolean; name: boolean },
+): Compare[] {
+  const compare: Compare[] = [];
+  const same = user.email.toLowerCase() === user.name.toLowerCase();
+  const free = (key: string) => compare.push({ key, target: 'create', op: '=', value: 0 });
+  if (changed.email && user.email) {
+    free(keys.userEmail(user.email));
+    if (!same) free(keys.userName(user.email));
+  }
+  if (changed.name) {
+    free(keys.userName(user.name));
+    if (!same) free(keys.userEmail(user.name));
+  }
+  return compare;
 }
 
 export class UserDirectory {
@@ -58,6 +94,17 @@ export class UserDirectory {
   byEmail(email: string): { user: UserRecord; revision: number } | undefined {
     const uid = this.view.get(this.keys.userEmail(email))?.value;
     return uid === undefined ? undefined : this.byUid(Number(uid));
+  }
+
+  byName(name: string): { user: UserRecord; revision: number } | undefined {
+    const uid = this.view.get(this.keys.userName(name))?.value;
+    return uid === undefined ? undefined : this.byUid(Number(uid));
+  }
+
+  /** The user a login identifier names: RE signs users in by email or by name. */
+  byLogin(login: string): { user: UserRecord; revision: number } | undefined {
+    if (login === '') return undefined;
+    return this.byEmail(login) ?? this.byName(login);
   }
 
   list(): UserRecord[] {
@@ -78,25 +125,35 @@ export class UserDirectory {
         password_hash: passwordHash,
         auth_method: 'regular',
         password_issue_date: new Date().toISOString(),
+        ...defaultUserSettings,
+        ...settingsOf(input),
       };
-      const emailKey = this.keys.userEmail(input.email);
+      const guards = identifierGuards(this.keys, user, { email: true, name: true });
+      const ops: Op[] = [
+        { type: 'put', key: this.keys.userSeq, value: String(uid) },
+        { type: 'put', key: this.keys.user(uid), value: JSON.stringify(user) },
+        { type: 'put', key: this.keys.userName(user.name), value: String(uid) },
+      ];
+      if (user.email) ops.push({ type: 'put', key: this.keys.userEmail(user.email), value: String(uid) });
       const result = await this.store.txn({
         compare: [
-          { key: emailKey, target: 'create', op: '=', value: 0 },
+          ...guards,
           { key: this.keys.userSeq, target: 'mod', op: '=', value: seq?.modRevision ?? 0 },
         ],
-        success: [
-          { type: 'put', key: this.keys.userSeq, value: String(uid) },
-          { type: 'put', key: this.keys.user(uid), value: JSON.stringify(user) },
-          { type: 'put', key: emailKey, value: String(uid) },
-        ],
+        success: ops,
       });
       if (result.succeeded) {
         await this.view.waitFor(result.revision);
         return user;
       }
-      if (await this.store.get(emailKey)) return undefined;
+      if (await this.#anyTaken(guards)) return undefined;
     }
+  }
+
+  /** Whether a failed transaction failed on an identifier guard (rather than on `user-seq`). */
+  async #anyTaken(guards: readonly Compare[]): Promise<boolean> {
+    for (const g of guards) if (await this.store.get(g.key)) return true;
+    return false;
   }
 
   async update(uid: number, changes: UserChanges): Promise<UserRecord> {
@@ -106,6 +163,7 @@ export class UserDirectory {
       const current = JSON.parse(kv.value) as UserRecord;
       const next: UserRecord = {
         ...current,
+        ...settingsOf(changes),
         ...(changes.name !== undefined ? { name: changes.name } : {}),
         ...(changes.role !== undefined ? { role: changes.role } : {}),
         ...(changes.email !== undefined ? { email: changes.email } : {}),
@@ -118,19 +176,33 @@ export class UserDirectory {
       };
       const ops: Op[] = [{ type: 'put', key: kv.key, value: JSON.stringify(next) }];
       const compare: Compare[] = [{ key: kv.key, target: 'mod', op: '=', value: kv.modRevision }];
-      const oldEmailKey = this.keys.userEmail(current.email);
-      const newEmailKey = this.keys.userEmail(next.email);
-      if (newEmailKey !== oldEmailKey) {
-        compare.push({ key: newEmailKey, target: 'create', op: '=', value: 0 });
-        ops.push({ type: 'delete', key: oldEmailKey }, { type: 'put', key: newEmailKey, value: String(uid) });
+      const changed = {
+        email: next.email.toLowerCase() !== current.email.toLowerCase(),
+        name: next.name.toLowerCase() !== current.name.toLowerCase(),
+      };
+      // A user's own other identifier never blocks them: only someone else's does.
+      const own = new Set([this.keys.userName(current.name)]);
+      if (current.email) own.add(this.keys.userEmail(current.email));
+      const guards = identifierGuards(this.keys, next, changed).filter((g) => !own.has(g.key));
+      compare.push(...guards);
+      if (changed.email) {
+        if (current.email) ops.push({ type: 'delete', key: this.keys.userEmail(current.email) });
+        if (next.email) ops.push({ type: 'put', key: this.keys.userEmail(next.email), value: String(uid) });
+      }
+      if (changed.name) {
+        ops.push(
+          { type: 'delete', key: this.keys.userName(current.name) },
+          { type: 'put', key: this.keys.userName(next.name), value: String(uid) },
+        );
       }
       const result = await this.store.txn({ compare, success: ops });
       if (result.succeeded) {
         await this.view.waitFor(result.revision);
         return next;
       }
-      if (newEmailKey !== oldEmailKey && (await this.store.get(newEmailKey))) {
-        throw new BosunError('name_already_exists', `A user with email ${next.email} already exists.`);
+      if (await this.#anyTaken(guards)) {
+        const which = changed.email && next.email ? `email or name ${next.email}` : `name ${next.name}`;
+        throw new BosunError('name_already_exists', `A user with ${which} already exists.`);
       }
     }
     throw new BosunError('store_unavailable', 'The user kept changing; try again.');
@@ -144,7 +216,8 @@ export class UserDirectory {
       compare: [{ key: kv.key, target: 'mod', op: '=', value: kv.modRevision }],
       success: [
         { type: 'delete', key: kv.key },
-        { type: 'delete', key: this.keys.userEmail(user.email) },
+        ...(user.email ? [{ type: 'delete', key: this.keys.userEmail(user.email) } as const] : []),
+        { type: 'delete', key: this.keys.userName(user.name) },
       ],
     });
     if (!result.succeeded)

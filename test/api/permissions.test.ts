@@ -64,7 +64,24 @@ const userAdministration: Readonly<Record<string, readonly Role[]>> = {
   delete_user: ['user_manager', 'admin'],
 };
 
-const expected: Readonly<Record<string, readonly Role[]>> = { ...section34, ...userAdministration };
+/**
+ * Read permissions of the endpoints real RE clients call before they reach actions (issue 8): RE's
+ * permissions page grants each to every role but `none` (view_role_info: the roles request docs).
+ */
+const clientReads: Readonly<Record<string, readonly Role[]>> = {
+  view_all_nodes_stats: viewers,
+  view_node_stats: viewers,
+  view_all_bdbs_info: viewers,
+  view_all_shard_stats: viewers,
+  view_all_roles_info: viewers,
+  view_role_info: viewers,
+};
+
+const expected: Readonly<Record<string, readonly Role[]>> = {
+  ...section34,
+  ...userAdministration,
+  ...clientReads,
+};
 const bosunPermissions = Object.keys(permissionTable) as Permission[];
 
 describe('the role × permission table (re-api.md §3.4)', () => {
@@ -150,10 +167,19 @@ describe('permissions through the API, one user per role', () => {
   const viewerRoutes = [
     '/v1/cluster/actions',
     '/v1/actions',
+    '/v2/actions',
     '/v1/cluster',
     '/v1/nodes',
     '/v1/nodes/1',
     '/v1/nodes/status',
+    '/v1/nodes/stats',
+    '/v1/nodes/1/stats',
+    '/v1/cluster/stats',
+    '/v1/nodes/actions',
+    '/v1/bdbs',
+    '/v1/shards',
+    '/v1/roles',
+    '/v1/roles/1',
   ];
   for (const url of viewerRoutes) {
     for (const role of all7) {

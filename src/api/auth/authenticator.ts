@@ -15,7 +15,9 @@ import type { TokenService } from './tokens.js';
 
 export interface Principal {
   readonly uid: number;
+  /** Empty for a user who signs in by name. */
   readonly email: string;
+  readonly name: string;
   readonly role: Role;
 }
 
@@ -47,16 +49,18 @@ export class Authenticator {
     return undefined;
   }
 
-  async verifyCredentials(email: string, password: string): Promise<Principal | undefined> {
-    const found = this.users.byEmail(email);
-    if (!found) {
+  /** `login` is an email or a user name: Redis Enterprise signs users in by either. */
+  async verifyCredentials(login: string, password: string): Promise<Principal | undefined> {
+    const found = this.users.byLogin(login);
+    // A locked account signs in with nothing, as on RE (`status: locked`).
+    if (!found || found.user.status === 'locked') {
       // Spend the same time as a real check, so response times do not reveal which emails exist.
       this.#dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
       await verifyPassword(password, await this.#dummyHash);
       return undefined;
     }
     const key = createHmac('sha256', this.#cacheKey)
-      .update(email.toLowerCase())
+      .update(login.toLowerCase())
       .update('\0')
       .update(password)
       .digest('base64');
@@ -65,16 +69,16 @@ export class Authenticator {
       if (this.#verified.size >= CACHE_LIMIT) this.#verified.delete(this.#verified.keys().next().value!);
       this.#verified.set(key, found.revision);
     }
-    return { uid: found.user.uid, email: found.user.email, role: found.user.role };
+    return { uid: found.user.uid, email: found.user.email, name: found.user.name, role: found.user.role };
   }
 
   async #verifyToken(token: string): Promise<Principal | undefined> {
     const claims = await this.tokens.verify(token);
     if (!claims) return undefined;
     const found = this.users.byUid(claims.userUid);
-    if (!found) return undefined;
+    if (!found || found.user.status === 'locked') return undefined;
     // A password change revokes the tokens issued before it.
     if (claims.issuedAtMs < Date.parse(found.user.password_issue_date)) return undefined;
-    return { uid: found.user.uid, email: found.user.email, role: found.user.role };
+    return { uid: found.user.uid, email: found.user.email, name: found.user.name, role: found.user.role };
   }
 }

@@ -57,7 +57,8 @@ export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         const run = await deps.submitter.submit(
           request.params.action,
           request.body,
-          request.principal?.email,
+          // Who asked: the email, or the name of a user who has none.
+          request.principal?.email || request.principal?.name,
           request.id,
         );
         return toWireRun(run);

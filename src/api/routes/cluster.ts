@@ -1,4 +1,8 @@
-/** `GET /v1/cluster`: the cluster object (re-api.md §5.5). Like Redis's, it has no master field. */
+/**
+ * `GET /v1/cluster`: the cluster object (re-api.md §5.5). Like Redis's, it has no master field, and
+ * no `uid`: a real cluster sends none, and the typed Rust client reads `uid` as an optional integer,
+ * so the cluster's internal UUID (kept in the store's `config`) must not appear here.
+ */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
 import type { ClusterConfig, MemberRecord } from '../../cluster/records.js';
@@ -18,8 +22,9 @@ export function clusterRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         const self = deps.view.getJson<MemberRecord>(deps.keys.member(deps.selfUid));
         return {
           name: config?.name ?? 'bosun',
-          uid: config?.uid,
-          created_time: config ? new Date(config.created_time * 1000).toISOString() : undefined,
+          created_time: config
+            ? new Date(config.created_time * 1000).toISOString().replace('.000Z', 'Z')
+            : undefined,
           cnm_http_port: self?.http_port,
           cnm_https_port: self?.https_port,
           http_support: true,

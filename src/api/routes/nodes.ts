@@ -1,22 +1,19 @@
 /** `/v1/nodes`: the node objects and their status, with `role` (re-api.md §5.5, §5.6). */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
-import { BosunError } from '../../errors/catalogue.js';
 import { BodyCache } from '../body-cache.js';
 import { errorResponses } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 import { toWireNode, toWireNodeStatus } from '../wire.js';
+import { findNode } from './node-lookup.js';
 
-const NodeUidParams = Type.Object({ uid: Type.String({ pattern: '^[0-9]{1,9}$' }) });
+// Any segment: a non-numeric one names no node, so it is a 404 like an unknown uid (node-lookup.ts).
+const NodeUidParams = Type.Object({ uid: Type.String({ maxLength: 64 }) });
 const AnyObject = Type.Object({}, { additionalProperties: true });
 
 export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   const bodies = new BodyCache(deps.view);
-  const member = (raw: string) => {
-    const found = deps.state.member(Number(raw));
-    if (!found) throw new BosunError('node_not_found', `Node ${raw} does not exist.`);
-    return found;
-  };
+  const member = (raw: string) => findNode(deps, raw);
 
   return async (app) => {
     app.get(
@@ -62,6 +59,28 @@ export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: { params: NodeUidParams, response: { 200: AnyObject, ...errorResponses } },
       },
       async (request) => toWireNodeStatus(member(request.params.uid), deps.state.master()?.node_uid),
+    );
+
+    // Bosun runs no node actions (maintenance_on, remove, ...): the truthful list is empty.
+    app.get(
+      '/v1/nodes/actions',
+      {
+        config: { permission: 'view_status_of_all_node_actions' },
+        schema: { response: { 200: AnyObject, ...errorResponses } },
+      },
+      async () => ({ actions: [] }),
+    );
+
+    app.get(
+      '/v1/nodes/:uid/actions',
+      {
+        config: { permission: 'view_status_of_node_action' },
+        schema: { params: NodeUidParams, response: { 200: AnyObject, ...errorResponses } },
+      },
+      async (request) => {
+        member(request.params.uid);
+        return { actions: [] };
+      },
     );
 
     app.get(

@@ -1,56 +1,66 @@
 /** `/v1/users` and `POST /v1/users/authorize` (re-api.md §3). */
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
-import { Value } from '@sinclair/typebox/value';
 
 import { BosunError } from '../../errors/catalogue.js';
-import { defaultRole, roles } from '../../users/roles.js';
-import { publicUser } from '../../users/user-directory.js';
+import { builtInRoles, defaultRole, roleByUid, roleUidOf } from '../../users/roles.js';
+import { publicUser, type UserRecord } from '../../users/user-directory.js';
 import { defaultTokenTtlSeconds, maxTokenTtlSeconds } from '../auth/tokens.js';
 import { sendError } from '../error-handler.js';
 import { errorResponses } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
+import { RoleBody, UserBody, UserCreateBody, UserUpdateBody, bdbUids, resolveRole } from '../user-schemas.js';
 
-const RoleSchema = Type.Union(roles.map((r) => Type.Literal(r)));
-const Email = Type.String({ minLength: 3, maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$' });
-const Password = Type.String({ minLength: 8, maxLength: 1024 });
-const UserUidParams = Type.Object({ uid: Type.String({ pattern: '^[0-9]{1,9}$' }) });
-const UserBody = Type.Object(
-  {
-    uid: Type.Integer(),
-    email: Type.String(),
-    name: Type.String(),
-    role: Type.String(),
-    auth_method: Type.String(),
-    password_issue_date: Type.String(),
-  },
-  { additionalProperties: false },
-);
+const UserUidParams = Type.Object({ uid: Type.String({ maxLength: 64 }) });
 
-const AuthorizeBody = Type.Object(
-  {
-    ttl: Type.Optional(Type.Integer({ minimum: 1, maximum: maxTokenTtlSeconds })),
-    // The older contract put the credentials in the body.
-    username: Type.Optional(Type.String({ maxLength: 254 })),
-    password: Type.Optional(Type.String({ maxLength: 1024 })),
-  },
-  { additionalProperties: false },
-);
+/** A user on the wire: the stored settings with their defaults, and `role_uids` from the role. */
+function wireUser(user: UserRecord): Static<typeof UserBody> {
+  return { ...publicUser(user), role_uids: [roleUidOf(user.role)] } as Static<typeof UserBody>;
+}
 
-/** The body is optional here, which a route schema cannot say; so it is checked by hand. */
-function parseAuthorizeBody(body: unknown): Static<typeof AuthorizeBody> {
+/**
+ * The credentials and ttl of an authorize body. The body is optional, which a route schema cannot
+ * say, so it is read by hand: credentials as `{email, password}` (what redis-enterprise-rs sends
+ * along with its Basic header) or `{username, password}` (RE's older contract), and `ttl`. Keys
+ * Bosun does not use are ignored: they must not fail a request whose credentials are valid.
+ */
+function parseAuthorizeBody(body: unknown): { login?: string; password?: string; ttl?: number } {
   if (body === undefined || body === null) return {};
-  if (!Value.Check(AuthorizeBody, body)) {
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw new BosunError('invalid_schema', 'The body must be a JSON object.');
+  }
+  const b = body as Record<string, unknown>;
+  const text = (key: string, max: number): string | undefined => {
+    const v = b[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v.length > max) {
+      throw new BosunError('invalid_schema', `"${key}" must be a string of at most ${max} characters.`);
+    }
+    return v;
+  };
+  const ttl = b.ttl;
+  if (
+    ttl !== undefined &&
+    (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > maxTokenTtlSeconds)
+  ) {
     throw new BosunError(
       'invalid_schema',
-      'The body may hold only "ttl" (1-86400 seconds), "username" and "password".',
+      `"ttl" must be an integer from 1 to ${maxTokenTtlSeconds} seconds.`,
     );
   }
-  return body;
+  const email = text('email', 254);
+  const username = text('username', 256);
+  const password = text('password', 1024);
+  return {
+    ...(email !== undefined || username !== undefined ? { login: (email ?? username)! } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(ttl !== undefined ? { ttl } : {}),
+  };
 }
 
 export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   const find = (raw: string) => {
-    const found = deps.users.byUid(Number(raw));
+    // A non-numeric segment names no user: 404, like an unknown uid.
+    const found = /^[0-9]{1,9}$/.test(raw) ? deps.users.byUid(Number(raw)) : undefined;
     if (!found) throw new BosunError('user_not_exist', `User ${raw} does not exist.`);
     return found.user;
   };
@@ -66,8 +76,8 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const body = parseAuthorizeBody(request.body);
         const principal =
-          body.username !== undefined && body.password !== undefined
-            ? await deps.authenticator.verifyCredentials(body.username, body.password)
+          body.login !== undefined && body.password !== undefined
+            ? await deps.authenticator.verifyCredentials(body.login, body.password)
             : await deps.authenticator.authenticate(request.headers.authorization);
         if (!principal) return sendError(reply, 'unauthorized');
         return { access_token: await deps.tokens.issue(principal.uid, body.ttl ?? defaultTokenTtlSeconds) };
@@ -80,7 +90,7 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         config: { permission: 'view_all_users_info' },
         schema: { response: { 200: Type.Array(UserBody), ...errorResponses } },
       },
-      async () => deps.users.list().map(publicUser),
+      async () => deps.users.list().map(wireUser),
     );
 
     app.get(
@@ -89,36 +99,38 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         config: { permission: 'view_user_info' },
         schema: { params: UserUidParams, response: { 200: UserBody, ...errorResponses } },
       },
-      async (request) => publicUser(find(request.params.uid)),
+      async (request) => wireUser(find(request.params.uid)),
     );
 
     app.post(
       '/v1/users',
       {
         config: { permission: 'create_new_user' },
-        schema: {
-          body: Type.Object(
-            {
-              email: Email,
-              password: Password,
-              name: Type.Optional(Type.String({ maxLength: 256 })),
-              role: Type.Optional(RoleSchema),
-            },
-            { additionalProperties: false },
-          ),
-          response: { 200: UserBody, ...errorResponses },
-        },
+        schema: { body: UserCreateBody, response: { 200: UserBody, ...errorResponses } },
       },
       async (request) => {
-        const { email, password, name, role } = request.body;
+        const b = request.body;
+        // RE users sign in by name or email; a user needs at least one of them.
+        if (b.email === undefined && b.name === undefined) {
+          throw new BosunError('invalid_schema', 'A user needs an "email" or a "name" (or both).');
+        }
         const user = await deps.users.create({
-          email,
-          password,
-          name: name ?? email,
-          role: role ?? defaultRole,
+          email: b.email ?? '',
+          password: b.password,
+          name: b.name ?? b.email!,
+          role: resolveRole(b.role, b.role_uids) ?? defaultRole,
+          email_alerts: b.email_alerts,
+          cluster_email_alerts: b.cluster_email_alerts,
+          bdbs_email_alerts: bdbUids(b.bdbs_email_alerts),
+          status: b.status,
         });
-        if (!user) throw new BosunError('name_already_exists', `A user with email ${email} already exists.`);
-        return publicUser(user);
+        if (!user) {
+          throw new BosunError(
+            'name_already_exists',
+            `A user with email or name ${b.email ?? b.name} already exists.`,
+          );
+        }
+        return wireUser(user);
       },
     );
 
@@ -128,27 +140,23 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         config: { permission: 'update_user' },
         schema: {
           params: UserUidParams,
-          body: Type.Object(
-            {
-              email: Type.Optional(Email),
-              password: Type.Optional(Password),
-              name: Type.Optional(Type.String({ maxLength: 256 })),
-              role: Type.Optional(RoleSchema),
-            },
-            { additionalProperties: false },
-          ),
+          body: UserUpdateBody,
           response: { 200: UserBody, ...errorResponses },
         },
       },
       async (request) => {
         const uid = find(request.params.uid).uid;
-        const body = request.body;
-        return publicUser(
+        const b = request.body;
+        return wireUser(
           await deps.users.update(uid, {
-            email: body.email,
-            password: body.password,
-            name: body.name,
-            role: body.role,
+            email: b.email,
+            password: b.password,
+            name: b.name,
+            role: resolveRole(b.role, b.role_uids),
+            email_alerts: b.email_alerts,
+            cluster_email_alerts: b.cluster_email_alerts,
+            bdbs_email_alerts: bdbUids(b.bdbs_email_alerts),
+            status: b.status,
           }),
         );
       },
@@ -164,6 +172,30 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         }
         await deps.users.delete(uid);
         return reply.code(200).send();
+      },
+    );
+
+    app.get(
+      '/v1/roles',
+      {
+        config: { permission: 'view_all_roles_info' },
+        schema: { response: { 200: Type.Array(RoleBody), ...errorResponses } },
+      },
+      async () => [...builtInRoles],
+    );
+
+    app.get(
+      '/v1/roles/:uid',
+      {
+        config: { permission: 'view_role_info' },
+        schema: { params: UserUidParams, response: { 200: RoleBody, ...errorResponses } },
+      },
+      async (request) => {
+        const role = /^[0-9]{1,9}$/.test(request.params.uid)
+          ? roleByUid(Number(request.params.uid))
+          : undefined;
+        if (!role) throw new BosunError('role_not_found', `Role ${request.params.uid} does not exist.`);
+        return role;
       },
     );
   };

@@ -14,14 +14,19 @@ export function parseRole(value: string): Role {
   return value;
 }
 
-/** A user by uid (digits) or email (any case). */
+/** A user by uid (digits), or by email or name (any case), the two identifiers a user signs in with. */
 async function findUser(client: BosunClient, ref: string): Promise<User> {
   if (/^[0-9]+$/.test(ref)) return client.user(Number(ref));
   const wanted = ref.toLowerCase();
-  const found = (await client.users()).find((u) => u.email.toLowerCase() === wanted);
-  if (!found) throw new CliError(`user_not_exist: no user with email ${ref}`, ExitCode.failed);
+  const list = await client.users();
+  const found =
+    list.find((u) => u.email.toLowerCase() === wanted) ?? list.find((u) => u.name.toLowerCase() === wanted);
+  if (!found) throw new CliError(`user_not_exist: no user with email or name ${ref}`, ExitCode.failed);
   return found;
 }
+
+/** How a user is named in messages: the email, or the name of a user who has none. */
+const label = (u: User): string => u.email || u.name;
 
 export function registerUsers(program: Command): void {
   const users = program
@@ -90,8 +95,8 @@ Examples:
 
   users
     .command('delete')
-    .description('Delete a user, by email or uid.')
-    .argument('<email|uid>', 'the user')
+    .description('Delete a user, by email, name or uid.')
+    .argument('<email|name|uid>', 'the user')
     .addHelpText('after', '\nExamples:\n  bosun users delete ops@example.com\n  bosun users delete 3')
     .action(async (ref: string, _opts: unknown, cmd: Command) => {
       const cli = Cli.of(cmd);
@@ -99,13 +104,13 @@ Examples:
       const user = await findUser(client, ref);
       await client.deleteUser(user.uid);
       if (cli.json) return cli.printJson(user);
-      cli.print(`Deleted user ${user.uid}: ${user.email}`);
+      cli.print(`Deleted user ${user.uid}: ${label(user)}`);
     });
 
   users
     .command('set-role')
-    .description("Change a user's role, by email or uid.")
-    .argument('<email|uid>', 'the user')
+    .description("Change a user's role, by email, name or uid.")
+    .argument('<email|name|uid>', 'the user')
     .argument('<role>', `one of ${roles.join(', ')}`, parseRole)
     .addHelpText(
       'after',
@@ -117,6 +122,6 @@ Examples:
       const user = await findUser(client, ref);
       const updated = await client.updateUser(user.uid, { role });
       if (cli.json) return cli.printJson(updated);
-      cli.print(`User ${updated.uid} (${updated.email}) now has the role ${updated.role}`);
+      cli.print(`User ${updated.uid} (${label(updated)}) now has the role ${updated.role}`);
     });
 }

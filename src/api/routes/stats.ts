@@ -1,0 +1,83 @@
+/**
+ * `GET /v1/nodes/stats`, `/v1/nodes/{uid}/stats` and `/v1/cluster/stats` (re-api.md §5.7): each
+ * node's own latest OS sample, as every node published it under its lease (node/stats-publisher.ts).
+ * Bosun keeps no history: a query's `stime`/`etime` select whether the latest sample is shown.
+ */
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+
+import type { NodeStatsRecord } from '../../cluster/records.js';
+import { errorResponses } from '../schemas.js';
+import type { ApiDeps } from '../server.js';
+import { parseStatsQuery, toClusterStats, toNodeStats } from '../stats-wire.js';
+import { findNode } from './node-lookup.js';
+
+// `metrics` and anything else a client adds are accepted and ignored: every measured figure is sent.
+const StatsQuerySchema = Type.Object(
+  {
+    interval: Type.Optional(Type.String({ maxLength: 16 })),
+    stime: Type.Optional(Type.String({ maxLength: 64 })),
+    etime: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: true },
+);
+const AnyObject = Type.Object({}, { additionalProperties: true });
+
+export function statsRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
+  const sample = (uid: number): NodeStatsRecord | undefined =>
+    deps.view.getJson<NodeStatsRecord>(deps.keys.nodeStats(uid));
+
+  return async (app) => {
+    app.get(
+      '/v1/nodes/stats',
+      {
+        config: { permission: 'view_all_nodes_stats' },
+        schema: {
+          querystring: StatsQuerySchema,
+          response: { 200: Type.Array(AnyObject), ...errorResponses },
+        },
+      },
+      async (request) => {
+        const window = parseStatsQuery(request.query);
+        // Only nodes that are alive have a sample; a down node has nothing it could have measured.
+        return deps.state
+          .members()
+          .filter((m) => m.active)
+          .map((m) => toNodeStats(m.uid, sample(m.uid), window));
+      },
+    );
+
+    app.get(
+      '/v1/nodes/:uid/stats',
+      {
+        config: { permission: 'view_node_stats' },
+        schema: {
+          params: Type.Object({ uid: Type.String({ maxLength: 64 }) }),
+          querystring: StatsQuerySchema,
+          response: { 200: AnyObject, ...errorResponses },
+        },
+      },
+      async (request) => {
+        const window = parseStatsQuery(request.query);
+        const node = findNode(deps, request.params.uid);
+        return toNodeStats(node.uid, node.active ? sample(node.uid) : undefined, window);
+      },
+    );
+
+    app.get(
+      '/v1/cluster/stats',
+      {
+        config: { permission: 'view_cluster_stats' },
+        schema: { querystring: StatsQuerySchema, response: { 200: AnyObject, ...errorResponses } },
+      },
+      async (request) => {
+        const window = parseStatsQuery(request.query);
+        const samples = deps.state
+          .members()
+          .filter((m) => m.active)
+          .map((m) => sample(m.uid))
+          .filter((s): s is NodeStatsRecord => s !== undefined);
+        return toClusterStats(samples, window);
+      },
+    );
+  };
+}
