@@ -5,11 +5,13 @@
  *   node, interleaved one for one with GET /v1/cluster (a small authenticated read) as the yardstick;
  *   client-side time to the last byte, the body size, and the node's CPU time per scrape (from
  *   /proc, over the scrape loop, minus the same loop of /v1/cluster reads).
- * - Hand-over with metrics on against metrics off (BOSUN_METRICS=0): two clusters on the same store,
- *   one hand-over on each in turn (alternating which goes first), the same client code as the
- *   handover section (handover.ts). The ratio of medians is the figure.
+ * - Hand-over with metrics on against metrics off (BOSUN_METRICS=0), and, with `--baseline <bin>`,
+ *   against another build (the commit before metrics and the event log: `before`): clusters on the same
+ *   store, one hand-over on each in turn (rotating which goes first), the same client code as the
+ *   handover section (handover.ts). The ratios of medians are the figures.
  */
 import type { EtcdCluster } from '../test/helpers/etcd-cluster.js';
+import type { ProcessCluster } from '../test/helpers/process-cluster.js';
 import { oneHandover, type HandoverSettings } from './handover.js';
 import { startCluster, type StoreKind } from './lib/cluster.js';
 import { HttpClient } from './lib/http.js';
@@ -20,6 +22,8 @@ export interface MetricsSettings {
   readonly scrapes: number;
   readonly handovers: number;
   readonly warmup: number;
+  /** Another build's bin/bosun.js: the "before" leg. */
+  readonly baselineBin?: string | undefined;
 }
 
 export interface MetricsResult {
@@ -38,7 +42,12 @@ export interface MetricsResult {
     readonly off: Summary;
     readonly noMasterWindowOn: Summary;
     readonly noMasterWindowOff: Summary;
+    /** on / off, by median. */
     readonly ratio: number;
+    readonly before?: Summary;
+    readonly noMasterWindowBefore?: Summary;
+    /** on / before, by median. */
+    readonly ratioToBefore?: number;
     readonly failed: number;
   }[];
 }
@@ -98,44 +107,58 @@ async function handoverOnOff(
   settings: MetricsSettings,
   log: (line: string) => void,
 ): Promise<MetricsResult['handover'][number]> {
-  const on = await startCluster(kind, etcd);
-  const off = await startCluster(kind, etcd, { env: { BOSUN_METRICS: '0' } });
+  type Leg = 'on' | 'off' | 'before';
+  const clusters = new Map<Leg, ProcessCluster>();
+  clusters.set('on', await startCluster(kind, etcd));
+  clusters.set('off', await startCluster(kind, etcd, { env: { BOSUN_METRICS: '0' } }));
+  if (settings.baselineBin)
+    clusters.set('before', await startCluster(kind, etcd, { bin: settings.baselineBin }));
   const http = new HttpClient();
   const hs: HandoverSettings = { runs: settings.handovers, warmup: settings.warmup, pollMs: 1, settleMs: 20 };
-  const samples = { on: [] as number[], off: [] as number[], wOn: [] as number[], wOff: [] as number[] };
+  const total = new Map<Leg, number[]>([...clusters.keys()].map((k) => [k, []]));
+  const window = new Map<Leg, number[]>([...clusters.keys()].map((k) => [k, []]));
   let failed = 0;
   try {
-    const total = settings.warmup + settings.handovers;
-    for (let i = 0; i < total; i++) {
-      const order = i % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
-      for (const which of order) {
-        const cluster = which === 'on' ? on : off;
+    const legs = [...clusters.keys()];
+    for (let i = 0; i < settings.warmup + settings.handovers; i++) {
+      const order = [...legs.slice(i % legs.length), ...legs.slice(0, i % legs.length)];
+      for (const leg of order) {
+        const cluster = clusters.get(leg)!;
         const s = await oneHandover(http, cluster, cluster.nodes[i % 3]!.uid, hs);
+        await new Promise((r) => setTimeout(r, hs.settleMs));
         if (s.status !== 'completed') {
           failed++;
-          log(`  metrics ${kind} ${which}: run ${i} ${s.status}: ${s.error ?? ''}`);
+          log(`  metrics ${kind} ${leg}: run ${i} ${s.status}: ${s.error ?? ''}`);
           continue;
         }
         if (i < settings.warmup) continue;
-        samples[which].push(s.postToCompletedMs);
-        (which === 'on' ? samples.wOn : samples.wOff).push(s.outcome?.no_master_window_ms ?? Number.NaN);
-        await new Promise((r) => setTimeout(r, hs.settleMs));
+        total.get(leg)!.push(s.postToCompletedMs);
+        window.get(leg)!.push(s.outcome?.no_master_window_ms ?? Number.NaN);
       }
     }
   } finally {
     http.close();
-    await on.destroy();
-    await off.destroy();
+    for (const c of clusters.values()) await c.destroy();
   }
-  const sOn = summarize(samples.on);
-  const sOff = summarize(samples.off);
+  const med = (leg: Leg) => summarize(total.get(leg) ?? []);
+  const ratio = (a: Summary, b: Summary) => Math.round((a.median / b.median) * 100) / 100;
+  const on = med('on');
+  const off = med('off');
+  const before = clusters.has('before') ? med('before') : undefined;
   return {
     store: kind,
-    on: roundSummary(sOn),
-    off: roundSummary(sOff),
-    noMasterWindowOn: roundSummary(summarize(samples.wOn)),
-    noMasterWindowOff: roundSummary(summarize(samples.wOff)),
-    ratio: Math.round((sOn.median / sOff.median) * 100) / 100,
+    on: roundSummary(on),
+    off: roundSummary(off),
+    noMasterWindowOn: roundSummary(summarize(window.get('on')!)),
+    noMasterWindowOff: roundSummary(summarize(window.get('off')!)),
+    ratio: ratio(on, off),
+    ...(before
+      ? {
+          before: roundSummary(before),
+          noMasterWindowBefore: roundSummary(summarize(window.get('before')!)),
+          ratioToBefore: ratio(on, before),
+        }
+      : {}),
     failed,
   };
 }
@@ -152,7 +175,10 @@ export async function runMetrics(
   for (const kind of ['sqlite', 'etcd'] as const) {
     log(`  metrics: hand-over on ${kind}, metrics on against off`);
     const h = await handoverOnOff(kind, etcd, settings, log);
-    log(`  metrics: ${kind} hand-over median on ${h.on.median} ms, off ${h.off.median} ms (x${h.ratio})`);
+    log(
+      `  metrics: ${kind} hand-over median on ${h.on.median} ms, off ${h.off.median} ms (x${h.ratio})` +
+        (h.before ? `, before ${h.before.median} ms (x${h.ratioToBefore})` : ''),
+    );
     handover.push(h);
   }
   return { scrape, handover };

@@ -6,6 +6,7 @@
  *   npm run bench -- --only handover,api
  *   npm run bench -- --no-report       # results JSON only
  *   npm run bench -- --full --diagnostics
+ *   npm run bench -- --only metrics --baseline /path/to/other/build/bin/bosun.js
  *
  * Sections: handover, failover, api (GET load, bare Fastify, memory, POST contention), scale, metrics
  * (the per-scrape cost of /metrics, and the hand-over with metrics on against off); and the
@@ -45,6 +46,8 @@ const { values } = parseArgs({
     'no-report': { type: 'boolean', default: false },
     'etcd-no-fsync': { type: 'boolean', default: false },
     diagnostics: { type: 'boolean', default: false },
+    // The metrics section's "before" leg: another build's bin/bosun.js (e.g. main's, built elsewhere).
+    baseline: { type: 'string' },
   },
 });
 
@@ -160,6 +163,7 @@ async function main(): Promise<void> {
         scrapes: mode === 'full' ? 500 : 200,
         handovers: mode === 'full' ? 100 : 30,
         warmup: 3,
+        baselineBin: values.baseline,
       };
       const e = await sharedEtcd();
       await section('metrics', { ...settings, etcdFsync: !values['etcd-no-fsync'] }, () =>

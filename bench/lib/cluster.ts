@@ -36,9 +36,10 @@ export function storeUrl(kind: StoreKind, etcd: EtcdCluster | undefined): string
 export async function startCluster(
   kind: StoreKind,
   etcd: EtcdCluster | undefined,
-  options: { leaseTtlMs?: number; nodes?: number; env?: Record<string, string> } = {},
+  options: { leaseTtlMs?: number; nodes?: number; env?: Record<string, string>; bin?: string } = {},
 ): Promise<ProcessCluster> {
   return ProcessCluster.start({
+    ...(options.bin ? { bin: options.bin } : {}),
     ...(options.env ? { env: options.env } : {}),
     nodes: options.nodes ?? 3,
     store: storeUrl(kind, etcd),

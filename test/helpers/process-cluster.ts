@@ -94,7 +94,7 @@ export class ClusterNode {
     mkdirSync(logDir, { recursive: true });
     const fd = openSync(join(logDir, `node-${this.uid}.log`), 'a');
     const args = [
-      bin,
+      c.bin ?? bin,
       'node',
       '--uid',
       String(this.uid),
@@ -173,6 +173,8 @@ export interface ProcessClusterOptions {
   readonly handoverTimeoutMs?: number;
   /** Extra environment for every node process. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Another build's `bin/bosun.js` to run the nodes from (benchmarks against a baseline). */
+  readonly bin?: string;
 }
 
 export type NodesStatus = Record<string, { role: 'master' | 'slave'; node_status: string }>;
@@ -187,6 +189,7 @@ export class ProcessCluster {
     readonly handoverTimeoutMs: number,
     private readonly storeOverride: ((uid: number) => string | undefined) | undefined,
     readonly env: Readonly<Record<string, string>> = {},
+    readonly bin?: string,
   ) {}
 
   storeFor(uid: number): string {
@@ -202,6 +205,7 @@ export class ProcessCluster {
       options.handoverTimeoutMs ?? 5000,
       options.storeFor,
       options.env,
+      options.bin,
     );
     for (let uid = 1; uid <= (options.nodes ?? 3); uid++) {
       cluster.nodes.push(new ClusterNode(uid, await freePort(), await freePort(), cluster));
