@@ -6,6 +6,7 @@ import type { BackupCommandOptions } from './backup-command.js';
 import { versionLine } from '../version.js';
 import { registerActions } from './commands/actions.js';
 import { registerCluster } from './commands/cluster.js';
+import { registerLogs } from './commands/logs.js';
 import { registerStatus } from './commands/status.js';
 import { registerUsers } from './commands/users.js';
 import { Cli, DEFAULT_URL, ExitCode } from './context.js';
@@ -218,6 +219,7 @@ registerStatus(program);
 registerCluster(program);
 registerActions(program);
 registerUsers(program);
+registerLogs(program);
 
 program.addHelpText(
   'after',
