@@ -14,7 +14,7 @@
  *   (`contentionConnections` in all); every 200 is a run that a master then executes.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -103,11 +103,56 @@ export interface ContentionResult {
   };
 }
 
+/**
+ * Every master change over the whole section (GET load on the master, then POST contention), from the
+ * nodes' own logs: the fast failover (on by default) must never replace a master that is merely busy.
+ */
+export interface MasterChanges {
+  /** The nodes' `--fast-failover` mode. */
+  readonly fastFailover: string;
+  /** Ordinary elections after the first one (a master's lease ran out). */
+  readonly elections: number;
+  /** Forced take-overs by the fast failover. */
+  readonly forced: number;
+  /** Requested hand-overs (`change_master`). */
+  readonly handovers: number;
+}
+
 export interface ApiResult {
   readonly loadedNode: number;
   readonly endpoints: ApiEndpointResult[];
   readonly memory: MemoryResult;
   readonly contention: ContentionResult;
+  readonly masterChanges?: MasterChanges;
+}
+
+/** Counts master changes in the cluster's node logs (one JSON object per line, see src/log.ts). */
+function countMasterChanges(cluster: ProcessCluster): MasterChanges {
+  let elections = 0;
+  let forced = 0;
+  let handovers = 0;
+  const dir = join(cluster.dataDir, 'logs');
+  for (const file of readdirSync(dir)) {
+    for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
+      if (!line.startsWith('{')) continue;
+      let msg: unknown;
+      try {
+        msg = (JSON.parse(line) as { msg?: unknown }).msg;
+      } catch {
+        continue;
+      }
+      if (typeof msg !== 'string') continue;
+      if (msg.endsWith(' elected master')) elections++;
+      else if (msg.includes('replaced dead master')) forced++;
+      else if (msg.endsWith(' took over as master')) handovers++;
+    }
+  }
+  return {
+    fastFailover: cluster.fastFailover ?? 'on',
+    elections: Math.max(0, elections - 1),
+    forced,
+    handovers,
+  };
 }
 
 const bareScript = fileURLToPath(new URL('./bare-server.js', import.meta.url));
@@ -246,7 +291,12 @@ export async function runApi(
     };
 
     const contention = await runContention(cluster, http, settings, log);
-    return { loadedNode: node.uid, endpoints, memory, contention };
+    const masterChanges = countMasterChanges(cluster);
+    log(
+      `  master changes over the section: ${masterChanges.handovers} requested hand-overs, ` +
+        `${masterChanges.elections} elections, ${masterChanges.forced} forced take-overs (fast failover ${masterChanges.fastFailover})`,
+    );
+    return { loadedNode: node.uid, endpoints, memory, contention, masterChanges };
   } finally {
     bare?.proc.kill('SIGKILL');
     http.close();

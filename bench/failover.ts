@@ -10,7 +10,13 @@
  * - `writeSeenMs`: the client's first poll (every 2 ms) that shows the run claimed;
  * - `masterSeenMs`: the first healthcheck poll where a survivor reports `is_master`.
  * The killed node is then restarted, and the next run starts once all three agree on a master.
+ *
+ * Each store runs once per fast-failover mode (src/cluster/failure-detector.ts), side by side in one run:
+ * - `off`: today's lease-expiry failover, the baseline;
+ * - `on`: the default: the master's process gone on this host (certain) or its port refused (majority);
+ * - `port`: the refused port alone, confirmed by a majority, as between hosts.
  */
+import type { FastFailoverMode } from '../src/cluster/failure-detector.js';
 import type { EtcdCluster } from '../test/helpers/etcd-cluster.js';
 import type { ClusterNode } from '../test/helpers/process-cluster.js';
 import { healthcheck, pick, sleep, startCluster, waitAgreedMaster, type StoreKind } from './lib/cluster.js';
@@ -21,6 +27,8 @@ export interface FailoverSettings {
   readonly runs: number;
   readonly leaseTtlMs: number;
   readonly pollMs: number;
+  /** The fast-failover modes to measure, each on a cluster of its own. */
+  readonly modes: readonly FastFailoverMode[];
 }
 
 export interface FailoverSample {
@@ -37,6 +45,8 @@ export interface FailoverSample {
 
 export interface StoreFailoverResult {
   readonly store: StoreKind;
+  /** The nodes' `--fast-failover` mode; absent in results from before it existed (then: off). */
+  readonly fastFailover?: FastFailoverMode;
   readonly leaseTtlMs: number;
   readonly samples: FailoverSample[];
   readonly summary: {
@@ -59,9 +69,10 @@ export async function failoverOnStore(
   kind: StoreKind,
   etcd: EtcdCluster | undefined,
   settings: FailoverSettings,
+  mode: FastFailoverMode,
   log: (line: string) => void,
 ): Promise<StoreFailoverResult> {
-  const cluster = await startCluster(kind, etcd, { leaseTtlMs: settings.leaseTtlMs });
+  const cluster = await startCluster(kind, etcd, { leaseTtlMs: settings.leaseTtlMs, fastFailover: mode });
   const http = new HttpClient();
   const samples: FailoverSample[] = [];
   try {
@@ -91,7 +102,7 @@ export async function failoverOnStore(
       }
       samples.push({ ...sample, delayBeforeKillMs });
       log(
-        `  ${kind}: kill ${i + 1}/${settings.runs} of node ${killed}: new master ${sample.newMaster} ` +
+        `  ${kind} (fast failover ${mode}): kill ${i + 1}/${settings.runs} of node ${killed}: new master ${sample.newMaster} ` +
           `serves writes after ${sample.writeMs} ms`,
       );
       cluster.node(killed).start();
@@ -107,6 +118,7 @@ export async function failoverOnStore(
   const r = (v: number): number => Math.round((v / settings.leaseTtlMs) * 1000) / 1000;
   return {
     store: kind,
+    fastFailover: mode,
     leaseTtlMs: settings.leaseTtlMs,
     samples,
     summary: {

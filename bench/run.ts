@@ -127,12 +127,19 @@ async function main(): Promise<void> {
       });
     }
     if (wanted.has('failover')) {
-      const settings: FailoverSettings = { runs: mode === 'full' ? 20 : 5, leaseTtlMs: 3000, pollMs: 2 };
+      const settings: FailoverSettings = {
+        runs: mode === 'full' ? 20 : 5,
+        leaseTtlMs: 3000,
+        pollMs: 2,
+        // Today's lease-expiry failover first, then the fast path, on the same machine in the same run.
+        modes: ['off', 'on', 'port'],
+      };
       const e = await sharedEtcd();
       await section('failover', { ...settings, etcdFsync: !values['etcd-no-fsync'] }, async () => {
         const out: StoreFailoverResult[] = [];
         for (const kind of ['sqlite', 'etcd'] as const)
-          out.push(await failoverOnStore(kind, e, settings, log));
+          for (const ffMode of settings.modes)
+            out.push(await failoverOnStore(kind, e, settings, ffMode, log));
         return out;
       });
     }

@@ -108,6 +108,14 @@ program
       .env('BOSUN_HANDOVER_TIMEOUT')
       .argParser(positiveInt),
   )
+  .addOption(
+    new Option(
+      '--fast-failover <mode>',
+      'replace a dead master before its lease runs out: on (process gone on this host, or port refused per a majority), port (port only), off',
+    )
+      .choices(['on', 'port', 'off'])
+      .env('BOSUN_FAST_FAILOVER'),
+  )
   .option(
     '--metrics-auth',
     'GET /metrics needs a user with view_all_metrics (env BOSUN_METRICS_AUTH=1; default: public)',

@@ -1,6 +1,7 @@
 /** `bosun node`: runs one node process in the foreground until SIGINT/SIGTERM. */
 import { resolve } from 'node:path';
 
+import type { FastFailoverMode } from '../cluster/failure-detector.js';
 import { createLogger } from '../log.js';
 import { BosunNode } from '../node/node.js';
 
@@ -19,6 +20,7 @@ export interface NodeCommandOptions {
   /** false with --no-metrics. */
   metrics?: boolean | undefined;
   eventLogRetention?: number | undefined;
+  fastFailover?: FastFailoverMode | undefined;
 }
 
 /** BOSUN_METRICS_AUTH: `1`/`true`/`yes` turn authentication on for /metrics; anything else leaves it off. */
@@ -52,6 +54,7 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     // BOSUN_METRICS=0 (or false, no, off) is --no-metrics, for benchmarks that compare with and without.
     eventRetention: opts.eventLogRetention,
     metrics: opts.metrics !== false && !/^(0|false|no|off)$/i.test(process.env.BOSUN_METRICS?.trim() ?? ''),
+    fastFailover: opts.fastFailover,
     adminEmail: process.env.BOSUN_ADMIN_EMAIL ?? 'admin@bosun.local',
     adminPassword: process.env.BOSUN_ADMIN_PASSWORD || undefined,
     log,

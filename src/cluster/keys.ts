@@ -40,6 +40,13 @@ export class ClusterKeys {
   get transfer(): string {
     return `${this.prefix}transfer`;
   }
+  /** A node's suspicion that the master died (failure-detector.ts), bound to that node's lease. */
+  suspicion(uid: number): string {
+    return `${this.prefix}suspicions/${uid}`;
+  }
+  get suspicions(): string {
+    return `${this.prefix}suspicions/`;
+  }
   action(uid: string): string {
     return `${this.prefix}actions/${uid}`;
   }

@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { Compare, Op, Store, TxnRequest, TxnResult } from '../store/types.js';
 import type { ClusterKeys } from './keys.js';
 import type { Membership } from './membership.js';
-import type { EpochRecord, MasterRecord, TransferIntent } from './records.js';
+import type { EpochRecord, ForcedTakeOver, MasterRecord, TransferIntent } from './records.js';
 import type { ClusterView } from './view.js';
 
 export class NotMasterError extends Error {
@@ -213,6 +213,78 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     if (!result.succeeded) return;
     this.log.info({ epoch, token: result.revision, previous }, `node ${this.uid} elected master`);
     this.#begin({ token: result.revision, epoch, since: Date.now(), viaAction: undefined, previous });
+  }
+
+  /**
+   * The fast failover's take-over (failure-detector.ts): replaces a master judged dead before its
+   * lease runs out, in one transaction guarded by that master's token (so it happens at most once per
+   * token, and never after the master changed), by the epoch record and by the `evidence` compares.
+   * The winner then revokes the dead master's lease, clearing its liveness record and any intent.
+   * Resolves whether this node became master. Safe even when the judgement is wrong: a live old master
+   * is fenced out by the new token at that instant (docs/decisions.md, "Fast failover").
+   */
+  async forceTakeOver(deadToken: number, forced: ForcedTakeOver, evidence: Compare[] = []): Promise<boolean> {
+    const lease = this.membership.lease;
+    if (this.#stopped || this.#term || !lease) return false;
+    if (Date.now() >= this.#fenceDeadline(lease.safeUntil, lease.ttlMs)) return false;
+    const masterKv = this.view.get(this.keys.master);
+    if (masterKv?.modRevision !== deadToken) return false;
+    const dead = JSON.parse(masterKv.value) as MasterRecord;
+    // The view's epoch record first (no round trip); the compare catches a stale one.
+    let epochKv = this.view.get(this.keys.epoch);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const previous = epochKv ? (JSON.parse(epochKv.value) as EpochRecord) : undefined;
+      const epoch = (previous?.epoch ?? dead.epoch) + 1;
+      const since = Date.now();
+      const record: MasterRecord = {
+        node_uid: this.uid,
+        epoch,
+        since,
+        // The epoch record, as an election takes it: it names the run a hand-over came from.
+        previous: previous ?? { epoch: dead.epoch, node_uid: dead.node_uid },
+        forced,
+      };
+      const result = await this.store.txn({
+        compare: [
+          { key: this.keys.master, target: 'mod', op: '=', value: deadToken },
+          { key: this.keys.epoch, target: 'mod', op: '=', value: epochKv?.modRevision ?? 0 },
+          ...evidence,
+        ],
+        success: [
+          { type: 'put', key: this.keys.master, value: JSON.stringify(record), lease: lease.id },
+          { type: 'put', key: this.keys.epoch, value: JSON.stringify({ epoch, node_uid: this.uid }) },
+        ],
+      });
+      if (result.succeeded) {
+        this.log.warn(
+          { epoch, token: result.revision, dead: dead.node_uid, deadToken, signal: forced.signal },
+          `node ${this.uid} replaced dead master ${dead.node_uid} before its lease ran out`,
+        );
+        this.#begin({
+          token: result.revision,
+          epoch,
+          since,
+          viaAction: undefined,
+          previous: record.previous,
+        });
+        if (masterKv.lease !== undefined) {
+          const deadLease = masterKv.lease;
+          void this.store
+            .revokeLease(deadLease)
+            .catch((err: unknown) => this.log.warn({ err }, 'could not revoke the dead master lease'));
+        }
+        return true;
+      }
+      // Only a moved epoch record is worth a second try; anything else means someone else acted.
+      const [nowMaster, nowEpoch] = await Promise.all([
+        this.store.get(this.keys.master),
+        this.store.get(this.keys.epoch),
+      ]);
+      if (nowMaster?.modRevision !== deadToken || nowEpoch?.modRevision === epochKv?.modRevision)
+        return false;
+      epochKv = nowEpoch;
+    }
+    return false;
   }
 
   async #takeOver(leaseId: string, intent: TransferIntent, intentRevision: number): Promise<void> {

@@ -9,6 +9,13 @@ export interface NodeRecord {
   readonly software_version: string;
   readonly hostname: string;
   readonly pid: number;
+  /**
+   * Who can interpret `pid`: nodes with the same host_id share a kernel boot and a pid namespace
+   * (process-identity.ts). Absent where /proc is not available.
+   */
+  readonly host_id?: string | undefined;
+  /** The process's start time in clock ticks since boot: tells a reused pid apart. */
+  readonly proc_start?: number | undefined;
   readonly cores: number;
   /** Bytes. */
   readonly total_memory: number;
@@ -69,11 +76,28 @@ export interface MasterRecord {
   readonly via_intent_at?: number | undefined;
   /** The master before this one, as the epoch record knew it when this term began. */
   readonly previous?: EpochRecord | undefined;
-  /**
-   * Set when the node took the key early after the old master's loss (the fast path) instead of
-   * waiting for its lease to run out; metrics and the event log report it as the change's cause.
-   */
-  readonly fast_path?: boolean | undefined;
+  /** Set when this node replaced a dead master before its lease ran out (the fast failover). */
+  readonly forced?: ForcedTakeOver | undefined;
+}
+
+/** Why a master was replaced before its lease expired; see failure-detector.ts. */
+export type DeathSignal = 'process_gone' | 'port_refused';
+
+export interface ForcedTakeOver {
+  readonly signal: DeathSignal;
+  /** The replaced master's fencing token. */
+  readonly from_token: number;
+}
+
+/**
+ * A node's report that the master's port refuses connections (failure-detector.ts), under the
+ * reporter's lease. A majority of live nodes reporting the same token confirms the death.
+ */
+export interface SuspicionRecord {
+  readonly master_uid: number;
+  readonly master_token: number;
+  /** Unix ms of the first refusal in the run that made this node suspect. */
+  readonly since: number;
 }
 
 /** The last term handed out, durable: epochs never repeat, and a new master learns who came before. */

@@ -58,6 +58,10 @@ export class InstrumentedStore implements Store {
     return lease;
   }
 
+  revokeLease(id: string): Promise<void> {
+    return this.#timed('revoke_lease', () => this.inner.revokeLease(id));
+  }
+
   watch(prefix: string, fromRevision: number, handlers: WatchHandlers): Watcher {
     return this.inner.watch(prefix, fromRevision, handlers);
   }

@@ -108,7 +108,7 @@ export class BosunMetrics {
     });
     this.storeOperation = new Histogram({
       name: 'bosun_store_operation_seconds',
-      help: 'Store calls made by this node, by operation (get, range, txn, grant_lease).',
+      help: 'Store calls made by this node, by operation (get, range, txn, grant_lease, revoke_lease).',
       labelNames: ['op'],
       buckets: LATENCY_BUCKETS,
       registers,

@@ -17,7 +17,7 @@ import type { WatchEvent } from '../store/types.js';
 
 export function masterChangeCause(record: MasterRecord): MasterChangeCause {
   if (record.via_action !== undefined) return 'requested';
-  if (record.fast_path) return 'fast_path';
+  if (record.forced) return 'fast_path';
   if (record.previous?.node_uid === undefined && record.epoch <= 1) return 'initial';
   return 'failover';
 }

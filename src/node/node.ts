@@ -18,9 +18,15 @@ import { Authenticator } from '../api/auth/authenticator.js';
 import { TokenService } from '../api/auth/tokens.js';
 import { buildServer } from '../api/server.js';
 import { defaultEventRetention, EventLog } from '../cluster/event-log.js';
+import {
+  defaultFailureDetectorSettings,
+  FailureDetector,
+  type FastFailoverMode,
+} from '../cluster/failure-detector.js';
 import { ClusterKeys } from '../cluster/keys.js';
 import { MasterRole, type MasterTerm } from '../cluster/master.js';
 import { Membership } from '../cluster/membership.js';
+import { hostId, startTicks } from '../cluster/process-identity.js';
 import type { NodeRecord } from '../cluster/records.js';
 import { ClusterState } from '../cluster/state.js';
 import { ClusterView } from '../cluster/view.js';
@@ -55,6 +61,8 @@ export interface NodeOptions {
   readonly leaseTtlMs?: number | undefined;
   /** (Default: 5000) */
   readonly handoverTimeoutMs?: number | undefined;
+  /** Replace a master whose process is certainly gone before its lease runs out. (Default: 'on') */
+  readonly fastFailover?: FastFailoverMode | undefined;
   readonly adminEmail: string;
   readonly adminPassword: string | undefined;
   readonly log: Logger;
@@ -82,6 +90,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
   #stats: StatsPublisher | undefined;
   #master: MasterRole | undefined;
   #engine: ActionEngine | undefined;
+  #detector: FailureDetector | undefined;
   #app: FastifyInstance | undefined;
   #https: HttpsServer | undefined;
   #stopping: Promise<void> | undefined;
@@ -211,6 +220,8 @@ export class BosunNode extends EventEmitter<NodeEvents> {
       software_version: version,
       hostname: hostname(),
       pid: process.pid,
+      host_id: hostId(),
+      proc_start: startTicks(),
       cores: cpus().length,
       total_memory: totalmem(),
       started_at: Date.now(),
@@ -249,6 +260,17 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     });
     master.on('elected', (term: MasterTerm) => log.info({ epoch: term.epoch }, 'acting as master'));
 
+    const detector = new FailureDetector(
+      store,
+      view,
+      keys,
+      membership,
+      master,
+      { ...defaultFailureDetectorSettings, mode: o.fastFailover ?? defaultFailureDetectorSettings.mode },
+      log.child({ component: 'failure-detector' }),
+    );
+    this.#detector = detector;
+
     await membership.join();
     const stats = new StatsPublisher(
       store,
@@ -262,6 +284,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     stats.start();
     master.start();
     engine.start();
+    detector.start();
     log.info({ http: record.http_port, https: record.https_port, uid: o.uid }, `node ${o.uid} is serving`);
     publishMaster();
   }
@@ -276,6 +299,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const log = this.options.log;
     // Announced first, while this node is still a member: the master then logs no crash for it.
     if (this.#membership?.lease) await this.#events?.leaving();
+    this.#detector?.stop();
     this.#engine?.stop();
     this.#stats?.stop();
     await this.#master?.resign();

@@ -147,6 +147,12 @@ export interface Store {
   txn(request: TxnRequest): Promise<TxnResult>;
   grantLease(ttlMs: number): Promise<Lease>;
   /**
+   * Revokes any lease by id, whoever holds it, deleting its keys at once (the holder learns of it at
+   * its next keep-alive and fires `lost`). A lease already gone is no error. Used by the fast
+   * failover to clear a dead master's records; the take-over itself is a fenced transaction.
+   */
+  revokeLease(id: string): Promise<void>;
+  /**
    * Watches keys under `prefix`, delivering every change with revision >= fromRevision (at least 1). To
    * watch from "now", pass the revision of a range or txn result plus one: list, then watch, misses
    * nothing. A closed store throws StoreClosedError at once.

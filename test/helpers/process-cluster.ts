@@ -110,6 +110,7 @@ export class ClusterNode {
       String(c.leaseTtlMs),
       '--handover-timeout',
       String(c.handoverTimeoutMs),
+      ...(c.fastFailover ? ['--fast-failover', c.fastFailover] : []),
     ];
     const proc = spawn(process.execPath, args, {
       stdio: ['ignore', fd, fd],
@@ -175,6 +176,8 @@ export interface ProcessClusterOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Another build's `bin/bosun.js` to run the nodes from (benchmarks against a baseline). */
   readonly bin?: string;
+  /** The nodes' `--fast-failover` mode. (Default: the node's own default, on) */
+  readonly fastFailover?: 'on' | 'port' | 'off';
 }
 
 export type NodesStatus = Record<string, { role: 'master' | 'slave'; node_status: string }>;
@@ -188,6 +191,7 @@ export class ProcessCluster {
     readonly leaseTtlMs: number,
     readonly handoverTimeoutMs: number,
     private readonly storeOverride: ((uid: number) => string | undefined) | undefined,
+    readonly fastFailover: 'on' | 'port' | 'off' | undefined,
     readonly env: Readonly<Record<string, string>> = {},
     readonly bin?: string,
   ) {}
@@ -204,6 +208,7 @@ export class ProcessCluster {
       options.leaseTtlMs ?? 1500,
       options.handoverTimeoutMs ?? 5000,
       options.storeFor,
+      options.fastFailover,
       options.env,
       options.bin,
     );

@@ -446,6 +446,53 @@ export function defineStoreConformance(name: string, open: OpenStore): void {
         );
       });
 
+      test('any instance can revoke a lease by id: its keys vanish at once and its holder loses it', async () => {
+        const { store, p, lease, other } = await setup();
+        const l = await lease();
+        const lost: Error[] = [];
+        l.on('lost', (err) => lost.push(err));
+        await write(store, put(`${p}a`, '1', l.id), put(`${p}free`, '1'));
+        const revoker = await other();
+        await revoker.revokeLease(l.id);
+        // At once for every reader, with no wait for a TTL.
+        assert.equal(await revoker.get(`${p}a`), undefined);
+        assert.equal(await store.get(`${p}a`), undefined);
+        assert.equal((await store.get(`${p}free`))?.value, '1');
+        await assert.rejects(write(store, put(`${p}again`, '1', l.id)), LeaseLostError);
+        // The holder learns at its next keep-alive, well inside the TTL.
+        await waitFor('the holder to see its lease lost', () => lost.length > 0, l.ttlMs * 2);
+        assert.equal(l.lost, true);
+        assert.ok(lost[0] instanceof LeaseLostError, `lost with ${String(lost[0])}`);
+        // A lease already gone is no error, from either instance.
+        await revoker.revokeLease(l.id);
+        await store.revokeLease(l.id);
+        assert.equal(lost.length, 1);
+      });
+
+      test('a lease revoked by its holder fires no lost event: nothing was lost', async () => {
+        const { lease } = await setup();
+        const l = await lease();
+        let lost = 0;
+        l.on('lost', () => lost++);
+        await l.revoke();
+        assert.equal(l.lost, true);
+        await sleep(l.ttlMs / 2);
+        assert.equal(lost, 0);
+      });
+
+      test('a lease revoked by id from its own instance fires lost once', async () => {
+        const { store, p, lease } = await setup();
+        const l = await lease();
+        const lost: Error[] = [];
+        l.on('lost', (err) => lost.push(err));
+        await write(store, put(`${p}k`, '1', l.id));
+        await store.revokeLease(l.id);
+        assert.equal(await store.get(`${p}k`), undefined);
+        await waitFor('the lost event', () => lost.length > 0, l.ttlMs * 2);
+        await sleep(l.ttlMs / 2);
+        assert.equal(lost.length, 1);
+      });
+
       test('a put without a lease detaches the key from its lease', async () => {
         const { store, p, lease } = await setup();
         const l = await lease();

@@ -317,7 +317,7 @@ export class SqliteStore implements Store {
     this.#db.close();
   }
 
-  // ---- used by SqliteLease ----
+  // ---- also used by SqliteLease ----
 
   /** Returns false when the lease no longer exists (or has expired). */
   renewLease(id: string, ttlMs: number): boolean {
@@ -326,10 +326,16 @@ export class SqliteStore implements Store {
     return changed === 1;
   }
 
-  revokeLease(id: string): void {
+  async revokeLease(id: string): Promise<void> {
+    this.#assertOpen();
+    const local = this.#leases.get(id);
     this.#leases.delete(id);
+    // One transaction deletes the lease and its keys, whichever process holds it; that process's next
+    // keep-alive finds no row and reports the lease lost.
     this.#write(() => this.#reapLease(Number(id)));
     this.#schedulePoll();
+    // Revoked by id from this very store instance (not through the lease): tell its holder now.
+    if (local && !local.lost) queueMicrotask(() => local.expired());
   }
 
   forgetLease(id: string): void {
@@ -568,6 +574,8 @@ class SqliteLease extends BaseLease {
   }
 
   protected async sendRevoke(): Promise<void> {
-    this.#store.revokeLease(this.id);
+    // Forgotten first: a revoke by its own holder is not a loss to report.
+    this.#store.forgetLease(this.id);
+    await this.#store.revokeLease(this.id);
   }
 }
