@@ -168,6 +168,7 @@ export class BosunMetrics {
     this.masterEpoch.set(0);
     for (const cause of ['initial', 'requested', 'failover', 'fast_path'] as const)
       this.masterChanges.inc({ cause }, 0);
+    for (const scheme of ['basic', 'jwt', 'other'] as const) this.loginFailures.inc({ scheme }, 0);
   }
 
   /** The text exposition format. */
