@@ -30,6 +30,7 @@ import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
 import type { TokenService } from './auth/tokens.js';
 import { authScheme, installAudit, isFailedLogin } from './audit.js';
 import { installErrorHandling, sendError } from './error-handler.js';
+import { openApiRoutes, registerOpenApi } from './openapi.js';
 import { actionRoutes } from './routes/actions.js';
 import { clusterActionRoutes } from './routes/cluster-actions.js';
 import { clusterRoutes } from './routes/cluster.js';
@@ -148,6 +149,9 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
     request.principal = principal;
   });
 
+  // Before every route, so the document sees them all (openapi.ts).
+  await registerOpenApi(app);
+
   const metrics = deps.metrics;
   if (metrics) {
     // Route patterns, not URLs, so label cardinality stays bounded; unmatched URLs share one label.
@@ -174,5 +178,6 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
   await app.register(userRoutes(deps));
   await app.register(statsRoutes(deps));
   await app.register(unmodelledRoutes(deps));
+  await app.register(openApiRoutes);
   return app;
 }
