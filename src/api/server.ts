@@ -20,6 +20,7 @@ import Fastify, {
 import type { ActionSubmitter } from '../actions/submit.js';
 import type { EventLog } from '../cluster/event-log.js';
 import type { ClusterKeys } from '../cluster/keys.js';
+import type { MasterStatus } from '../cluster/master.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { ClusterView } from '../cluster/view.js';
 import type { BosunMetrics } from '../metrics/metrics.js';
@@ -68,8 +69,13 @@ export interface ApiDeps {
   readonly healthy: () => boolean;
   /** This node's uid, for the `/v1/local/...` endpoints. */
   readonly selfUid: number;
-  /** Whether this node currently acts as master (holds a term and has not fenced itself). */
-  readonly selfIsMaster: () => boolean;
+  /**
+   * What this node can truthfully say of its own role (cluster/master.ts, MasterStatus): only
+   * `master` makes it say it is master.
+   */
+  readonly selfMasterStatus: () => MasterStatus;
+  /** While this node says master: since when, without a break (unix ms). */
+  readonly selfMasterSince: () => number | undefined;
   /** This node's metrics: served at `/metrics` and fed with HTTP figures. (Default: none) */
   readonly metrics?: BosunMetrics | undefined;
   /** Whether `/metrics` needs the `view_all_metrics` permission. (Default: false) */

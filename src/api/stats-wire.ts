@@ -113,7 +113,7 @@ export function toClusterStats(
   );
   const storage = (pick: (h: NodeStatsRecord) => number | undefined): number | undefined => {
     const values = hosts.map(pick);
-    return values.every((v) => v !== undefined) ? sum(values as number[]) : undefined;
+    return values.every((v) => v !== undefined) ? sum(values) : undefined;
   };
   const optional = (name: string, value: number | undefined) =>
     value === undefined ? {} : { [name]: value };

@@ -32,7 +32,9 @@ export function envFlag(value: string | undefined): boolean {
 export type NodeMessage =
   | { type: 'ready'; uid: number; httpPort: number; httpsPort: number; fingerprint: string }
   | { type: 'master'; uid: number; masterUid: number | undefined; epoch: number | undefined }
-  | { type: 'admin'; email: string; password: string; generated: boolean };
+  | { type: 'admin'; email: string; password: string; generated: boolean }
+  /** The node could not start; `reason` is one line, for the launcher's terminal. */
+  | { type: 'failed'; uid: number; reason: string };
 
 export async function runNode(opts: NodeCommandOptions): Promise<void> {
   const log = createLogger({ node: opts.uid });
@@ -82,7 +84,18 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
   process.on('disconnect', () => onSignal('SIGTERM'));
 
   node.on('master', (masterUid, epoch) => send({ type: 'master', uid: opts.uid, masterUid, epoch }));
-  await node.start();
+  try {
+    await node.start();
+  } catch (err) {
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+    // Delivered before the process exits: the launcher prints it on its terminal.
+    await new Promise<void>((done) => {
+      if (process.send && process.connected)
+        process.send({ type: 'failed', uid: opts.uid, reason }, () => done());
+      else done();
+    });
+    throw err;
+  }
   const admin = node.bootstrap.createdAdmin;
   if (admin) {
     send({ type: 'admin', ...admin });

@@ -54,6 +54,15 @@ export type TakeOverExtras = (
   since: number,
 ) => Promise<{ compare: Compare[]; ops: Op[] } | undefined>;
 
+/**
+ * What this node can truthfully say about its own role:
+ * - master: it holds a term and its lease is certainly alive;
+ * - handing_over: it wrote (or may have written) a hand-over intent; the target may be master already;
+ * - fenced: it stopped acting because its lease could not be confirmed, and has not rejoined yet;
+ * - none: a follower.
+ */
+export type MasterStatus = 'master' | 'handing_over' | 'fenced' | 'none';
+
 export interface MasterRoleEvents {
   elected: [term: MasterTerm];
   deposed: [term: MasterTerm, reason: string];
@@ -66,6 +75,12 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
   #stopped = false;
   #fenceTimer: NodeJS.Timeout | undefined;
   #takeOverExtras: TakeOverExtras | undefined;
+  /** Set from the moment an intent may be in the store until it is known withdrawn or the term ends. */
+  #intentPending = false;
+  /** Set when the role fenced itself; cleared when the node rejoins under a new lease. */
+  #fenced = false;
+  /** Unix ms since when this node has said "master" without a break (a term, or a withdrawal). */
+  #claimSince = 0;
   readonly #onChange = (): void => this.evaluate();
 
   constructor(
@@ -87,8 +102,23 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     return this.#term;
   }
 
+  /** Whether this node acts as master and may say so: not fenced, not handing over. */
   get isMaster(): boolean {
-    return this.#term !== undefined;
+    return this.status === 'master';
+  }
+
+  /** While `status` is master: since when it has been, without a break (unix ms). */
+  get claimSince(): number | undefined {
+    return this.status === 'master' ? this.#claimSince : undefined;
+  }
+
+  get status(): MasterStatus {
+    const term = this.#term;
+    if (!term) return this.#fenced ? 'fenced' : 'none';
+    const lease = this.membership.lease;
+    // Past the fence deadline the timer may simply not have run yet (a busy event loop): say so now.
+    if (!lease || Date.now() >= this.#fenceDeadline(lease.safeUntil, lease.ttlMs)) return 'fenced';
+    return this.#intentPending ? 'handing_over' : 'master';
   }
 
   /** The master as the view sees it (any node). */
@@ -104,10 +134,9 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     this.view.on('change', this.#onChange);
     this.view.on('resync', this.#onChange);
     this.membership.on('joined', (lease) => {
+      this.#fenced = false;
       lease.on('renewed', () => {
         this.#armSelfFence();
-        // A master that fenced itself while its lease was in doubt still holds the key once the
-        // lease is renewed (etcd keeps leases alive across its own elections): take the term back.
         if (!this.#term) this.evaluate();
       });
       this.evaluate();
@@ -341,6 +370,7 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
 
   #begin(term: MasterTerm): void {
     this.#term = term;
+    this.#claimSince = Date.now();
     this.#armSelfFence();
     this.emit('elected', term);
   }
@@ -349,6 +379,7 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     const term = this.#term;
     if (!term) return;
     this.#term = undefined;
+    this.#intentPending = false;
     if (this.#fenceTimer) clearTimeout(this.#fenceTimer);
     this.log.warn(
       { epoch: term.epoch, token: term.token },
@@ -366,13 +397,25 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     return safeUntil - Math.floor(ttlMs / 3);
   }
 
+  /**
+   * The lease could not be confirmed in time: stop acting, and give the lease up rather than keep
+   * renewing it. A master that hears no answers may still be heard (only its replies are lost); if it
+   * kept renewing, its lease and key would live on and no other node could take over. Abandoning
+   * revokes the lease as soon as a request gets through, which frees the master key at once.
+   */
+  #selfFence(): void {
+    this.#fenced = true;
+    this.#depose('lease not renewed in time (self-fenced)');
+    this.membership.abandon('self-fenced as master');
+  }
+
   #armSelfFence(): void {
     if (this.#fenceTimer) clearTimeout(this.#fenceTimer);
     const lease = this.membership.lease;
     if (!this.#term) return;
     if (!lease) return this.#depose('lease lost');
     const delay = this.#fenceDeadline(lease.safeUntil, lease.ttlMs) - Date.now();
-    if (delay <= 0) return this.#depose('lease not renewed in time (self-fenced)');
+    if (delay <= 0) return this.#selfFence();
     this.#fenceTimer = setTimeout(() => this.#armSelfFence(), delay);
     this.#fenceTimer.unref();
   }
@@ -421,12 +464,23 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     };
     const put: Op = { type: 'put', key: this.keys.transfer, value: JSON.stringify(intent), lease: lease.id };
     const pending: Compare = { key: this.keys.transfer, target: 'create', op: '=', value: 0 };
-    let result = await this.fencedTxn({ compare: [pending, ...extra.compare], success: [put, ...extra.ops] });
-    if (!result.succeeded && extra.ops.length > 0) {
-      // The extra writes are the caller's bookkeeping; when their compare fails, the intent goes alone.
-      result = await this.fencedTxn({ compare: [pending], success: [put] });
+    // From the moment the intent may land, the target may take over: stop saying "master".
+    this.#intentPending = true;
+    let result: TxnResult;
+    try {
+      result = await this.fencedTxn({ compare: [pending, ...extra.compare], success: [put, ...extra.ops] });
+      if (!result.succeeded && extra.ops.length > 0) {
+        // The extra writes are the caller's bookkeeping; when their compare fails, the intent goes alone.
+        result = await this.fencedTxn({ compare: [pending], success: [put] });
+      }
+    } catch (err) {
+      if (this.#term === term) void this.#settleUnknownIntent(term, intent);
+      throw err;
     }
-    if (!result.succeeded) throw new Error('another hand-over intent is already pending');
+    if (!result.succeeded) {
+      if (this.#term === term) this.#resumeClaim();
+      throw new Error('another hand-over intent is already pending');
+    }
     return { intent, revision: result.revision };
   }
 
@@ -435,15 +489,46 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
    * target had already taken over.
    */
   async withdrawIntent(intentRevision: number): Promise<boolean> {
+    const term = this.#term;
     try {
       await this.fencedTxn({
         compare: [{ key: this.keys.transfer, target: 'mod', op: '=', value: intentRevision }],
         success: [{ type: 'delete', key: this.keys.transfer }],
       });
+      // The claim resumes only now: the intent is certainly gone and the fence still held.
+      if (this.#term === term) this.#resumeClaim();
       return true;
     } catch (err) {
       if (err instanceof NotMasterError) return false;
       throw err;
+    }
+  }
+
+  #resumeClaim(): void {
+    if (!this.#intentPending) return;
+    this.#intentPending = false;
+    this.#claimSince = Date.now();
+  }
+
+  /**
+   * An intent write whose outcome is unknown: find out from the store, and withdraw the intent if it
+   * landed, before this node says "master" again.
+   */
+  async #settleUnknownIntent(term: MasterTerm, intent: TransferIntent): Promise<void> {
+    for (let wait = 50; this.#term === term && !this.#stopped; wait = Math.min(wait * 2, 1000)) {
+      try {
+        const kv = await this.store.get(this.keys.transfer);
+        const ours =
+          kv !== undefined &&
+          (JSON.parse(kv.value) as TransferIntent).action_uid === intent.action_uid &&
+          (JSON.parse(kv.value) as TransferIntent).from_token === term.token;
+        if (!ours || (await this.withdrawIntent(kv.modRevision))) {
+          if (this.#term === term) this.#resumeClaim();
+        }
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, wait));
+      }
     }
   }
 

@@ -6,6 +6,7 @@
  * new lease; until then it is not a member and must not act for the cluster.
  */
 import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
 
 import type { Logger } from 'pino';
 
@@ -15,7 +16,8 @@ import type { ClusterKeys } from './keys.js';
 import type { MemberRecord, NodeRecord } from './records.js';
 
 export interface MembershipEvents {
-  joined: [lease: Lease];
+  /** `revision` is the store revision of the registration: a view that has it has caught up. */
+  joined: [lease: Lease, revision: number];
   /** The lease is gone: everything bound to it (liveness, mastership, intents) is gone too. */
   lost: [err: Error];
 }
@@ -23,6 +25,11 @@ export interface MembershipEvents {
 export class Membership extends EventEmitter<MembershipEvents> {
   #lease: Lease | undefined;
   #stopped = false;
+  #joining: Promise<void> | undefined;
+  /** The create revision of the current registration (0 when not joined). */
+  #registeredAt = 0;
+  /** Leases this process held and gave up or lost: a registration under one of them is ours. */
+  readonly #formerLeases = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -44,17 +51,33 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   /**
-   * Joins, retrying until it succeeds. A uid still held by a previous incarnation (killed without a
-   * chance to revoke its lease) frees itself when that lease runs out, so the wait is at most a TTL
-   * unless another live process really holds the uid; that case is logged loudly.
+   * Joins, retrying until it succeeds. A registration of this uid that is provably this node's own
+   * stale one is revoked at once, so the node rejoins without waiting out a TTL:
+   * - one under a lease this process held before (lost, or abandoned when it fenced itself);
+   * - one written by a process on this host that no longer exists (a killed previous incarnation).
+   * Any other holder frees the uid when its lease runs out; another live process really holding the
+   * uid is logged loudly.
    */
-  async join(): Promise<void> {
+  join(): Promise<void> {
+    this.#joining ??= this.#join().finally(() => (this.#joining = undefined));
+    return this.#joining;
+  }
+
+  async #join(): Promise<void> {
     let attempt = 0;
     for (;;) {
       if (this.#stopped) return;
       try {
         if (await this.#tryJoin()) return;
         const holder = await this.store.get(this.keys.node(this.uid));
+        if (holder?.lease && this.#isStaleOwn(holder.lease, holder.value)) {
+          this.log.info(
+            { lease: holder.lease },
+            `revoking this node's own stale registration; rejoining at once`,
+          );
+          await this.store.revokeLease(holder.lease);
+          continue;
+        }
         if (attempt % 10 === 0) {
           this.log.warn(
             { holder: holder?.value },
@@ -67,6 +90,59 @@ export class Membership extends EventEmitter<MembershipEvents> {
       attempt++;
       await new Promise((r) => setTimeout(r, Math.min(this.ttlMs / 4, 500)));
     }
+  }
+
+  #isStaleOwn(leaseId: string, value: string): boolean {
+    if (this.#formerLeases.has(leaseId)) return true;
+    let record: NodeRecord;
+    try {
+      record = JSON.parse(value) as NodeRecord;
+    } catch {
+      return false;
+    }
+    if (record.hostname !== hostname() || typeof record.pid !== 'number') return false;
+    // This very process, under a lease it no longer holds.
+    if (record.pid === process.pid) return true;
+    try {
+      // Signal 0 checks existence only. EPERM means it exists (another user's): not ours to judge.
+      process.kill(record.pid, 0);
+      return false;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  }
+
+  /**
+   * Writes this node's registration again, unchanged, under its current lease: a write whose
+   * revision comes back through the watch after every change before it (cluster/freshness.ts).
+   * Resolves undefined when not registered under the current lease.
+   */
+  async touch(): Promise<number | undefined> {
+    const lease = this.lease;
+    const created = this.#registeredAt;
+    if (!lease || created === 0) return undefined;
+    const key = this.keys.node(this.uid);
+    const result = await this.store.txn({
+      compare: [{ key, target: 'create', op: '=', value: created }],
+      success: [{ type: 'put', key, value: JSON.stringify(this.record), lease: lease.id }],
+    });
+    return result.succeeded ? result.revision : undefined;
+  }
+
+  /**
+   * Gives up the current lease at once (the master role fenced itself): stops renewing it, so it
+   * lapses even when only this node's replies are lost, revokes it in the background (that request
+   * may land when its answer cannot return), and rejoins under a new lease.
+   */
+  abandon(reason: string): void {
+    const lease = this.#lease;
+    if (!lease) return;
+    this.#lease = undefined;
+    this.#formerLeases.add(lease.id);
+    this.log.warn({ lease: lease.id }, `giving up membership lease: ${reason}; rejoining`);
+    void lease.abandon();
+    this.emit('lost', new Error(reason));
+    if (!this.#stopped) void this.join();
   }
 
   async #tryJoin(): Promise<boolean> {
@@ -94,8 +170,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
       ],
     } as const;
     let succeeded: boolean;
+    let revision = 0;
     try {
-      succeeded = (await this.store.txn(request)).succeeded;
+      const result = await this.store.txn(request);
+      succeeded = result.succeeded;
+      revision = result.revision;
     } catch (err) {
       // "Outcome unknown": the registration may have landed under this very lease.
       const now =
@@ -103,6 +182,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
           ? await this.store.get(this.keys.node(this.uid)).catch(() => undefined)
           : undefined;
       succeeded = now?.lease === lease.id;
+      revision = now?.modRevision ?? 0;
       if (!succeeded) {
         await lease.revoke().catch(() => undefined);
         throw err;
@@ -113,15 +193,17 @@ export class Membership extends EventEmitter<MembershipEvents> {
       return false;
     }
     this.#lease = lease;
+    this.#registeredAt = revision;
     lease.on('lost', (err) => {
       if (this.#lease !== lease) return;
       this.#lease = undefined;
+      this.#formerLeases.add(lease.id);
       this.log.error({ err }, 'membership lease lost; rejoining');
       this.emit('lost', err);
       if (!this.#stopped) void this.join();
     });
     this.log.info({ lease: lease.id, ttlMs: this.ttlMs }, `node ${this.uid} joined the cluster`);
-    this.emit('joined', lease);
+    this.emit('joined', lease, revision);
     return true;
   }
 

@@ -3,7 +3,7 @@
  * every submit-time validation goes through here, so "active" means one thing everywhere.
  */
 import type { ClusterKeys } from './keys.js';
-import type { MasterRecord, MemberRecord, NodeRecord } from './records.js';
+import type { MasterRecord, MemberRecord, NodeRecord, TransferIntent } from './records.js';
 import type { ClusterView } from './view.js';
 
 export interface MemberState {
@@ -24,6 +24,22 @@ export class ClusterState {
 
   master(): MasterRecord | undefined {
     return this.view.getJson<MasterRecord>(this.keys.master);
+  }
+
+  /**
+   * The master key's holder as the view sees it, and whether it is handing over: a hand-over intent
+   * of its term is out, so the target may already be master. Such a holder is not called master.
+   */
+  masterClaim(): { readonly uid: number; readonly handingOver: boolean } | undefined {
+    const kv = this.view.get(this.keys.master);
+    const master = this.master();
+    if (!kv || !master) return undefined;
+    const intent = this.view.getJson<TransferIntent>(this.keys.transfer);
+    return {
+      uid: master.node_uid,
+      handingOver:
+        intent !== undefined && intent.from === master.node_uid && intent.from_token === kv.modRevision,
+    };
   }
 
   member(uid: number): MemberState | undefined {

@@ -20,6 +20,8 @@ export interface ViewEvents {
   change: [events: readonly WatchEvent[], revision: number];
   /** Fired after a full re-list (first sync, or recovery from a broken watch). */
   resync: [revision: number];
+  /** The watch's connection broke; it resumes where it was, but changes may arrive late meanwhile. */
+  interrupted: [];
 }
 
 export class ClusterView extends EventEmitter<ViewEvents> {
@@ -35,6 +37,10 @@ export class ClusterView extends EventEmitter<ViewEvents> {
   #closed = false;
   #waiters: { revision: number; resolve: () => void }[] = [];
   #synced = false;
+  /** The watch's connection broke; changes may be late until its next progress report. */
+  #interrupted = false;
+  /** The highest revision a watch progress report vouched for (see `reportedRevision`). */
+  #progressRevision = 0;
 
   constructor(
     private readonly store: Store,
@@ -52,6 +58,29 @@ export class ClusterView extends EventEmitter<ViewEvents> {
 
   get synced(): boolean {
     return this.#synced;
+  }
+
+  /** Synced, and the watch has not been interrupted since its last progress report. */
+  get current(): boolean {
+    return this.#synced && !this.#interrupted;
+  }
+
+  /**
+   * The revision the view has applied, or a higher one a watch progress report vouched for. Only an
+   * estimate of currency: etcd 3.4.23 answers a progress request on a separate channel from the
+   * events, so the report can overtake events still in flight. Nothing is skipped on its account;
+   * it only tells a quiet prefix from a stalled watch.
+   */
+  get reportedRevision(): number {
+    return Math.max(this.#revision, this.#progressRevision);
+  }
+
+  /**
+   * Asks the watch to report once everything up to the store's current revision is delivered; the
+   * view's revision then moves to it even when nothing under the prefix changed.
+   */
+  requestProgress(): void {
+    this.#watcher?.requestProgress();
   }
 
   async start(): Promise<void> {
@@ -157,8 +186,18 @@ export class ClusterView extends EventEmitter<ViewEvents> {
         for (const kv of kvs) this.#put(kv);
         this.#setRevision(revision);
         this.#synced = true;
+        this.#interrupted = false;
         this.#watcher = this.store.watch(this.prefix, revision + 1, {
           onBatch: (batch) => this.#apply(batch),
+          onProgress: (rev) => {
+            this.#interrupted = false;
+            this.#progressRevision = Math.max(this.#progressRevision, rev);
+          },
+          onInterrupted: () => {
+            this.#interrupted = true;
+            this.#watcher?.requestProgress();
+            this.emit('interrupted');
+          },
           onError: (err) => {
             if (this.#closed) return;
             this.log.warn({ err }, 'watch broke; re-listing the cluster prefix');

@@ -133,6 +133,9 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<void
             say(`bosun: created the admin user ${msg.email} (password from BOSUN_ADMIN_PASSWORD)`);
           }
           break;
+        case 'failed':
+          say(`bosun: node ${msg.uid} failed to start: ${msg.reason}`);
+          break;
         case 'ready':
           ready.add(msg.uid);
           maybeAnnounce();

@@ -53,7 +53,9 @@ export class InstrumentedStore implements Store {
 
   async grantLease(ttlMs: number): Promise<Lease> {
     const lease = await this.#timed('grant_lease', () => this.inner.grantLease(ttlMs));
-    lease.on('renewed', (_expires, roundTripMs) => this.metrics.leaseRenewal.observe(roundTripMs / 1000));
+    lease.on('renewed', (_expires, _revision, _resumed, roundTripMs) =>
+      this.metrics.leaseRenewal.observe(roundTripMs / 1000),
+    );
     lease.on('missed', () => this.metrics.leaseRenewalMisses.inc());
     return lease;
   }

@@ -28,10 +28,12 @@ import { MasterRole, type MasterTerm } from '../cluster/master.js';
 import { Membership } from '../cluster/membership.js';
 import { hostId, startTicks } from '../cluster/process-identity.js';
 import type { NodeRecord } from '../cluster/records.js';
+import { Freshness } from '../cluster/freshness.js';
 import { ClusterState } from '../cluster/state.js';
 import { ClusterView } from '../cluster/view.js';
 import { InstrumentedStore } from '../metrics/instrumented-store.js';
 import { BosunMetrics } from '../metrics/metrics.js';
+import { StoreUnavailableError } from '../store/errors.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
 import { UserDirectory } from '../users/user-directory.js';
@@ -81,6 +83,24 @@ export interface NodeEvents {
 }
 
 export const defaultLeaseTtlMs = 3000;
+
+/** Runs `fn`, retrying StoreUnavailableError with a backoff until `boundMs` has passed. */
+async function retryTransient<T>(
+  fn: () => Promise<T>,
+  boundMs: number,
+  onRetry: (err: unknown) => void,
+): Promise<T> {
+  const deadline = Date.now() + boundMs;
+  for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError) || Date.now() + wait > deadline) throw err;
+      onRetry(err);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
 export const defaultPrefix = '/bosun/';
 
 export class BosunNode extends EventEmitter<NodeEvents> {
@@ -129,7 +149,14 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const instrumented = metrics ? new InstrumentedStore(opened, metrics) : undefined;
     const store: Store = instrumented ?? opened;
     this.#store = store;
-    this.bootstrap = await bootstrapCluster(store, keys, { email: o.adminEmail, password: o.adminPassword });
+    // Every node bootstraps at start, perhaps while the store itself is still starting (a local etcd
+    // electing its first leader): retry what is transient, within a bound. Each step is a
+    // create-if-absent, so a retry after an unknown outcome is harmless.
+    this.bootstrap = await retryTransient(
+      () => bootstrapCluster(store, keys, { email: o.adminEmail, password: o.adminPassword }),
+      30_000,
+      (err) => log.warn({ err }, 'the store is not answering yet; retrying the cluster bootstrap'),
+    );
 
     const view = new ClusterView(store, keys.prefix, log.child({ component: 'view' }));
     this.#view = view;
@@ -157,6 +184,12 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     this.#events.start();
 
     const state = new ClusterState(view, keys, o.uid);
+    const ttl = o.leaseTtlMs ?? defaultLeaseTtlMs;
+    // A view more than a third of a TTL behind what the store reported is not served from.
+    const freshness = new Freshness(view, Math.min(1000, Math.floor(ttl / 3)), () =>
+      late.membership ? late.membership.touch() : Promise.resolve(undefined),
+    );
+    view.on('interrupted', () => freshness.invalidate());
     const registry = o.registry ?? clusterActionHandlers();
     // Bound below, once the listeners know their ports; the API answers 503 until the node has joined.
     const late: { membership?: Membership; master?: MasterRole } = {};
@@ -184,10 +217,23 @@ export class BosunNode extends EventEmitter<NodeEvents> {
         metrics,
         metricsAuth: o.metricsAuth,
         events: eventLog,
-        selfIsMaster: () => late.master?.isMaster ?? false,
+        selfMasterStatus: () => late.master?.status ?? 'none',
+        selfMasterSince: () => late.master?.claimSince,
         healthy: () => {
           const lease = late.membership?.lease;
-          return view.synced && lease !== undefined && Date.now() < lease.safeUntil;
+          const now = Date.now();
+          const ok = lease !== undefined && now < lease.safeUntil && freshness.fresh(now);
+          if (!ok && process.env.BOSUN_DEBUG_HEALTH)
+            log.warn(
+              {
+                lease: lease?.id,
+                safe: lease ? lease.safeUntil - now : undefined,
+                fresh: freshness.fresh(now),
+                dbg: freshness.debug(),
+              },
+              'DEBUG unhealthy',
+            );
+          return ok;
         },
       },
       {
@@ -226,9 +272,15 @@ export class BosunNode extends EventEmitter<NodeEvents> {
       total_memory: totalmem(),
       started_at: Date.now(),
     };
-    const ttl = o.leaseTtlMs ?? defaultLeaseTtlMs;
     const membership = new Membership(store, keys, record, ttl, log.child({ component: 'membership' }));
     this.#membership = late.membership = membership;
+    membership.on('joined', (lease, revision) => {
+      freshness.require(revision);
+      lease.on('renewed', (_until, rev, resumed) => {
+        if (resumed) freshness.invalidate();
+        else if (rev > 0) freshness.observe(rev);
+      });
+    });
     const master = new MasterRole(store, view, keys, membership, log.child({ component: 'master' }));
     this.#master = late.master = master;
     const engine = new ActionEngine(

@@ -86,17 +86,34 @@ export interface WatchHandlers {
    * be replayed). The watcher is closed; the caller re-lists and watches again.
    */
   readonly onError: (err: Error) => void;
+  /**
+   * Every change up to `revision` has been delivered (an answer to `requestProgress`, or a backend's
+   * own report). Lets a watcher of a quiet prefix know it is current with the store, whose revision
+   * also counts changes outside the prefix.
+   */
+  readonly onProgress?: (revision: number) => void;
+  /**
+   * The watch's connection broke and is being resumed: changes may arrive late until the next
+   * `onProgress`. (Nothing is lost: the watch resumes from the next undelivered revision.)
+   */
+  readonly onInterrupted?: () => void;
 }
 
 export interface Watcher {
   close(): Promise<void>;
+  /** Asks for an `onProgress` report once everything up to the store's current revision is delivered. */
+  requestProgress(): void;
 }
 
 export interface LeaseEvents {
   /** The lease is gone on the server (expired or revoked by someone else). Fired at most once. */
   lost: (err: Error) => void;
-  /** A keep-alive round trip succeeded; `roundTripMs` is its duration (for metrics). */
-  renewed: (expiresAtLocal: number, roundTripMs: number) => void;
+  /**
+   * A keep-alive round trip succeeded. `revision` is the store's revision when the server answered
+   * (0 when unknown); `resumed` says the lease had been in doubt (past safeUntil) until this answer;
+   * `roundTripMs` is the round trip's duration (for metrics).
+   */
+  renewed: (expiresAtLocal: number, revision: number, resumed: boolean, roundTripMs: number) => void;
   /** A keep-alive round trip failed or went unanswered; the lease lives on until `safeUntil`. */
   missed: (err: unknown) => void;
 }
@@ -117,6 +134,12 @@ export interface Lease {
   revoke(): Promise<void>;
   /** Stops keep-alives without revoking: the lease runs out on its own. */
   release(): void;
+  /**
+   * Gives the lease up for good: stops keep-alives at once and revokes it in the background, retrying
+   * until the server confirms (or the store closes). Resolves once it is certainly gone, or never
+   * while the store stays unreachable. `lost` does not fire: the caller chose this.
+   */
+  abandon(): Promise<void>;
 }
 
 /** What a backend can do; layers above branch on these, never on the backend's name. */

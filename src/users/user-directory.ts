@@ -53,7 +53,7 @@ const settingKeys = ['email_alerts', 'cluster_email_alerts', 'bdbs_email_alerts'
 function settingsOf(from: Partial<UserSettings>): Partial<UserSettings> {
   const out: Record<string, unknown> = {};
   for (const k of settingKeys) if (from[k] !== undefined) out[k] = from[k];
-  return out as Partial<UserSettings>;
+  return out;
 }
 
 /**
@@ -111,7 +111,7 @@ export class UserDirectory {
     return this.view.listJson<UserRecord>(this.keys.users).sort((a, b) => a.uid - b.uid);
   }
 
-  /** Creates a user; resolves undefined when the email is already taken. */
+  /** Creates a user; resolves undefined when its email or name is already a login of someone. */
   async create(input: NewUser): Promise<UserRecord | undefined> {
     const passwordHash = await hashPassword(input.password);
     for (;;) {

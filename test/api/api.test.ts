@@ -747,6 +747,40 @@ describe('users API', () => {
     assert.equal(res.statusCode, 200, res.body);
   });
 
+  // RE signs users in by name or email, so both are login identifiers in one namespace.
+  it('names sign in too, are unique without regard to case, and never equal another user’s email', async () => {
+    const res = await createUser({ name: 'gina', password: 'gina-password' });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json<{ email: string }>().email, '');
+    assert.equal((await as(basic('gina', 'gina-password'))).statusCode, 200);
+    assert.equal((await as(basic('GINA', 'gina-password'))).statusCode, 200);
+    expectError(await createUser({ name: 'Gina', password: 'other-password' }), 409, 'name_already_exists');
+    // A name that is another user's email, or an email that is another user's name.
+    expectError(
+      await createUser({ name: 'carol@users.test', password: 'other-password' }),
+      409,
+      'name_already_exists',
+    );
+    expectError(
+      await createUser({ email: 'gina@users.test', name: 'gina', password: 'other-password' }),
+      409,
+      'name_already_exists',
+    );
+    const uid = res.json<{ uid: number }>().uid;
+    // Renaming frees the old name; the user's own identifiers never block them.
+    const renamed = await call({
+      method: 'PUT',
+      url: `/v1/users/${uid}`,
+      payload: { name: 'gina2', email: 'gina2@users.test' },
+    });
+    assert.equal(renamed.statusCode, 200, renamed.body);
+    expectError(await as(basic('gina', 'gina-password')), 401, 'unauthorized');
+    assert.equal((await as(basic('gina2', 'gina-password'))).statusCode, 200);
+    assert.equal((await as(basic('gina2@users.test', 'gina-password'))).statusCode, 200);
+    assert.equal((await call({ method: 'DELETE', url: `/v1/users/${uid}` })).statusCode, 200);
+    assert.equal((await createUser({ name: 'gina', password: 'gina-password-3' })).statusCode, 200);
+  });
+
   // re-api.md §4.1: an unknown attribute or a value of the wrong type is a 400 `invalid_schema`. The
   // route schemas say so (`additionalProperties: false`, string types); nothing may strip or coerce.
   it('user bodies are validated strictly: unknown fields and wrong types → 400, never stripped or coerced', async () => {

@@ -141,6 +141,42 @@ describe('client over HTTP', () => {
     assert.equal(retries, 1);
   });
 
+  it("reads /v1/actions task entries in RE's string form (and numbers from older servers)", async () => {
+    // The real capture in redis-enterprise-rs tests/fixtures/actions_list.json.
+    const task = {
+      action_uid: 'u2',
+      name: 'change_master',
+      status: 'completed',
+      progress: '100',
+      creation_time: '1760400087',
+      node_uid: '1',
+      task_id: 'u2',
+    };
+    handler = (req, res) =>
+      json(
+        res,
+        200,
+        req.url === '/v1/actions'
+          ? { actions: [task, { ...task, progress: 37.5, creation_time: 5 }], 'state-machines': [] }
+          : task,
+      );
+    const client = new BosunClient({ url });
+    const one = await client.action('u2');
+    const list = await client.actions();
+    client.close();
+    assert.equal(one.progress, 100);
+    assert.equal(one.creation_time, 1760400087);
+    assert.equal(one.node_uid, '1');
+    assert.ok(!('task_id' in one));
+    assert.deepEqual(
+      list.map((r) => [r.progress, r.creation_time]),
+      [
+        [100, 1760400087],
+        [37.5, 5],
+      ],
+    );
+  });
+
   it('waitForRun: an abort stops the waiting with the abort reason', async () => {
     handler = (_req, res) =>
       json(res, 200, { action_uid: 'u1', name: 'change_master', status: 'running', progress: 10 });

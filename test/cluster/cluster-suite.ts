@@ -15,6 +15,7 @@ import {
   sleep,
   waitForRun,
   type ClusterNode,
+  type HealthcheckBody,
   type NodesStatus,
 } from '../helpers/process-cluster.js';
 
@@ -40,7 +41,9 @@ export function defineClusterSuite(label: string, fixture: StoreFixture): void {
   describe(`cluster (${label})`, { timeout: 300_000 }, () => {
     let cluster: ProcessCluster | undefined;
 
-    const start = async (options: { handoverTimeoutMs?: number } = {}): Promise<ProcessCluster> => {
+    const start = async (
+      options: { handoverTimeoutMs?: number; leaseTtlMs?: number } = {},
+    ): Promise<ProcessCluster> => {
       const url = await fixture.url();
       cluster = await ProcessCluster.start({ ...(url ? { store: url } : {}), ...options });
       return cluster;
@@ -183,6 +186,68 @@ export function defineClusterSuite(label: string, fixture: StoreFixture): void {
       assert.equal(await c.waitForAgreedMaster(), master);
       // The withdrawn intent is gone: the resumed target does not take over later.
       await sleep(c.leaseTtlMs);
+      assert.equal(await c.waitForAgreedMaster(), master);
+    });
+
+    it('says handing_over, not master, while its hand-over intent is out; resumes the claim only once withdrawn', async () => {
+      const c = await start({ handoverTimeoutMs: 700 });
+      const master = await c.waitForAgreedMaster();
+      const target = otherThan(c, master);
+      const observer = otherThan(c, master, target.uid);
+      await target.signal('SIGSTOP');
+      const res = await postChangeMaster(c.node(master), target.uid);
+      assert.equal(res.status, 200);
+      const seen: { self: HealthcheckBody; status: NodesStatus | undefined }[] = [];
+      let done = false;
+      const poll = (async () => {
+        while (!done) {
+          const [h, st] = await Promise.all([
+            c.node(master).get<HealthcheckBody>('/v1/local/node/master_healthcheck'),
+            observer.get<NodesStatus>('/v1/nodes/status'),
+          ]);
+          seen.push({ self: h.body, status: st.status === 200 ? st.body : undefined });
+        }
+      })();
+      const run = await waitForRun(c.node(master), res.body.action_uid);
+      done = true;
+      await poll;
+      await target.signal('SIGCONT');
+      assert.equal(run.error_code, 'handover_timeout');
+      const handing = seen.filter((s) => s.self.master_status === 'handing_over');
+      assert.ok(handing.length > 0, 'the master said it was handing over');
+      for (const s of handing) assert.equal(s.self.is_master, false, 'handing over is not "master"');
+      // Every node agrees: while the intent is out, nobody is called master.
+      const observed = seen.filter((s) => s.status?.[String(master)]?.master_status === 'handing_over');
+      assert.ok(observed.length > 0, 'the other nodes saw the hand-over');
+      for (const s of observed) {
+        assert.deepEqual(
+          Object.values(s.status!).filter((n) => n.role === 'master'),
+          [],
+        );
+      }
+      // Withdrawn: the claim resumes.
+      const after = await c.node(master).get<HealthcheckBody>('/v1/local/node/master_healthcheck');
+      assert.equal(after.body.master_status, 'master');
+      assert.equal(after.body.is_master, true);
+    });
+
+    it("a node restarted after kill -9 revokes its dead incarnation's registration and rejoins at once", async () => {
+      // A TTL far longer than the wait below: the old registration would otherwise hold the uid.
+      const c = await start({ leaseTtlMs: 30_000 });
+      const master = await c.waitForAgreedMaster();
+      const victim = otherThan(c, master);
+      await victim.signal('SIGKILL');
+      victim.start();
+      await eventually(
+        async () => {
+          const st = await victim.get<NodesStatus>('/v1/nodes/status');
+          return st.status === 200 && st.body[String(victim.uid)]?.node_status === 'active'
+            ? true
+            : undefined;
+        },
+        15_000,
+        'the restarted node to serve, well before its old lease could expire',
+      );
       assert.equal(await c.waitForAgreedMaster(), master);
     });
 

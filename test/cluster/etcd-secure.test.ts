@@ -70,6 +70,11 @@ describe('etcd with TLS and authentication', { timeout: 120_000 }, () => {
     );
     await admin.user('root').create('root-password');
     await admin.user('root').addRole('root');
+    // docs/deploy.md's least privilege: a role that may read and write one cluster's prefix only.
+    await admin.role('bosun').create();
+    await admin.role('bosun').grant({ permission: 'Readwrite', range: admin.range({ prefix: '/limited/' }) });
+    await admin.user('bosun').create('bosun-password');
+    await admin.user('bosun').addRole('bosun');
     await admin.auth.authEnable();
     admin.close();
   });
@@ -80,14 +85,18 @@ describe('etcd with TLS and authentication', { timeout: 120_000 }, () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function startNode(password: string): Promise<BosunNode> {
+  /** By default on the store URL's namespace `/secure`; with `clusterPrefix`, on that key prefix as docs/deploy.md sets it. */
+  async function startNode(password: string, user = 'root', clusterPrefix?: string): Promise<BosunNode> {
     process.env.BOSUN_ETCD_CA_FILE = caFile;
-    process.env.BOSUN_ETCD_USER = 'root';
+    process.env.BOSUN_ETCD_USER = user;
     process.env.BOSUN_ETCD_PASSWORD = password;
     const node = new BosunNode({
       uid: 1,
       dataDir: join(dir, 'node'),
-      store: `etcds://127.0.0.1:${clientPort}?prefix=/secure`,
+      store: clusterPrefix
+        ? `etcds://127.0.0.1:${clientPort}`
+        : `etcds://127.0.0.1:${clientPort}?prefix=/secure`,
+      prefix: clusterPrefix,
       host: '127.0.0.1',
       httpPort: 0,
       httpsPort: 0,
@@ -119,6 +128,29 @@ describe('etcd with TLS and authentication', { timeout: 120_000 }, () => {
   it('refuses to start with a wrong etcd password, saying why', async () => {
     const node = await startNode('wrong-password');
     await assert.rejects(node.start(), /auth|password|permission|credential/i);
+    await node.stop().catch(() => undefined);
+  });
+
+  it('runs a node as a user that may use its own prefix only', async () => {
+    const node = await startNode('bosun-password', 'bosun', '/limited/');
+    try {
+      await node.start();
+      await eventually(() => (node.isMaster ? true : undefined));
+      const res = await node.app.inject({
+        method: 'POST',
+        url: '/v1/cluster/actions/change_master',
+        headers: { authorization: adminAuth },
+        payload: { node_uid: 1 },
+      });
+      assert.equal(res.statusCode, 200);
+    } finally {
+      await node.stop();
+    }
+  });
+
+  it('refuses to start as that user on a prefix it was not granted', async () => {
+    const node = await startNode('bosun-password', 'bosun', '/elsewhere/');
+    await assert.rejects(node.start(), /permission/i);
     await node.stop().catch(() => undefined);
   });
 });

@@ -180,7 +180,10 @@ export interface ProcessClusterOptions {
   readonly fastFailover?: 'on' | 'port' | 'off';
 }
 
-export type NodesStatus = Record<string, { role: 'master' | 'slave'; node_status: string }>;
+export type NodesStatus = Record<
+  string,
+  { role: 'master' | 'slave'; node_status: string; master_status?: 'handing_over' | 'fenced' }
+>;
 
 export class ProcessCluster {
   readonly nodes: ClusterNode[] = [];
@@ -273,6 +276,7 @@ export interface HealthcheckBody {
   readonly node_uid: number;
   readonly master_uid?: number;
   readonly is_master: boolean;
+  readonly master_status: 'master' | 'handing_over' | 'fenced' | 'none';
   readonly store_reachable: boolean;
 }
 
@@ -322,12 +326,23 @@ export class MasterSampler {
 
 const terminalStatuses = new Set(['completed', 'failed', 'cancelled']);
 
+/**
+ * A `/v1/actions` task entry read back as a run: RE sends `progress` and `creation_time` there as
+ * strings, and a `task_id` (docs/decisions.md, "Three forms of an action").
+ */
+export function taskToRun(task: Record<string, unknown>): ActionRun {
+  const { task_id: _taskId, ...rest } = task;
+  return { ...rest, progress: Number(task.progress), creation_time: Number(task.creation_time) } as ActionRun;
+}
+
 /** Polls a run on `node` until it reaches a terminal status. */
 export async function waitForRun(node: ClusterNode, uid: string, timeoutMs = 30_000): Promise<ActionRun> {
   return eventually(
     async () => {
-      const res = await node.get<ActionRun>(`/v1/actions/${uid}`);
-      return res.status === 200 && terminalStatuses.has(res.body.status) ? res.body : undefined;
+      const res = await node.get<Record<string, unknown>>(`/v1/actions/${uid}`);
+      return res.status === 200 && terminalStatuses.has(res.body.status as string)
+        ? taskToRun(res.body)
+        : undefined;
     },
     timeoutMs,
     `run ${uid} to finish`,

@@ -77,8 +77,8 @@ describe('the systemd unit', () => {
     async () => {
       const unit = instanceForAnalysis();
       // verify exits non-zero on any problem it finds, and prints it on stderr.
-      const verified = await run('systemd-analyze', ['verify', unit], { cwd: work }).catch(
-        (err: { stderr?: string }) => assert.fail(`systemd-analyze verify: ${err.stderr ?? String(err)}`),
+      const verified = await run('systemd-analyze', ['verify', unit], { cwd: work }).catch((err: unknown) =>
+        assert.fail(`systemd-analyze verify: ${err instanceof Error ? err.message : 'failed'}`),
       );
       assert.equal(verified.stderr.trim(), '');
       const security = await run('systemd-analyze', ['security', '--offline=yes', '--no-pager', unit], {

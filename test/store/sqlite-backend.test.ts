@@ -55,6 +55,22 @@ function runChild<T>(job: object): {
 }
 
 void describe('sqlite backend: separate processes on one file', () => {
+  void it(
+    'opening a new file that another process holds locked waits for it, never fails',
+    { timeout: 60_000 },
+    async () => {
+      const path = join(dir, `${++fileSeq}.db`);
+      const holder = runChild<{ locked: boolean }>({ path, job: 'hold-exclusive', ms: 600 });
+      await holder.first;
+      // A busy handler far shorter than the lock: only the open's own retry can carry it through.
+      const store = new SqliteStore({ path, busyTimeoutMs: 20 });
+      stores.add(store);
+      const revision = await write(store, put('/k', 'v'));
+      assert.equal((await store.get('/k'))?.modRevision, revision);
+      assert.equal(await holder.exited, 0);
+    },
+  );
+
   void it('a watcher sees another process’s writes, in order', { timeout: 60_000 }, async () => {
     const path = join(dir, `${++fileSeq}.db`);
     const store = openStore(path);

@@ -3,6 +3,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 
 import { BodyCache } from '../body-cache.js';
 import { errorResponses } from '../schemas.js';
+import type { MemberState } from '../../cluster/state.js';
 import type { ApiDeps } from '../server.js';
 import { toWireNode, toWireNodeStatus } from '../wire.js';
 import { findNode } from './node-lookup.js';
@@ -13,6 +14,30 @@ const AnyObject = Type.Object({}, { additionalProperties: true });
 
 export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   const bodies = new BodyCache(deps.view);
+  /**
+   * The node to call master: the master key's holder, unless an intent of its term is out (it is
+   * handing over) or it is this node and this node knows it has stepped down (fenced). Those cases
+   * name no master, and say why on the holder's entry.
+   */
+  const acting = (): {
+    masterUid: number | undefined;
+    holder: number | undefined;
+    why: string | undefined;
+  } => {
+    const claim = deps.state.masterClaim();
+    if (!claim) return { masterUid: undefined, holder: undefined, why: undefined };
+    const self = claim.uid === deps.selfUid ? deps.selfMasterStatus() : undefined;
+    const why = claim.handingOver
+      ? 'handing_over'
+      : self === 'fenced' || self === 'handing_over'
+        ? self
+        : undefined;
+    return { masterUid: why ? undefined : claim.uid, holder: claim.uid, why };
+  };
+  const statusOf = (m: MemberState, a: ReturnType<typeof acting>): Record<string, unknown> => {
+    const wire = toWireNodeStatus(m, a.masterUid);
+    return a.why && m.uid === a.holder ? { ...wire, master_status: a.why } : wire;
+  };
   const member = (raw: string) => findNode(deps, raw);
 
   return async (app) => {
@@ -34,13 +59,13 @@ export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         config: { permission: 'view_node_info' },
         schema: { response: { 200: AnyObject, ...errorResponses } },
       },
-      async (_request, reply) =>
-        bodies.send(reply, 'status', () => {
-          const masterUid = deps.state.master()?.node_uid;
-          return Object.fromEntries(
-            deps.state.members().map((m) => [String(m.uid), toWireNodeStatus(m, masterUid)]),
-          );
-        }),
+      async (_request, reply) => {
+        const a = acting();
+        // The body depends on this node's own role too, which can change with no new revision.
+        return bodies.send(reply, `status:${a.masterUid}:${a.why}`, () =>
+          Object.fromEntries(deps.state.members().map((m) => [String(m.uid), statusOf(m, a)])),
+        );
+      },
     );
 
     app.get(
@@ -58,7 +83,7 @@ export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         config: { permission: 'view_node_info' },
         schema: { params: NodeUidParams, response: { 200: AnyObject, ...errorResponses } },
       },
-      async (request) => toWireNodeStatus(member(request.params.uid), deps.state.master()?.node_uid),
+      async (request) => statusOf(member(request.params.uid), acting()),
     );
 
     // Bosun runs no node actions (maintenance_on, remove, ...): the truthful list is empty.
@@ -90,14 +115,23 @@ export function nodeRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: { response: { 200: AnyObject, ...errorResponses } },
       },
       async () => {
-        const master = deps.state.master();
         const healthy = deps.healthy();
+        const self = deps.selfMasterStatus();
+        const since = deps.selfMasterSince();
+        const masterUid = healthy ? acting().masterUid : undefined;
         return {
-          status: master && healthy ? 'active' : 'inactive',
+          status: masterUid !== undefined ? 'active' : 'inactive',
           // Additive: what this node knows and believes, for operators and fault tests.
           node_uid: deps.selfUid,
-          master_uid: healthy ? master?.node_uid : undefined,
-          is_master: deps.selfIsMaster(),
+          master_uid: masterUid,
+          is_master: self === 'master',
+          // master, handing_over (an intent is out: the target may be master already), fenced (it
+          // stopped acting when its lease went unconfirmed) or none.
+          master_status: self,
+          // With is_master: since when this node has said so without a break, and when it answered
+          // (unix ms), so an observer can tell overlapping claims from a late answer.
+          master_since: self === 'master' ? since : undefined,
+          checked_at: Date.now(),
           store_reachable: healthy,
         };
       },

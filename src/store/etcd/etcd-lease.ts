@@ -1,8 +1,8 @@
-import { BaseLease } from '../lease-base.js';
+import { BaseLease, type KeepAliveAnswer } from '../lease-base.js';
 
 /** What a lease needs from its store; kept narrow so the lease holds no client of its own. */
 export interface EtcdLeaseHost {
-  keepAlive(id: string, timeoutMs: number): Promise<number>;
+  keepAlive(id: string, timeoutMs: number): Promise<{ ttlSeconds: number; revision: number }>;
   revokeLease(id: string): Promise<void>;
   forgetLease(lease: EtcdLease): void;
   readonly callTimeoutMs: number;
@@ -23,10 +23,11 @@ export class EtcdLease extends BaseLease {
     this.startKeepAlive();
   }
 
-  protected async sendKeepAlive(): Promise<boolean> {
+  protected async sendKeepAlive(): Promise<KeepAliveAnswer> {
     // An answer later than a third of the TTL is worth less than a retry on a fresh stream.
     const timeoutMs = Math.min(this.#host.callTimeoutMs, Math.max(250, Math.floor(this.ttlMs / 3)));
-    return (await this.#host.keepAlive(this.id, timeoutMs)) > 0;
+    const { ttlSeconds, revision } = await this.#host.keepAlive(this.id, timeoutMs);
+    return { alive: ttlSeconds > 0, revision };
   }
 
   protected async sendRevoke(): Promise<void> {

@@ -42,7 +42,7 @@ import type {
 import { castError, notSent, transient } from './cast-error.js';
 import { EtcdLease, type EtcdLeaseHost } from './etcd-lease.js';
 import { EtcdWatch } from './etcd-watch.js';
-import { KeepAliveChannel } from './keepalive-channel.js';
+import { KeepAliveChannel, type KeepAliveResult } from './keepalive-channel.js';
 import { hostBreaker, passThroughPolicy } from './policies.js';
 
 export interface EtcdStoreOptions {
@@ -154,6 +154,10 @@ export class EtcdStore implements Store, EtcdLeaseHost {
               'grpc.keepalive_permit_without_calls': 0,
             }
           : {}),
+        // gRPC's reconnect backoff grows to 120 s by default: a member back after an outage would stay
+        // unused for that long. Recovery should follow the store within a second.
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': 1000,
         // A range over a busy cluster's prefix can outgrow gRPC's 4 MB default.
         'grpc.max_receive_message_length': 256 * 1024 * 1024,
       },
@@ -237,7 +241,7 @@ export class EtcdStore implements Store, EtcdLeaseHost {
 
   // ---- EtcdLeaseHost ----
 
-  keepAlive(id: string, timeoutMs: number): Promise<number> {
+  keepAlive(id: string, timeoutMs: number): Promise<KeepAliveResult> {
     return this.#keepAlives.keepAlive(id, timeoutMs);
   }
 

@@ -12,8 +12,15 @@ import { StoreClosedError, StoreUnavailableError } from '../errors.js';
 
 type Stream = IDuplexStream<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse>;
 
+export interface KeepAliveResult {
+  /** The TTL etcd granted; 0 when the lease no longer exists. */
+  readonly ttlSeconds: number;
+  /** The store's revision when etcd answered (the leader's, as keep-alives go through it). */
+  readonly revision: number;
+}
+
 interface Waiter {
-  resolve(ttlSeconds: number): void;
+  resolve(result: KeepAliveResult): void;
   reject(err: Error): void;
 }
 
@@ -35,15 +42,15 @@ export class KeepAliveChannel {
 
   constructor(private readonly leases: LeaseClient) {}
 
-  /** Renews lease `id` once; resolves with the TTL etcd granted, 0 when the lease no longer exists. */
-  async keepAlive(id: string, timeoutMs: number): Promise<number> {
+  /** Renews lease `id` once. */
+  async keepAlive(id: string, timeoutMs: number): Promise<KeepAliveResult> {
     if (this.#closed) throw new StoreClosedError('store is closed');
     const open = this.#open ?? (await this.#connect());
-    return new Promise<number>((resolve, reject) => {
+    return new Promise<KeepAliveResult>((resolve, reject) => {
       const waiter: Waiter = {
-        resolve: (ttl) => {
+        resolve: (result) => {
           clearTimeout(timer);
-          resolve(ttl);
+          resolve(result);
         },
         reject: (err) => {
           clearTimeout(timer);
@@ -78,7 +85,7 @@ export class KeepAliveChannel {
           const list = open.waiters.get(res.ID);
           const waiter = list?.shift();
           if (list?.length === 0) open.waiters.delete(res.ID);
-          waiter?.resolve(Number(res.TTL));
+          waiter?.resolve({ ttlSeconds: Number(res.TTL), revision: Number(res.header?.revision ?? 0) });
         });
         stream.on('error', (err) => {
           this.#drop(open, new StoreUnavailableError(`lease keep-alive stream failed: ${err.message}`));

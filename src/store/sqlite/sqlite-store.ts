@@ -17,10 +17,11 @@ import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import { dirname, basename } from 'node:path';
 
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 
 import { CompactedError, LeaseLostError, StoreClosedError, StoreUnavailableError } from '../errors.js';
-import { BaseLease } from '../lease-base.js';
+import { BaseLease, type KeepAliveAnswer } from '../lease-base.js';
+import { isLockError, openDatabase } from './open-database.js';
 import { prefixEnd } from '../prefix.js';
 import { validateTxn } from '../validate.js';
 import type {
@@ -48,6 +49,8 @@ export interface SqliteStoreOptions {
   readonly historyRevisions?: number;
   /** How long a write waits for another process's write lock before failing, in ms. (Default: 5000) */
   readonly busyTimeoutMs?: number;
+  /** How long opening keeps retrying a locked file, in ms (open-database.ts). (Default: 30000) */
+  readonly openTimeoutMs?: number;
 }
 
 interface KvRow {
@@ -141,10 +144,6 @@ function compareMatches(row: KvRow | undefined, c: Compare): boolean {
   }
 }
 
-function isLockError(err: unknown): err is InstanceType<typeof Database.SqliteError> {
-  return err instanceof Database.SqliteError && /BUSY|LOCKED/.test(err.code);
-}
-
 interface WatchEntry {
   readonly prefix: string;
   readonly end: string;
@@ -198,12 +197,12 @@ export class SqliteStore implements Store {
     mkdirSync(dirname(options.path), { recursive: true });
     this.#pollIntervalMs = options.pollIntervalMs ?? 10;
     this.#historyRevisions = options.historyRevisions ?? 20_000;
-    this.#db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
-    this.#db.pragma('journal_mode = WAL');
-    // FULL: a commit the API acknowledged survives power loss; costs ~0.3 ms per write here.
-    this.#db.pragma('synchronous = FULL');
-    this.#db.transaction(() => this.#db.exec(SCHEMA)).immediate();
-    const db = this.#db;
+    const db = openDatabase(options.path, {
+      busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+      openTimeoutMs: options.openTimeoutMs,
+      init: (d) => d.transaction(() => d.exec(SCHEMA)).immediate(),
+    });
+    this.#db = db;
     this.#stmts = {
       revision: db.prepare(`SELECT v FROM meta WHERE k = 'revision'`),
       compacted: db.prepare(`SELECT v FROM meta WHERE k = 'compacted'`),
@@ -298,11 +297,19 @@ export class SqliteStore implements Store {
       }
       entry.next = Math.max(entry.next, this.#dispatched + 1);
       if (!entry.closed) this.#watchers.add(entry);
+      this.#progress([entry]);
     });
     return {
       close: async () => {
         entry.closed = true;
         this.#watchers.delete(entry);
+      },
+      requestProgress: () => {
+        setImmediate(() => {
+          if (entry.closed || this.#closed) return;
+          this.#poll();
+          this.#progress([entry]);
+        });
       },
     };
   }
@@ -319,11 +326,13 @@ export class SqliteStore implements Store {
 
   // ---- also used by SqliteLease ----
 
-  /** Returns false when the lease no longer exists (or has expired). */
-  renewLease(id: string, ttlMs: number): boolean {
+  /** `alive` is false when the lease no longer exists (or has expired). */
+  renewLease(id: string, ttlMs: number): { alive: boolean; revision: number } {
     const now = Date.now();
-    const changed = this.#write(() => this.#stmts.renewLease.run(now + ttlMs, Number(id), now).changes).value;
-    return changed === 1;
+    const { value, revision } = this.#write(
+      () => this.#stmts.renewLease.run(now + ttlMs, Number(id), now).changes,
+    );
+    return { alive: value === 1, revision };
   }
 
   async revokeLease(id: string): Promise<void> {
@@ -510,12 +519,18 @@ export class SqliteStore implements Store {
       }
       this.#dispatched = revision;
       this.#deliver([...this.#watchers], rows);
+      this.#progress([...this.#watchers]);
     } catch (err) {
       if (this.#closed) return;
       // A locked or busy database is transient here (even a read can meet SQLITE_BUSY while another
       // connection recovers the WAL); the next tick tries again. Throwing from a timer would crash.
       if (!(err instanceof StoreUnavailableError) && !isLockError(err)) throw err;
     }
+  }
+
+  /** Tells watchers that every change up to the dispatched revision has been delivered. */
+  #progress(watchers: WatchEntry[]): void {
+    for (const w of watchers) if (!w.closed) w.handlers.onProgress?.(this.#dispatched);
   }
 
   #deliver(watchers: WatchEntry[], rows: EventRow[]): void {
@@ -567,10 +582,10 @@ class SqliteLease extends BaseLease {
     this.markLost(new LeaseLostError(`lease ${this.id} expired`));
   }
 
-  protected async sendKeepAlive(): Promise<boolean> {
-    const alive = this.#store.renewLease(this.id, this.ttlMs);
+  protected async sendKeepAlive(): Promise<KeepAliveAnswer> {
+    const { alive, revision } = this.#store.renewLease(this.id, this.ttlMs);
     if (!alive) this.#store.forgetLease(this.id);
-    return alive;
+    return { alive, revision };
   }
 
   protected async sendRevoke(): Promise<void> {
