@@ -21,7 +21,8 @@ interface Entry {
 describe('GET /v1/logs', () => {
   let t: TestNode;
   before(async () => {
-    t = await startTestNode();
+    // A long lease: on a loaded machine a 1 s lease can lapse between renewals, and the API then answers 503.
+    t = await startTestNode({ leaseTtlMs: 5000 });
   });
   after(async () => {
     await t?.stop();

@@ -43,7 +43,8 @@ describe('OpenAPI document', () => {
   let t: TestNode;
   let doc: Doc;
   before(async () => {
-    t = await startTestNode();
+    // A long lease: on a loaded machine a 1 s lease can lapse between renewals, and the API then answers 503.
+    t = await startTestNode({ leaseTtlMs: 5000 });
     const res = await t.node.app.inject({ method: 'GET', url: '/v1/openapi.json' });
     assert.equal(res.statusCode, 200);
     doc = res.json<Doc>();

@@ -28,7 +28,8 @@ const EXPECTED = [
 describe('GET /metrics (public, the default)', () => {
   let t: TestNode;
   before(async () => {
-    t = await startTestNode();
+    // A long lease: on a loaded machine a 1 s lease can lapse between renewals, and the API then answers 503.
+    t = await startTestNode({ leaseTtlMs: 5000 });
   });
   after(async () => {
     await t?.stop();
