@@ -56,12 +56,61 @@ function parsed(payload: unknown): Record<string, unknown> | undefined {
   }
 }
 
+/**
+ * Failed logins are logged one by one up to `perSecond` a second on each node; beyond that, one
+ * `login_failed_suppressed` entry a second counts the rest. A flood of bad passwords then cannot push
+ * the rest of the audit trail out of the retention window, nor turn into a store write per request.
+ */
+export class FailedLoginThrottle {
+  #windowStart = 0;
+  #inWindow = 0;
+  #suppressed = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly events: EventLog,
+    private readonly selfUid: number,
+    private readonly perSecond = 10,
+  ) {}
+
+  record(fields: Record<string, unknown>): void {
+    const now = Date.now();
+    if (now - this.#windowStart >= 1000) {
+      this.#flushSuppressed();
+      this.#windowStart = now;
+      this.#inWindow = 0;
+    }
+    if (this.#inWindow < this.perSecond) {
+      this.#inWindow++;
+      void this.events.record('login_failed', 'WARNING', fields);
+      return;
+    }
+    this.#suppressed++;
+    if (!this.#timer) {
+      this.#timer = setTimeout(() => this.#flushSuppressed(), Math.max(1, 1000 - (now - this.#windowStart)));
+      this.#timer.unref();
+    }
+  }
+
+  #flushSuppressed(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#suppressed === 0) return;
+    void this.events.record('login_failed_suppressed', 'WARNING', {
+      count: this.#suppressed,
+      node_uid: this.selfUid,
+    });
+    this.#suppressed = 0;
+  }
+}
+
 export function installAudit(
   app: FastifyInstance,
   events: EventLog,
   users: UserDirectory,
   selfUid: number,
 ): void {
+  const failedLogins = new FailedLoginThrottle(events, selfUid);
   // A deleted user's email is gone after the handler: note it before.
   app.addHook('preHandler', (request, _reply, done) => {
     if (request.method === 'DELETE' && request.routeOptions.url === '/v1/users/:uid') {
@@ -77,11 +126,7 @@ export function installAudit(
     const common = { user: request.principal?.email, request_id: request.id, node_uid: selfUid };
     const route = request.routeOptions.url;
     if (isFailedLogin(request, status)) {
-      void events.record('login_failed', 'WARNING', {
-        ...common,
-        user: attemptedUser(request),
-        scheme: authScheme(request),
-      });
+      failedLogins.record({ ...common, user: attemptedUser(request), scheme: authScheme(request) });
     } else if (status === 200 && route !== undefined) {
       const key = `${request.method} ${route}`;
       const body = () => parsed(payload);

@@ -43,6 +43,11 @@ export interface EventQuery {
  * critical path and makes them one transaction per node.
  */
 export const eventFlushDelayMs = 50;
+/**
+ * The most entries a node holds unwritten. A store that cannot keep up (or is away) must not make a
+ * node's memory grow without bound: beyond this, new entries are dropped and counted as failed writes.
+ */
+const QUEUE_LIMIT = 5000;
 /** How many entries the log keeps by default. */
 export const defaultEventRetention = 10_000;
 /** The most keys one pruning transaction deletes (etcd allows 128 operations per transaction). */
@@ -83,6 +88,13 @@ export class EventLog {
     // Time first (fixed width), so the keys sort in time order; then the writer and its own sequence.
     const id = `${String(now).padStart(13, '0')}-${this.selfUid}-${String(++this.#seq).padStart(8, '0')}`;
     const entry: EventEntry = { time: new Date(now).toISOString(), type, severity, ...clean(fields), id };
+    if (this.#queue.length >= QUEUE_LIMIT) {
+      this.onWrite?.(
+        false,
+        new Error(`the event log queue is full (${QUEUE_LIMIT}); dropped a ${type} entry`),
+      );
+      return Promise.resolve();
+    }
     this.#queue.push({ key: this.prefix + id, value: JSON.stringify(entry) });
     const written = new Promise<void>((resolve) => this.#waiters.push(resolve));
     this.#flushTimer ??= setTimeout(() => void this.flush(), eventFlushDelayMs);
