@@ -129,6 +129,31 @@ program
       .env('BOSUN_EVENT_LOG_RETENTION')
       .argParser(positiveInt),
   )
+  .addOption(
+    new Option('--headers-timeout <ms>', 'a request whose headers take longer gets 408 (default 10000)')
+      .env('BOSUN_HEADERS_TIMEOUT')
+      .argParser(positiveInt),
+  )
+  .addOption(
+    new Option('--request-timeout <ms>', 'a request whose body takes longer gets 408 (default 30000)')
+      .env('BOSUN_REQUEST_TIMEOUT')
+      .argParser(positiveInt),
+  )
+  .addOption(
+    new Option('--keep-alive-timeout <ms>', 'idle keep-alive connections close after this (default 5000)')
+      .env('BOSUN_KEEP_ALIVE_TIMEOUT')
+      .argParser(positiveInt),
+  )
+  .addOption(
+    new Option('--idle-timeout <ms>', 'a connection moving no bytes closes after this (default 60000)')
+      .env('BOSUN_IDLE_TIMEOUT')
+      .argParser(positiveInt),
+  )
+  .addOption(
+    new Option('--max-connections <n>', 'open connections per node, HTTP and HTTPS together (default 1024)')
+      .env('BOSUN_MAX_CONNECTIONS')
+      .argParser(positiveInt),
+  )
   .addHelpText(
     'after',
     `

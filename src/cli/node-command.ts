@@ -21,6 +21,11 @@ export interface NodeCommandOptions {
   metrics?: boolean | undefined;
   eventLogRetention?: number | undefined;
   fastFailover?: FastFailoverMode | undefined;
+  headersTimeout?: number | undefined;
+  requestTimeout?: number | undefined;
+  keepAliveTimeout?: number | undefined;
+  idleTimeout?: number | undefined;
+  maxConnections?: number | undefined;
 }
 
 /** BOSUN_METRICS_AUTH: `1`/`true`/`yes` turn authentication on for /metrics; anything else leaves it off. */
@@ -57,6 +62,13 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     eventRetention: opts.eventLogRetention,
     metrics: opts.metrics !== false && !/^(0|false|no|off)$/i.test(process.env.BOSUN_METRICS?.trim() ?? ''),
     fastFailover: opts.fastFailover,
+    listenerLimits: {
+      headersTimeoutMs: opts.headersTimeout,
+      requestTimeoutMs: opts.requestTimeout,
+      keepAliveTimeoutMs: opts.keepAliveTimeout,
+      idleTimeoutMs: opts.idleTimeout,
+      maxConnections: opts.maxConnections,
+    },
     adminEmail: process.env.BOSUN_ADMIN_EMAIL ?? 'admin@bosun.local',
     adminPassword: process.env.BOSUN_ADMIN_PASSWORD || undefined,
     log,

@@ -62,6 +62,11 @@ export interface NodeObject {
 export interface NodeStatus {
   readonly role: 'master' | 'slave';
   readonly node_status?: string;
+  /**
+   * On the master key's holder when it is not called master: `handing_over` (its hand-over intent is
+   * out) or `fenced` (it stopped acting; said by that node itself).
+   */
+  readonly master_status?: 'handing_over' | 'fenced';
   readonly hostname?: string;
   readonly software_version?: string;
   readonly [field: string]: unknown;
@@ -76,6 +81,8 @@ export interface MasterHealthcheck {
   readonly master_uid?: number;
   /** The uid of the node that answered. */
   readonly node_uid?: number;
+  /** What the answering node says of its own role: master, handing_over, fenced or none. */
+  readonly master_status?: 'master' | 'handing_over' | 'fenced' | 'none';
 }
 
 export const roles = [

@@ -48,15 +48,17 @@ export class Freshness {
   }
 
   async #sync(): Promise<void> {
-    for (let wait = 50; this.#owed; wait = Math.min(wait * 2, 1000)) {
+    // Loops while owed: an invalidation during a touch needs a touch of its own, after it.
+    let wait = 50;
+    while (this.#owed) {
       this.#owed = false;
       try {
         const revision = await this.touch();
         if (revision !== undefined) this.require(revision);
-        return;
       } catch {
         this.#owed = true;
         await new Promise((r) => setTimeout(r, wait));
+        wait = Math.min(wait * 2, 1000);
       }
     }
   }

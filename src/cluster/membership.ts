@@ -140,7 +140,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.#lease = undefined;
     this.#formerLeases.add(lease.id);
     this.log.warn({ lease: lease.id }, `giving up membership lease: ${reason}; rejoining`);
-    void lease.abandon();
+    void lease.abandon().then(() => this.log.info({ lease: lease.id }, 'gave-up lease revoked'));
     this.emit('lost', new Error(reason));
     if (!this.#stopped) void this.join();
   }

@@ -3,8 +3,7 @@
  * engine and the API on HTTP and HTTPS, wired in dependency order and stopped in reverse.
  */
 import { EventEmitter } from 'node:events';
-import { createServer as createHttpServer } from 'node:http';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Server as HttpsServer } from 'node:https';
 import { cpus, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,6 +15,7 @@ import { clusterActionHandlers, type HandlerRegistry } from '../actions/registry
 import { ActionSubmitter } from '../actions/submit.js';
 import { Authenticator } from '../api/auth/authenticator.js';
 import { TokenService } from '../api/auth/tokens.js';
+import { defaultListenerLimits, type ListenerLimits } from '../api/limits.js';
 import { buildServer } from '../api/server.js';
 import { defaultEventRetention, EventLog } from '../cluster/event-log.js';
 import {
@@ -41,6 +41,7 @@ import { version } from '../version.js';
 import { bootstrapCluster, type BootstrapResult } from './bootstrap.js';
 import { ClusterMetrics } from './cluster-metrics.js';
 import { EventRecorder } from './event-recorder.js';
+import { createListeners, type ConnectionBudget } from './listeners.js';
 import { OsSampler } from './os-sampler.js';
 import { StatsPublisher } from './stats-publisher.js';
 import { storeOptionsFromEnv } from './store-env.js';
@@ -76,6 +77,8 @@ export interface NodeOptions {
   readonly metrics?: boolean | undefined;
   /** How many entries the cluster event log (`GET /v1/logs`) keeps. (Default: 10000) */
   readonly eventRetention?: number | undefined;
+  /** Timeouts and the connection limit of the HTTP and HTTPS listeners. (Default: defaultListenerLimits) */
+  readonly listenerLimits?: Partial<ListenerLimits> | undefined;
 }
 
 export interface NodeEvents {
@@ -113,6 +116,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
   #detector: FailureDetector | undefined;
   #app: FastifyInstance | undefined;
   #https: HttpsServer | undefined;
+  #budget: ConnectionBudget | undefined;
   #stopping: Promise<void> | undefined;
   #clusterMetrics: ClusterMetrics | undefined;
   #events: EventRecorder | undefined;
@@ -185,8 +189,9 @@ export class BosunNode extends EventEmitter<NodeEvents> {
 
     const state = new ClusterState(view, keys, o.uid);
     const ttl = o.leaseTtlMs ?? defaultLeaseTtlMs;
-    // A view more than a third of a TTL behind what the store reported is not served from.
-    const freshness = new Freshness(view, Math.min(1000, Math.floor(ttl / 3)), () =>
+    // A view more than half a TTL behind what the store reported is not served from. (Watch events
+    // arrive within milliseconds; the slack is for a busy machine.)
+    const freshness = new Freshness(view, Math.floor(ttl / 2), () =>
       late.membership ? late.membership.touch() : Promise.resolve(undefined),
     );
     view.on('interrupted', () => freshness.invalidate());
@@ -203,6 +208,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     this.certificateFingerprint = tls.fingerprint;
 
     let https: HttpsServer | undefined;
+    const limits: ListenerLimits = { ...defaultListenerLimits, ...definedOnly(o.listenerLimits ?? {}) };
     const app = await buildServer(
       {
         view,
@@ -238,8 +244,10 @@ export class BosunNode extends EventEmitter<NodeEvents> {
       },
       {
         serverFactory: (handler) => {
-          https = createHttpsServer({ key: tls.key, cert: tls.cert }, handler);
-          return createHttpServer(handler);
+          const listeners = createListeners(handler, tls, limits);
+          https = listeners.https;
+          this.#budget = listeners.budget;
+          return listeners.http;
         },
       },
     );
@@ -375,4 +383,20 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const addr = this.#app?.server.address();
     return addr && typeof addr === 'object' ? { port: addr.port } : undefined;
   }
+
+  /** The address the HTTPS server is bound to. */
+  httpsAddress(): { port: number } | undefined {
+    const addr = this.#https?.address();
+    return addr && typeof addr === 'object' ? { port: addr.port } : undefined;
+  }
+
+  /** Open connections on both listeners, and how many were refused for the limit. */
+  connections(): { open: number; refused: number } {
+    return { open: this.#budget?.open ?? 0, refused: this.#budget?.refused ?? 0 };
+  }
+}
+
+/** Drops keys whose value is undefined, so they do not override defaults in a spread. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

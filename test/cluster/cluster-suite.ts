@@ -212,7 +212,8 @@ export function defineClusterSuite(label: string, fixture: StoreFixture): void {
       done = true;
       await poll;
       await target.signal('SIGCONT');
-      assert.equal(run.error_code, 'handover_timeout');
+      // Timed out, or the paused target's lease ran out first on a slow machine: withdrawn either way.
+      assert.match(run.error_code ?? '', /^handover_(timeout|target_lost)$/);
       const handing = seen.filter((s) => s.self.master_status === 'handing_over');
       assert.ok(handing.length > 0, 'the master said it was handing over');
       for (const s of handing) assert.equal(s.self.is_master, false, 'handing over is not "master"');
@@ -225,9 +226,9 @@ export function defineClusterSuite(label: string, fixture: StoreFixture): void {
           [],
         );
       }
-      // Withdrawn: the claim resumes.
+      // Withdrawn: the claim resumes (the run is failed only after the withdrawal succeeded).
       const after = await c.node(master).get<HealthcheckBody>('/v1/local/node/master_healthcheck');
-      assert.equal(after.body.master_status, 'master');
+      assert.equal(after.body.master_status, 'master', JSON.stringify(after.body));
       assert.equal(after.body.is_master, true);
     });
 

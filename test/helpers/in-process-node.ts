@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 
 import type { HandlerRegistry } from '../../src/actions/registry.js';
+import type { ListenerLimits } from '../../src/api/limits.js';
 import { BosunNode } from '../../src/node/node.js';
 
 export const ADMIN_EMAIL = 'admin@test.local';
@@ -36,6 +37,7 @@ export async function startTestNode(
     log?: Logger;
     metricsAuth?: boolean;
     eventRetention?: number;
+    listenerLimits?: Partial<ListenerLimits>;
   } = {},
 ): Promise<TestNode> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'bosun-test-')));
@@ -52,6 +54,7 @@ export async function startTestNode(
     registry: options.registry,
     metricsAuth: options.metricsAuth,
     eventRetention: options.eventRetention,
+    listenerLimits: options.listenerLimits,
   });
   await node.start();
   // The single node elects itself; tests start once it is master.

@@ -111,6 +111,7 @@ export class ClusterNode {
       '--handover-timeout',
       String(c.handoverTimeoutMs),
       ...(c.fastFailover ? ['--fast-failover', c.fastFailover] : []),
+      ...c.nodeArgs,
     ];
     const proc = spawn(process.execPath, args, {
       stdio: ['ignore', fd, fd],
@@ -178,6 +179,8 @@ export interface ProcessClusterOptions {
   readonly bin?: string;
   /** The nodes' `--fast-failover` mode. (Default: the node's own default, on) */
   readonly fastFailover?: 'on' | 'port' | 'off';
+  /** More `bosun node` options for every node (such as the listener timeouts). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export type NodesStatus = Record<
@@ -195,6 +198,7 @@ export class ProcessCluster {
     readonly handoverTimeoutMs: number,
     private readonly storeOverride: ((uid: number) => string | undefined) | undefined,
     readonly fastFailover: 'on' | 'port' | 'off' | undefined,
+    readonly nodeArgs: readonly string[] = [],
     readonly env: Readonly<Record<string, string>> = {},
     readonly bin?: string,
   ) {}
@@ -212,6 +216,7 @@ export class ProcessCluster {
       options.handoverTimeoutMs ?? 5000,
       options.storeFor,
       options.fastFailover,
+      options.nodeArgs,
       options.env,
       options.bin,
     );

@@ -15,6 +15,8 @@ export interface StatusNode extends NodeObject {
 
 export interface StatusReport {
   readonly master_uid: number | null;
+  /** With no master: the key holder that is handing over or fenced, and which. */
+  readonly stepping_down?: { readonly uid: number; readonly why: 'handing_over' | 'fenced' } | undefined;
   readonly connected_node_uid: number | null;
   readonly nodes: StatusNode[];
   /** In flight, or finished within the last 15 minutes; newest last. */
@@ -43,8 +45,14 @@ export async function collectStatus(cli: Cli): Promise<StatusReport> {
   ]);
   const masterEntry = Object.entries(statuses).find(([, s]) => s.role === 'master');
   const masterUid = masterEntry ? Number(masterEntry[0]) : (health.master_uid ?? null);
+  // Never call a node master that has stepped down: nodes/status names none then, and says why.
+  const stepping = Object.entries(statuses).find(([, s]) => s.master_status !== undefined);
   return {
     master_uid: masterUid,
+    stepping_down:
+      masterUid === null && stepping
+        ? { uid: Number(stepping[0]), why: stepping[1].master_status! }
+        : undefined,
     connected_node_uid: health.node_uid ?? null,
     nodes: [...nodes]
       .sort((a, b) => a.uid - b.uid)
@@ -59,7 +67,9 @@ export function renderStatus(cli: Cli, report: StatusReport, nowMs = Date.now())
   const master = report.nodes.find((n) => n.uid === report.master_uid);
   lines.push(
     report.master_uid === null
-      ? `Cluster master: ${s.yellow('none')} (no node holds the master role right now; an election may be in progress)`
+      ? report.stepping_down
+        ? `Cluster master: ${s.yellow('none')} (node ${report.stepping_down.uid} ${report.stepping_down.why === 'handing_over' ? 'is handing the role over' : 'has stepped down (fenced)'})`
+        : `Cluster master: ${s.yellow('none')} (no node holds the master role right now; an election may be in progress)`
       : `Cluster master: ${report.master_uid} (${master?.addr ?? 'unknown address'})`,
   );
   lines.push('', s.bold('CLUSTER NODES:'));
