@@ -94,7 +94,7 @@ export interface StoreHandoverResult {
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
-async function oneHandover(
+export async function oneHandover(
   http: HttpClient,
   cluster: ProcessCluster,
   clientUid: number,

@@ -6,10 +6,12 @@
  *   npm run bench -- --only handover,api
  *   npm run bench -- --no-report       # results JSON only
  *   npm run bench -- --full --diagnostics
+ *   npm run bench -- --only metrics --baseline /path/to/other/build/bin/bosun.js
  *
  * Sections: handover, failover, api (GET load, bare Fastify, memory, POST contention), scale, login-flood
  * (token and cached-credential latency under a wrong-password flood; BOSUN_BENCH_BASELINE_BIN names a
- * pre-fix build to run side by side); and the
+ * pre-fix build to run side by side), metrics (the per-scrape cost of /metrics, and the hand-over with
+ * metrics on against off); and the
  * diagnostics, which run with --diagnostics or when named in --only: trace (every store call along a
  * hand-over), profile (CPU profiles of a node listing 10,000 runs and under GET load) and memory (where
  * an idle node's RSS goes).
@@ -30,11 +32,12 @@ import { startEtcd } from './lib/cluster.js';
 import { machineInfo } from './lib/machine.js';
 import { runLoginFlood, type LoginFloodSettings } from './login-flood.js';
 import { resultsDir, writeResult, type SectionResult } from './lib/results.js';
+import { runMetrics, type MetricsSettings } from './metrics.js';
 import { runScale, type ScaleSettings } from './scale.js';
 
 export type Mode = 'quick' | 'full';
 
-const SECTIONS = ['handover', 'failover', 'api', 'scale', 'login-flood'] as const;
+const SECTIONS = ['handover', 'failover', 'api', 'scale', 'login-flood', 'metrics'] as const;
 const DIAGNOSTICS = ['trace', 'profile', 'memory'] as const;
 type Section = (typeof SECTIONS)[number] | (typeof DIAGNOSTICS)[number];
 
@@ -46,6 +49,8 @@ const { values } = parseArgs({
     'no-report': { type: 'boolean', default: false },
     'etcd-no-fsync': { type: 'boolean', default: false },
     diagnostics: { type: 'boolean', default: false },
+    // The metrics section's "before" leg: another build's bin/bosun.js (e.g. main's, built elsewhere).
+    baseline: { type: 'string' },
   },
 });
 
@@ -171,6 +176,18 @@ async function main(): Promise<void> {
       };
       await section('login-flood', { ...settings, baselineBin: process.env.BOSUN_BENCH_BASELINE_BIN }, () =>
         runLoginFlood(settings, log),
+      );
+    }
+    if (wanted.has('metrics')) {
+      const settings: MetricsSettings = {
+        scrapes: mode === 'full' ? 500 : 200,
+        handovers: mode === 'full' ? 100 : 30,
+        warmup: 3,
+        baselineBin: values.baseline,
+      };
+      const e = await sharedEtcd();
+      await section('metrics', { ...settings, etcdFsync: !values['etcd-no-fsync'] }, () =>
+        runMetrics(settings, e, log),
       );
     }
     if (wanted.has('trace')) {

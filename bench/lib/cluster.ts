@@ -36,9 +36,17 @@ export function storeUrl(kind: StoreKind, etcd: EtcdCluster | undefined): string
 export async function startCluster(
   kind: StoreKind,
   etcd: EtcdCluster | undefined,
-  options: { leaseTtlMs?: number; nodes?: number; fastFailover?: 'on' | 'port' | 'off' } = {},
+  options: {
+    leaseTtlMs?: number;
+    nodes?: number;
+    fastFailover?: 'on' | 'port' | 'off';
+    env?: Record<string, string>;
+    bin?: string;
+  } = {},
 ): Promise<ProcessCluster> {
   return ProcessCluster.start({
+    ...(options.bin ? { bin: options.bin } : {}),
+    ...(options.env ? { env: options.env } : {}),
     nodes: options.nodes ?? 3,
     ...(options.fastFailover ? { fastFailover: options.fastFailover } : {}),
     store: storeUrl(kind, etcd),

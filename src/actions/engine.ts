@@ -190,7 +190,11 @@ export class ActionEngine {
 
   async #execute(queued: ActionRun, term: MasterTerm, flight: InFlight): Promise<void> {
     const { writer, controller } = flight;
-    const log = this.log.child({ action_uid: queued.action_uid, action: queued.name });
+    const log = this.log.child({
+      action_uid: queued.action_uid,
+      action: queued.name,
+      ...(queued.request_id !== undefined ? { request_id: queued.request_id } : {}),
+    });
     const handler = this.registry.get(queued.name);
     if (!handler) {
       await writer.update((r) =>
@@ -324,7 +328,11 @@ export class ActionEngine {
 
   /** Ends a run that an earlier master (or an earlier term of this node) left in flight. */
   async #recover(run: ActionRun, term: MasterTerm, flight: InFlight): Promise<void> {
-    const log = this.log.child({ action_uid: run.action_uid, action: run.name });
+    const log = this.log.child({
+      action_uid: run.action_uid,
+      action: run.name,
+      ...(run.request_id !== undefined ? { request_id: run.request_id } : {}),
+    });
     const handler = this.registry.get(run.name);
     const previous = run.node_uid !== undefined ? Number(run.node_uid) : undefined;
     if (run.status === 'starting') {

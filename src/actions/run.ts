@@ -27,6 +27,8 @@ export interface ActionRun {
   readonly phase?: string | undefined;
   /** The email of the user who submitted the run. */
   readonly requester?: string | undefined;
+  /** The id of the request that submitted the run (its X-Request-ID, or the one the server gave it). */
+  readonly request_id?: string | undefined;
   /** The parameters the run was submitted with (the POST body, validated). */
   readonly params: Readonly<Record<string, unknown>>;
   /** ISO 8601 times. */
@@ -46,6 +48,7 @@ export function newRun(
   name: string,
   params: Record<string, unknown>,
   requester: string | undefined,
+  requestId?: string,
 ): ActionRun {
   return {
     action_uid: randomUUID(),
@@ -55,6 +58,7 @@ export function newRun(
     creation_time: Math.floor(Date.now() / 1000),
     params,
     requester,
+    ...(requestId !== undefined ? { request_id: requestId } : {}),
     cancellable: true,
   };
 }

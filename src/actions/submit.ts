@@ -32,7 +32,12 @@ export class ActionSubmitter {
   }
 
   /** Validates and stores a new queued run; 409 while another run of that name is queued or in flight. */
-  async submit(name: string, body: unknown, requester: string | undefined): Promise<ActionRun> {
+  async submit(
+    name: string,
+    body: unknown,
+    requester: string | undefined,
+    requestId?: string,
+  ): Promise<ActionRun> {
     const handler = this.registry.get(name);
     if (!handler) {
       throw new BosunError(
@@ -41,7 +46,7 @@ export class ActionSubmitter {
       );
     }
     const params = handler.validate(body ?? {}, this.state) as Record<string, unknown>;
-    const run = newRun(name, params, requester);
+    const run = newRun(name, params, requester, requestId);
     let result;
     try {
       result = await this.store.txn({

@@ -23,22 +23,29 @@ import Fastify, {
 } from 'fastify';
 
 import type { ActionSubmitter } from '../actions/submit.js';
+import type { EventLog } from '../cluster/event-log.js';
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { MasterStatus } from '../cluster/master.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { ClusterView } from '../cluster/view.js';
+import type { BosunMetrics } from '../metrics/metrics.js';
 import type { UserDirectory } from '../users/user-directory.js';
 import type { Authenticator, Principal } from './auth/authenticator.js';
 import { roleHas, type Permission } from './auth/permissions.js';
+import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
 import type { TokenService } from './auth/tokens.js';
+import { authScheme, installAudit, isFailedLogin } from './audit.js';
 import { frameworkError, installErrorHandling, sendError } from './error-handler.js';
 import { parseJsonBody } from './json-body.js';
 import { BODY_LIMIT, MAX_PARAM_LENGTH } from './limits.js';
 import { handleClientError } from './raw-error.js';
 import { installRequestGuards } from './request-guards.js';
+import { openApiRoutes, registerOpenApi } from './openapi.js';
 import { actionRoutes } from './routes/actions.js';
 import { clusterActionRoutes } from './routes/cluster-actions.js';
 import { clusterRoutes } from './routes/cluster.js';
+import { logsRoutes } from './routes/logs.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { statsRoutes } from './routes/stats.js';
 import { unmodelledRoutes } from './routes/unmodelled.js';
@@ -88,6 +95,12 @@ export interface ApiDeps {
   readonly selfMasterStatus: () => MasterStatus;
   /** While this node says master: since when, without a break (unix ms). */
   readonly selfMasterSince: () => number | undefined;
+  /** This node's metrics: served at `/metrics` and fed with HTTP figures. (Default: none) */
+  readonly metrics?: BosunMetrics | undefined;
+  /** Whether `/metrics` needs the `view_all_metrics` permission. (Default: false) */
+  readonly metricsAuth?: boolean | undefined;
+  /** The cluster event log: served at `/v1/logs` and fed with request events. (Default: none) */
+  readonly events?: EventLog | undefined;
 }
 
 export interface BuildOptions {
@@ -99,8 +112,12 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
   const app = Fastify({
     loggerInstance: deps.log,
     // Per-request lines would dominate the log and the CPU profile; errors are still logged.
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: BODY_LIMIT,
+    // Request ids (request-id.ts): the client's X-Request-ID when acceptable, else a UUID; Fastify binds
+    // it to request.log, so every log line about the request names it.
+    requestIdHeader: false,
+    genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),
     // request-guards.ts answers requests that arrive while closing, in the catalogue's shape.
     return503OnClosing: false,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
@@ -114,6 +131,11 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandling(app);
+  // First of all hooks, so every answer carries the id, errors included.
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
   installRequestGuards(app);
 
   // JSON is the only body type the API takes; anything else is a 415. An empty JSON body is "no
@@ -164,6 +186,27 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
       if (method !== 'HEAD') routes.push({ method, url: r.url, permission: r.config?.permission });
     }
   });
+  // Before every route, so the document sees them all (openapi.ts).
+  await registerOpenApi(app);
+
+  const metrics = deps.metrics;
+  if (metrics) {
+    // Route patterns, not URLs, so label cardinality stays bounded; unmatched URLs share one label.
+    app.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      const status = reply.statusCode;
+      metrics.httpRequests.inc({ method: request.method, route, status });
+      metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+      if (isFailedLogin(request, status)) metrics.loginFailures.inc({ scheme: authScheme(request) });
+      done();
+    });
+    await app.register(metricsRoutes(metrics, deps.metricsAuth ?? false));
+  }
+
+  if (deps.events) {
+    installAudit(app, deps.events, deps.users, deps.selfUid);
+    await app.register(logsRoutes(deps.events));
+  }
 
   await app.register(clusterActionRoutes(deps));
   await app.register(actionRoutes(deps));
@@ -172,5 +215,6 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
   await app.register(userRoutes(deps));
   await app.register(statsRoutes(deps));
   await app.register(unmodelledRoutes(deps));
+  await app.register(openApiRoutes);
   return app;
 }

@@ -6,6 +6,7 @@ import type { BackupCommandOptions } from './backup-command.js';
 import { versionLine } from '../version.js';
 import { registerActions } from './commands/actions.js';
 import { registerCluster } from './commands/cluster.js';
+import { registerLogs } from './commands/logs.js';
 import { registerStatus } from './commands/status.js';
 import { registerUsers } from './commands/users.js';
 import { Cli, DEFAULT_URL, ExitCode } from './context.js';
@@ -115,6 +116,19 @@ program
       .choices(['on', 'port', 'off'])
       .env('BOSUN_FAST_FAILOVER'),
   )
+  .option(
+    '--metrics-auth',
+    'GET /metrics needs a user with view_all_metrics (env BOSUN_METRICS_AUTH=1; default: public)',
+  )
+  .option('--no-metrics', 'keep no metrics and serve no GET /metrics (env BOSUN_METRICS=0)')
+  .addOption(
+    new Option(
+      '--event-log-retention <n>',
+      'how many entries the cluster event log (GET /v1/logs) keeps (default 10000)',
+    )
+      .env('BOSUN_EVENT_LOG_RETENTION')
+      .argParser(positiveInt),
+  )
   .addOption(
     new Option('--headers-timeout <ms>', 'a request whose headers take longer gets 408 (default 10000)')
       .env('BOSUN_HEADERS_TIMEOUT')
@@ -151,6 +165,8 @@ Environment (besides the options' own variables above):
   BOSUN_ADMIN_PASSWORD   the first admin's password (default: generated and printed once)
   BOSUN_LOGIN_FAILURE_LIMIT  failed logins per client address per minute before 429 (default 30; 0: off)
   BOSUN_LOG_LEVEL        pino level (default info)
+  BOSUN_METRICS_AUTH     1 or true: as --metrics-auth
+  BOSUN_METRICS          0 or false: as --no-metrics
 
 Examples:
   bosun node --uid 1
@@ -237,6 +253,7 @@ registerStatus(program);
 registerCluster(program);
 registerActions(program);
 registerUsers(program);
+registerLogs(program);
 
 program.addHelpText(
   'after',

@@ -18,12 +18,21 @@ export interface NodeCommandOptions {
   httpsPort?: number | undefined;
   leaseTtl?: number | undefined;
   handoverTimeout?: number | undefined;
+  metricsAuth?: boolean | undefined;
+  /** false with --no-metrics. */
+  metrics?: boolean | undefined;
+  eventLogRetention?: number | undefined;
   fastFailover?: FastFailoverMode | undefined;
   headersTimeout?: number | undefined;
   requestTimeout?: number | undefined;
   keepAliveTimeout?: number | undefined;
   idleTimeout?: number | undefined;
   maxConnections?: number | undefined;
+}
+
+/** BOSUN_METRICS_AUTH: `1`/`true`/`yes` turn authentication on for /metrics; anything else leaves it off. */
+export function envFlag(value: string | undefined): boolean {
+  return value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
 }
 
 /** Messages a node sends to the local-cluster launcher over IPC, when it has one. */
@@ -68,6 +77,10 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     httpsPort: opts.httpsPort ?? 9443 + opts.uid - 1,
     leaseTtlMs: opts.leaseTtl,
     handoverTimeoutMs: opts.handoverTimeout,
+    metricsAuth: opts.metricsAuth === true || envFlag(process.env.BOSUN_METRICS_AUTH),
+    // BOSUN_METRICS=0 (or false, no, off) is --no-metrics, for benchmarks that compare with and without.
+    eventRetention: opts.eventLogRetention,
+    metrics: opts.metrics !== false && !/^(0|false|no|off)$/i.test(process.env.BOSUN_METRICS?.trim() ?? ''),
     fastFailover: opts.fastFailover,
     listenerLimits: {
       headersTimeoutMs: opts.headersTimeout,

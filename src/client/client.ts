@@ -11,6 +11,8 @@ import {
   isTerminalStatus,
   type ActionRun,
   type ClusterObject,
+  type LogEntry,
+  type LogQuery,
   type MasterHealthcheck,
   type NewUser,
   type NodeObject,
@@ -315,5 +317,13 @@ export class BosunClient {
   /** The built-in roles, with the uids `role_uids` refers to. */
   roles(options?: RequestOptions): Promise<RoleObject[]> {
     return this.request('GET', '/v1/roles', undefined, options);
+  }
+
+  /** The cluster event log (`GET /v1/logs`), oldest first unless `order` is `desc`. */
+  logs(query: LogQuery = {}, options?: RequestOptions): Promise<LogEntry[]> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+    const qs = params.toString();
+    return this.request('GET', `/v1/logs${qs ? `?${qs}` : ''}`, undefined, options);
   }
 }

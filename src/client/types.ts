@@ -162,3 +162,22 @@ export interface ErrorBody {
   readonly error_code: string;
   readonly description: string;
 }
+
+/** `GET /v1/logs`: one cluster event (Redis Enterprise's event object; fields beyond these by type). */
+export interface LogEntry {
+  readonly time: string;
+  readonly type: string;
+  readonly severity: string;
+  /** Bosun's additive key: unique, increasing with time. */
+  readonly id?: string;
+  readonly [field: string]: unknown;
+}
+
+/** `GET /v1/logs` parameters: `stime`/`etime` are ISO 8601 times. */
+export interface LogQuery {
+  readonly stime?: string | undefined;
+  readonly etime?: string | undefined;
+  readonly order?: 'asc' | 'desc' | undefined;
+  readonly limit?: number | undefined;
+  readonly offset?: number | undefined;
+}

@@ -17,6 +17,7 @@ import { Authenticator, type AuthenticatorOptions } from '../api/auth/authentica
 import { TokenService } from '../api/auth/tokens.js';
 import { defaultListenerLimits, type ListenerLimits } from '../api/limits.js';
 import { buildServer } from '../api/server.js';
+import { defaultEventRetention, EventLog } from '../cluster/event-log.js';
 import {
   defaultFailureDetectorSettings,
   FailureDetector,
@@ -30,6 +31,8 @@ import type { NodeRecord } from '../cluster/records.js';
 import { Freshness } from '../cluster/freshness.js';
 import { ClusterState } from '../cluster/state.js';
 import { ClusterView } from '../cluster/view.js';
+import { InstrumentedStore } from '../metrics/instrumented-store.js';
+import { BosunMetrics } from '../metrics/metrics.js';
 import { StoreUnavailableError } from '../store/errors.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
@@ -37,7 +40,9 @@ import { LoginLockout } from '../users/lockout.js';
 import { UserDirectory } from '../users/user-directory.js';
 import { version } from '../version.js';
 import { bootstrapCluster, type BootstrapResult } from './bootstrap.js';
+import { ClusterMetrics } from './cluster-metrics.js';
 import { securePrivateDir } from './data-dir.js';
+import { EventRecorder } from './event-recorder.js';
 import { createListeners, type ConnectionBudget } from './listeners.js';
 import { OsSampler } from './os-sampler.js';
 import { StatsPublisher } from './stats-publisher.js';
@@ -70,6 +75,12 @@ export interface NodeOptions {
   readonly auth?: AuthenticatorOptions | undefined;
   /** The actions this node can run. (Default: the cluster actions, `change_master`) */
   readonly registry?: HandlerRegistry | undefined;
+  /** Whether `GET /metrics` needs a user with `view_all_metrics`. (Default: false, public) */
+  readonly metricsAuth?: boolean | undefined;
+  /** Whether to keep metrics and serve `GET /metrics` at all. (Default: true) */
+  readonly metrics?: boolean | undefined;
+  /** How many entries the cluster event log (`GET /v1/logs`) keeps. (Default: 10000) */
+  readonly eventRetention?: number | undefined;
   /** Timeouts and the connection limit of the HTTP and HTTPS listeners. (Default: defaultListenerLimits) */
   readonly listenerLimits?: Partial<ListenerLimits> | undefined;
 }
@@ -111,11 +122,17 @@ export class BosunNode extends EventEmitter<NodeEvents> {
   #https: HttpsServer | undefined;
   #budget: ConnectionBudget | undefined;
   #stopping: Promise<void> | undefined;
+  #clusterMetrics: ClusterMetrics | undefined;
+  #events: EventRecorder | undefined;
+  #eventLog: EventLog | undefined;
+  /** This node's Prometheus metrics (served at `/metrics`), unless the node runs without them. */
+  readonly metrics: BosunMetrics | undefined;
   bootstrap: BootstrapResult = {};
   certificateFingerprint = '';
 
   constructor(readonly options: NodeOptions) {
     super();
+    this.metrics = options.metrics === false ? undefined : new BosunMetrics();
   }
 
   /** The Fastify app, for in-process tests (`inject()`). */
@@ -133,10 +150,13 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const log = o.log;
     const keys = new ClusterKeys(o.prefix ?? defaultPrefix);
     await securePrivateDir(o.dataDir);
-    const store = await openStore(
+    const opened = await openStore(
       o.store ?? `sqlite:${join(o.dataDir, 'bosun.db')}`,
       storeOptionsFromEnv(process.env),
     );
+    const metrics = this.metrics;
+    const instrumented = metrics ? new InstrumentedStore(opened, metrics) : undefined;
+    const store: Store = instrumented ?? opened;
     this.#store = store;
     // Every node bootstraps at start, perhaps while the store itself is still starting (a local etcd
     // electing its first leader): retry what is transient, within a bound. Each step is a
@@ -150,6 +170,27 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const view = new ClusterView(store, keys.prefix, log.child({ component: 'view' }));
     this.#view = view;
     await view.start();
+    if (metrics) {
+      this.#clusterMetrics = new ClusterMetrics(view, keys, o.uid, metrics, (revision) =>
+        instrumented?.viewApplied(revision),
+      );
+      this.#clusterMetrics.start();
+    }
+
+    const eventLog = new EventLog(
+      store,
+      view,
+      keys,
+      o.uid,
+      o.eventRetention ?? defaultEventRetention,
+      (ok, err) => {
+        metrics?.eventLogWrites.inc({ result: ok ? 'ok' : 'error' });
+        if (!ok) log.warn({ err }, 'could not write to the cluster event log');
+      },
+    );
+    this.#eventLog = eventLog;
+    this.#events = new EventRecorder(view, keys, o.uid, eventLog);
+    this.#events.start();
 
     const state = new ClusterState(view, keys, o.uid);
     const ttl = o.leaseTtlMs ?? defaultLeaseTtlMs;
@@ -184,6 +225,9 @@ export class BosunNode extends EventEmitter<NodeEvents> {
         tokens,
         log: log.child({ component: 'api' }),
         selfUid: o.uid,
+        metrics,
+        metricsAuth: o.metricsAuth,
+        events: eventLog,
         selfMasterStatus: () => late.master?.status ?? 'none',
         selfMasterSince: () => late.master?.claimSince,
         healthy: () => {
@@ -318,6 +362,8 @@ export class BosunNode extends EventEmitter<NodeEvents> {
 
   async #stop(): Promise<void> {
     const log = this.options.log;
+    // Announced first, while this node is still a member: the master then logs no crash for it.
+    if (this.#membership?.lease) await this.#events?.leaving();
     this.#detector?.stop();
     this.#engine?.stop();
     this.#stats?.stop();
@@ -329,6 +375,9 @@ export class BosunNode extends EventEmitter<NodeEvents> {
       new Promise<void>((resolve) => (this.#https ? this.#https.close(() => resolve()) : resolve())),
     ]);
     this.#https?.closeAllConnections();
+    this.#clusterMetrics?.stop();
+    this.#events?.stop();
+    await this.#eventLog?.flush();
     await this.#view?.close();
     await this.#store?.close();
     log.info('node stopped');

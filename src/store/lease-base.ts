@@ -59,16 +59,17 @@ export abstract class BaseLease extends EventEmitter implements Lease {
             // what they could not vouch for meanwhile (a view that may have missed changes).
             const resumed = Date.now() >= this.#safeUntil;
             this.#safeUntil = Math.max(this.#safeUntil, sentAt + this.ttlMs);
-            this.emit('renewed', this.#safeUntil, revision, resumed);
+            this.emit('renewed', this.#safeUntil, revision, resumed, Date.now() - sentAt);
           } else {
             this.markLost(new LeaseLostError(`lease ${this.id} expired on the server`));
             return;
           }
           this.#timer = setTimeout(tick, period);
         },
-        () => {
+        (err: unknown) => {
           // A failed round trip is not a lost lease, even past safeUntil (see above): retry sooner.
           if (this.#stopped) return;
+          this.emit('missed', err);
           this.#timer = setTimeout(tick, Math.max(25, Math.floor(period / 4)));
         },
       );

@@ -110,9 +110,12 @@ export interface LeaseEvents {
   lost: (err: Error) => void;
   /**
    * A keep-alive round trip succeeded. `revision` is the store's revision when the server answered
-   * (0 when unknown); `resumed` says the lease had been in doubt (past safeUntil) until this answer.
+   * (0 when unknown); `resumed` says the lease had been in doubt (past safeUntil) until this answer;
+   * `roundTripMs` is the round trip's duration (for metrics).
    */
-  renewed: (expiresAtLocal: number, revision: number, resumed: boolean) => void;
+  renewed: (expiresAtLocal: number, revision: number, resumed: boolean, roundTripMs: number) => void;
+  /** A keep-alive round trip failed or went unanswered; the lease lives on until `safeUntil`. */
+  missed: (err: unknown) => void;
 }
 
 export interface Lease {

@@ -445,6 +445,7 @@ describe('bosun CLI against a real cluster', { timeout: 300_000 }, () => {
       ['users', 'create'],
       ['users', 'delete'],
       ['users', 'set-role'],
+      ['logs'],
       ['node'],
       ['start'],
     ]) {

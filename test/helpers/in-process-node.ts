@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 
 import type { HandlerRegistry } from '../../src/actions/registry.js';
 import type { AuthenticatorOptions } from '../../src/api/auth/authenticator.js';
@@ -35,6 +35,10 @@ export async function startTestNode(
     registry?: HandlerRegistry;
     leaseTtlMs?: number;
     auth?: AuthenticatorOptions;
+    /** (Default: silent, or BOSUN_TEST_LOG's level) */
+    log?: Logger;
+    metricsAuth?: boolean;
+    eventRetention?: number;
     listenerLimits?: Partial<ListenerLimits>;
   } = {},
 ): Promise<TestNode> {
@@ -48,9 +52,11 @@ export async function startTestNode(
     leaseTtlMs: options.leaseTtlMs ?? 1000,
     adminEmail: ADMIN_EMAIL,
     adminPassword: ADMIN_PASSWORD,
-    log: pino({ level: process.env.BOSUN_TEST_LOG ?? 'silent' }),
+    log: options.log ?? pino({ level: process.env.BOSUN_TEST_LOG ?? 'silent' }),
     registry: options.registry,
     auth: options.auth,
+    metricsAuth: options.metricsAuth,
+    eventRetention: options.eventRetention,
     listenerLimits: options.listenerLimits,
   });
   await node.start();

@@ -173,14 +173,14 @@ export interface ProcessClusterOptions {
   readonly storeFor?: (uid: number) => string | undefined;
   readonly leaseTtlMs?: number;
   readonly handoverTimeoutMs?: number;
+  /** Extra environment for every node process. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Another build's `bin/bosun.js` to run the nodes from (benchmarks against a baseline). */
+  readonly bin?: string;
   /** The nodes' `--fast-failover` mode. (Default: the node's own default, on) */
   readonly fastFailover?: 'on' | 'port' | 'off';
   /** More `bosun node` options for every node (such as the listener timeouts). */
   readonly nodeArgs?: readonly string[];
-  /** More environment for the node processes. */
-  readonly env?: Record<string, string>;
-  /** Another build's `bin/bosun.js` (benchmarks compare against a baseline commit). */
-  readonly bin?: string;
 }
 
 export type NodesStatus = Record<

@@ -14,6 +14,14 @@ const viewers: readonly Role[] = [
 ];
 const userManagers: readonly Role[] = ['user_manager', 'admin'];
 const admins: readonly Role[] = ['admin'];
+const metricsViewers: readonly Role[] = ['cluster_viewer', 'cluster_member', 'admin'];
+const logViewers: readonly Role[] = [
+  'db_member',
+  'cluster_viewer',
+  'cluster_member',
+  'user_manager',
+  'admin',
+];
 
 export const permissionTable = {
   view_status_of_cluster_action: viewers,
@@ -36,6 +44,8 @@ export const permissionTable = {
   create_new_user: userManagers,
   update_user: userManagers,
   delete_user: userManagers,
+  view_all_metrics: metricsViewers,
+  view_logged_events: logViewers,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissionTable;

@@ -59,6 +59,7 @@ export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           request.body,
           // Who asked: the email, or the name of a user who has none.
           request.principal?.email || request.principal?.name,
+          request.id,
         );
         return toWireRun(run);
       },
@@ -71,7 +72,8 @@ export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: { params: ActionNameParams, response: { 200: ActionRunBody, ...errorResponses } },
       },
       async (request) => {
-        const { run } = await deps.submitter.cancel(request.params.action);
+        const { run, result } = await deps.submitter.cancel(request.params.action);
+        request.audit = { result };
         return toWireRun(run);
       },
     );
