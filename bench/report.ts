@@ -18,6 +18,7 @@ import type { StoreHandoverResult } from './handover.js';
 import type { MachineInfo } from './lib/machine.js';
 import { readResult, repoRoot, type SectionResult } from './lib/results.js';
 import type { Summary } from './lib/stats.js';
+import type { LoginFloodResult } from './login-flood.js';
 import type { ScaleResult } from './scale.js';
 
 const BEGIN = '<!-- generated:begin (npm run bench rewrites everything up to generated:end) -->';
@@ -35,6 +36,7 @@ const TARGETS = {
   apiP99Ms: 10,
   idleRssMB: 100,
   list10kMs: 50,
+  loginFloodP99Ms: 20,
 };
 
 const f = (v: number | undefined, digits = 1): string =>
@@ -63,6 +65,7 @@ interface Sections {
   trace?: SectionResult<TraceResult[]>;
   profile?: SectionResult<ProfileResult[]>;
   memory?: SectionResult<MemoryDiagResult>;
+  loginFlood?: SectionResult<LoginFloodResult>;
 }
 
 function loadSections(): Sections {
@@ -74,6 +77,7 @@ function loadSections(): Sections {
     trace: readResult('trace'),
     profile: readResult('profile'),
     memory: readResult('memory'),
+    loginFlood: readResult('login-flood'),
   };
 }
 
@@ -171,6 +175,16 @@ function targets(s: Sections): string {
       `≤ ${TARGETS.list10kMs} ms, or paginated`,
       `${f(top.sequential.median)} ms unchanged; ${f(top.afterChange?.median)} ms right after a change (not paginated)`,
       verdict(Math.max(top.sequential.median, top.afterChange?.median ?? 0) <= TARGETS.list10kMs),
+    ]);
+  }
+  const flood = s.loginFlood?.results.variants.find((v) => v.variant === 'current');
+  if (flood) {
+    const worst = Math.max(flood.flooded.jwt.latencyAll.p99, flood.flooded.basicCached.latencyAll.p99);
+    rows.push([
+      'Token and cached-Basic p99 under a wrong-password flood',
+      `≤ ${TARGETS.loginFloodP99Ms} ms`,
+      `${f(worst, 1)} ms`,
+      verdict(worst <= TARGETS.loginFloodP99Ms),
     ]);
   }
   return table(['Target (2-core machine)', 'Goal', 'Measured', ''], rows);
@@ -440,6 +454,55 @@ function scale(s: SectionResult<ScaleResult>): string {
   ].join('\n');
 }
 
+function loginFlood(s: SectionResult<LoginFloodResult>): string {
+  const rows: string[][] = [];
+  for (const v of s.results.variants) {
+    for (const [phase, p] of [
+      ['quiet', v.quiet],
+      ['flooded', v.flooded],
+    ] as const) {
+      for (const [kind, r] of [
+        ['JWT', p.jwt],
+        ['Basic (cached)', p.basicCached],
+      ] as const) {
+        const ok = r.statusCounts['200'] ?? 0;
+        rows.push([
+          v.variant,
+          phase,
+          kind,
+          int(r.responses),
+          int(ok),
+          r.responses > 0 ? `${f(r.latencyAll.median, 2)} / ${f(r.latencyAll.p99, 1)}` : 'no answer',
+          p.flood
+            ? `${int(p.flood.rps)}/s: ${Object.entries(p.flood.statusCounts)
+                .map(([k, n]) => `${k}×${n}`)
+                .join(', ')}`
+            : '',
+        ]);
+      }
+    }
+  }
+  const current = s.results.variants.find((v) => v.variant === 'current');
+  const worst = current
+    ? Math.max(current.flooded.jwt.latencyAll.p99, current.flooded.basicCached.latencyAll.p99)
+    : undefined;
+  return [
+    `One node; ${s.settings.floodConnections as number} connections of wrong-password Basic requests ` +
+      `(an unknown email: a full scrypt check each) from a separate process, and ${s.settings.probeConnections as number} ` +
+      `connections each of token and cached-Basic \`GET /v1/cluster\` for ${s.settings.durationS as number} s, quiet and then under the flood. ` +
+      `\`baseline\` is the build named by BOSUN_BENCH_BASELINE_BIN (${(s.settings.baselineBin as string | undefined) ?? 'none'}), run the same way just before.`,
+    '',
+    table(
+      ['Build', 'Phase', 'Probe', 'Responses', '200s', 'Latency ms (median / p99)', 'Flood answers'],
+      rows,
+    ),
+    '',
+    worst !== undefined
+      ? `Target: token and cached-Basic p99 ≤ ${TARGETS.loginFloodP99Ms} ms under the flood: ${f(worst, 1)} ms, ${verdict(worst <= TARGETS.loginFloodP99Ms)}.`
+      : '',
+  ].join('\n');
+}
+
 function trace(s: SectionResult<TraceResult[]>): string {
   const parts = [
     'Every store call and watch delivery inside the POST-to-completed window (nodes run with `bench/diag/store-trace.ts`).',
@@ -578,6 +641,7 @@ export function renderGenerated(s: Sections = loadSections()): string {
   if (s.failover) out.push('', '### Failover after `kill -9` of the master', '', failover(s.failover));
   if (s.api) out.push('', '### API', '', api(s.api));
   if (s.scale) out.push('', '### Scale: listing retained runs', '', scale(s.scale));
+  if (s.loginFlood) out.push('', '### Login flood', '', loginFlood(s.loginFlood));
   if (s.trace) out.push('', '### Diagnostics: store calls along a hand-over', '', trace(s.trace));
   if (s.profile) out.push('', '### Diagnostics: CPU profiles', '', profile(s.profile));
   if (s.memory) out.push('', '### Diagnostics: memory', '', memory(s.memory));

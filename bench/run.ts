@@ -7,7 +7,9 @@
  *   npm run bench -- --no-report       # results JSON only
  *   npm run bench -- --full --diagnostics
  *
- * Sections: handover, failover, api (GET load, bare Fastify, memory, POST contention), scale; and the
+ * Sections: handover, failover, api (GET load, bare Fastify, memory, POST contention), scale, login-flood
+ * (token and cached-credential latency under a wrong-password flood; BOSUN_BENCH_BASELINE_BIN names a
+ * pre-fix build to run side by side); and the
  * diagnostics, which run with --diagnostics or when named in --only: trace (every store call along a
  * hand-over), profile (CPU profiles of a node listing 10,000 runs and under GET load) and memory (where
  * an idle node's RSS goes).
@@ -26,12 +28,13 @@ import { failoverOnStore, type FailoverSettings, type StoreFailoverResult } from
 import { handoverOnStore, type HandoverSettings, type StoreHandoverResult } from './handover.js';
 import { startEtcd } from './lib/cluster.js';
 import { machineInfo } from './lib/machine.js';
+import { runLoginFlood, type LoginFloodSettings } from './login-flood.js';
 import { resultsDir, writeResult, type SectionResult } from './lib/results.js';
 import { runScale, type ScaleSettings } from './scale.js';
 
 export type Mode = 'quick' | 'full';
 
-const SECTIONS = ['handover', 'failover', 'api', 'scale'] as const;
+const SECTIONS = ['handover', 'failover', 'api', 'scale', 'login-flood'] as const;
 const DIAGNOSTICS = ['trace', 'profile', 'memory'] as const;
 type Section = (typeof SECTIONS)[number] | (typeof DIAGNOSTICS)[number];
 
@@ -159,6 +162,16 @@ async function main(): Promise<void> {
         loadDurationS: mode === 'full' ? 5 : 3,
       };
       await section('scale', { ...settings }, () => runScale(settings, log));
+    }
+    if (wanted.has('login-flood')) {
+      const settings: LoginFloodSettings = {
+        durationS: mode === 'full' ? 10 : 5,
+        floodConnections: 50,
+        probeConnections: 2,
+      };
+      await section('login-flood', { ...settings, baselineBin: process.env.BOSUN_BENCH_BASELINE_BIN }, () =>
+        runLoginFlood(settings, log),
+      );
     }
     if (wanted.has('trace')) {
       const runs = mode === 'full' ? 30 : 10;

@@ -12,7 +12,7 @@ interface MasterValue {
   readonly node_uid: number;
   readonly epoch: number;
   /** Set by the fast failover's forced take-over (guarded by the dead master's token). */
-  readonly forced?: unknown;
+  readonly forced?: { readonly signal?: string; readonly from_token?: number };
 }
 interface IntentValue {
   readonly to: number;
@@ -66,8 +66,14 @@ export class HistoryChecker {
         // written against the old key's revision, deleted in the same transaction.
         const intent = this.#transfer ? (JSON.parse(this.#transfer.value) as IntentValue) : undefined;
         if (next.forced !== undefined) {
-          // The fast failover's take-over, in a transaction guarded by the dead master's token.
+          // The fast failover's take-over, in a transaction guarded by the dead master's token: legal
+          // only against exactly the key it replaced.
           this.forcedTakeOvers++;
+          if (next.forced.from_token !== this.#master!.modRevision)
+            this.violations.push(
+              `revision ${batch.revision}: forced take-over (node ${prev.node_uid} -> ${next.node_uid}) names token ` +
+                `${String(next.forced.from_token)}, but the key it replaced was at ${this.#master!.modRevision}`,
+            );
         } else if (
           !transferDeleted ||
           !intent ||
@@ -290,7 +296,8 @@ export function check(journal: Journal, history: HistoryChecker, graceMs: number
   figures['users acknowledged'] = journal.users.size;
   figures['users lost'] = usersLost;
   figures['master changes (store history)'] =
-    `${history.masterChanges} (${history.elections} elections, ${history.takeOvers} take-overs)`;
+    `${history.masterChanges} (${history.elections} elections, ${history.takeOvers} take-overs, ` +
+    `${history.forcedTakeOvers} of them forced by the fast failover)`;
   figures['store revisions checked'] = history.revisions;
   figures['harness stalls > 150 ms'] = journal.stalls.length;
   return { violations, availability, notes, figures };

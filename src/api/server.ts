@@ -4,7 +4,12 @@
  * Request lifecycle, and which stage answers what:
  * 1. onRequest: authentication (401) and the route's permission (403); then whether this node's view
  *    of the cluster can be trusted (503 `store_unavailable` when the store is out of reach).
- * 2. Body parsing: >1 MiB → 413; malformed JSON → 400 `invalid_json`; a non-JSON body → 415.
+ * 0. Before Fastify: Node's parser and timers; what they refuse is answered by raw-error.ts (400
+ *    `malformed_request`, 408, 417, 431). Before routing: a bad URL → 400 (`frameworkErrors`).
+ * 1a. request-guards.ts: a node shutting down → 503 `node_stopping`; a repeated singleton header
+ *    (two `Authorization`s) → 400 `duplicate_header`.
+ * 2. Body parsing (json-body.ts): >1 MiB → 413; nesting deeper than MAX_JSON_DEPTH or a
+ *    `__proto__` key → 400 `invalid_schema`; malformed JSON → 400 `invalid_json`; a non-JSON body → 415.
  * 3. Schema validation → 400 `invalid_schema`.
  * 4. The handler: 404/406/409 from the domain, as BosunError.
  * 5. Any error → the error handler, the only place that renders `{"error_code", "description"}`.
@@ -26,7 +31,11 @@ import type { UserDirectory } from '../users/user-directory.js';
 import type { Authenticator, Principal } from './auth/authenticator.js';
 import { roleHas, type Permission } from './auth/permissions.js';
 import type { TokenService } from './auth/tokens.js';
-import { installErrorHandling, sendError } from './error-handler.js';
+import { frameworkError, installErrorHandling, sendError } from './error-handler.js';
+import { parseJsonBody } from './json-body.js';
+import { BODY_LIMIT, MAX_PARAM_LENGTH } from './limits.js';
+import { handleClientError } from './raw-error.js';
+import { installRequestGuards } from './request-guards.js';
 import { actionRoutes } from './routes/actions.js';
 import { clusterActionRoutes } from './routes/cluster-actions.js';
 import { clusterRoutes } from './routes/cluster.js';
@@ -45,9 +54,19 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
   }
+  interface FastifyInstance {
+    /** Every route and the permission it requires: the authorization matrix test walks it. */
+    bosunRoutes: readonly RouteSummary[];
+  }
 }
 
-export const BODY_LIMIT = 1024 * 1024;
+export interface RouteSummary {
+  readonly method: string;
+  readonly url: string;
+  readonly permission: Permission | undefined;
+}
+
+export { BODY_LIMIT } from './limits.js';
 
 export interface ApiDeps {
   readonly view: ClusterView;
@@ -82,7 +101,12 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
     // Per-request lines would dominate the log and the CPU profile; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
-    return503OnClosing: true,
+    // request-guards.ts answers requests that arrive while closing, in the catalogue's shape.
+    return503OnClosing: false,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkError,
+    // Attached by Fastify to the HTTP server; node/listeners.ts attaches it to the HTTPS one.
+    clientErrorHandler: handleClientError,
     // Reject rather than repair: an unknown field or a wrongly typed one is a 400, never silently
     // dropped or coerced (`role: ["admin"]` must not become "admin").
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
@@ -90,27 +114,27 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandling(app);
+  installRequestGuards(app);
 
-  // An empty JSON body is "no body", not an error: clients send the header on bodiless requests.
-  const defaultJson = app.getDefaultJsonParser('error', 'error');
-  // JSON is the only body type the API takes; anything else is a 415.
+  // JSON is the only body type the API takes; anything else is a 415. An empty JSON body is "no
+  // body", not an error: clients send the header on bodiless requests.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     'application/json',
     { parseAs: 'string', bodyLimit: BODY_LIMIT },
-    (request, body, done) => {
-      if (typeof body === 'string' && body.trim() === '') {
-        done(null, undefined);
-        return;
+    (_request, body, done) => {
+      try {
+        done(null, parseJsonBody(body as string));
+      } catch (err) {
+        done(err as Error, undefined);
       }
-      void defaultJson(request, body as string, done);
     },
   );
 
   app.addHook('onRequest', async (request, reply) => {
     const permission = request.routeOptions.config.permission;
     if (!permission) return;
-    const principal = await deps.authenticator.authenticate(request.headers.authorization);
+    const principal = await deps.authenticator.authenticate(request.headers.authorization, request.ip);
     if (!principal) {
       void reply.header('www-authenticate', 'Basic realm="bosun"');
       return sendError(reply, 'unauthorized');
@@ -130,6 +154,15 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
       );
     }
     request.principal = principal;
+  });
+
+  const routes: RouteSummary[] = [];
+  app.decorate('bosunRoutes', routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) {
+      // HEAD routes are Fastify's automatic twins of the GET routes.
+      if (method !== 'HEAD') routes.push({ method, url: r.url, permission: r.config?.permission });
+    }
   });
 
   await app.register(clusterActionRoutes(deps));

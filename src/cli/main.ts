@@ -115,6 +115,31 @@ program
       .choices(['on', 'port', 'off'])
       .env('BOSUN_FAST_FAILOVER'),
   )
+  .addOption(
+    new Option('--headers-timeout <ms>', 'a request whose headers take longer gets 408 (default 10000)')
+      .env('BOSUN_HEADERS_TIMEOUT')
+      .argParser(positiveInt),
+  )
+  .addOption(
+    new Option('--request-timeout <ms>', 'a request whose body takes longer gets 408 (default 30000)')
+      .env('BOSUN_REQUEST_TIMEOUT')
+      .argParser(positiveInt),
+  )
+  .addOption(
+    new Option('--keep-alive-timeout <ms>', 'idle keep-alive connections close after this (default 5000)')
+      .env('BOSUN_KEEP_ALIVE_TIMEOUT')
+      .argParser(positiveInt),
+  )
+  .addOption(
+    new Option('--idle-timeout <ms>', 'a connection moving no bytes closes after this (default 60000)')
+      .env('BOSUN_IDLE_TIMEOUT')
+      .argParser(positiveInt),
+  )
+  .addOption(
+    new Option('--max-connections <n>', 'open connections per node, HTTP and HTTPS together (default 1024)')
+      .env('BOSUN_MAX_CONNECTIONS')
+      .argParser(positiveInt),
+  )
   .addHelpText(
     'after',
     `
@@ -124,6 +149,7 @@ Environment (besides the options' own variables above):
   BOSUN_ETCD_USER, BOSUN_ETCD_PASSWORD                            etcd authentication
   BOSUN_ADMIN_EMAIL      the first admin's email (default admin@bosun.local)
   BOSUN_ADMIN_PASSWORD   the first admin's password (default: generated and printed once)
+  BOSUN_LOGIN_FAILURE_LIMIT  failed logins per client address per minute before 429 (default 30; 0: off)
   BOSUN_LOG_LEVEL        pino level (default info)
 
 Examples:

@@ -1,9 +1,11 @@
 /** `bosun node`: runs one node process in the foreground until SIGINT/SIGTERM. */
 import { resolve } from 'node:path';
 
+import type { AuthenticatorOptions } from '../api/auth/authenticator.js';
 import type { FastFailoverMode } from '../cluster/failure-detector.js';
 import { createLogger } from '../log.js';
 import { BosunNode } from '../node/node.js';
+import { takeSecretFromEnv } from '../node/secret-env.js';
 
 export interface NodeCommandOptions {
   uid: number;
@@ -17,6 +19,11 @@ export interface NodeCommandOptions {
   leaseTtl?: number | undefined;
   handoverTimeout?: number | undefined;
   fastFailover?: FastFailoverMode | undefined;
+  headersTimeout?: number | undefined;
+  requestTimeout?: number | undefined;
+  keepAliveTimeout?: number | undefined;
+  idleTimeout?: number | undefined;
+  maxConnections?: number | undefined;
 }
 
 /** Messages a node sends to the local-cluster launcher over IPC, when it has one. */
@@ -27,7 +34,25 @@ export type NodeMessage =
   /** The node could not start; `reason` is one line, for the launcher's terminal. */
   | { type: 'failed'; uid: number; reason: string };
 
+/**
+ * `BOSUN_LOGIN_FAILURE_LIMIT`: failed logins allowed per client address per minute (default 30;
+ * 0 turns the per-client limit off, for benchmarks that simulate many clients from one address).
+ */
+function authOptionsFromEnv(env: NodeJS.ProcessEnv): AuthenticatorOptions | undefined {
+  const raw = env.BOSUN_LOGIN_FAILURE_LIMIT;
+  if (raw === undefined || raw === '') return undefined;
+  const limit = Number(raw);
+  if (!Number.isSafeInteger(limit) || limit < 0) {
+    throw new Error(`BOSUN_LOGIN_FAILURE_LIMIT must be a whole number >= 0, not ${raw}`);
+  }
+  return { clientLimit: { limit } };
+}
+
 export async function runNode(opts: NodeCommandOptions): Promise<void> {
+  // Everything this process creates (the SQLite file and its -wal/-shm, logs, TLS key) is for its
+  // own user only (issue 14, finding 5); node/data-dir.ts also tightens what already exists.
+  process.umask(0o077);
+  const adminPassword = takeSecretFromEnv(process.env, 'BOSUN_ADMIN_PASSWORD');
   const log = createLogger({ node: opts.uid });
   const send = (msg: NodeMessage): void => {
     if (process.send && process.connected) process.send(msg);
@@ -44,9 +69,17 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     leaseTtlMs: opts.leaseTtl,
     handoverTimeoutMs: opts.handoverTimeout,
     fastFailover: opts.fastFailover,
+    listenerLimits: {
+      headersTimeoutMs: opts.headersTimeout,
+      requestTimeoutMs: opts.requestTimeout,
+      keepAliveTimeoutMs: opts.keepAliveTimeout,
+      idleTimeoutMs: opts.idleTimeout,
+      maxConnections: opts.maxConnections,
+    },
     adminEmail: process.env.BOSUN_ADMIN_EMAIL ?? 'admin@bosun.local',
-    adminPassword: process.env.BOSUN_ADMIN_PASSWORD || undefined,
+    adminPassword,
     log,
+    auth: authOptionsFromEnv(process.env),
   });
 
   let signals = 0;

@@ -77,6 +77,13 @@ export class ClusterKeys {
   userEmail(email: string): string {
     return `${this.prefix}user-emails/${email.toLowerCase()}`;
   }
+  /** A user's failed-login count and lock (src/users/lockout.ts); kept apart from `users/<uid>`. */
+  loginFailures(uid: number): string {
+    return `${this.prefix}login-failures/${uid}`;
+  }
+  get loginFailuresPrefix(): string {
+    return `${this.prefix}login-failures/`;
+  }
   /**
    * Maps a lower-cased user name to a user uid: names are login identifiers too (Redis Enterprise
    * signs users in by name or email), so they are unique, and no name may be another user's email.

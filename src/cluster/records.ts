@@ -124,4 +124,11 @@ export interface ClusterConfig {
   readonly uid: string;
   /** Unix seconds. */
   readonly created_time: number;
+  /**
+   * Redis Enterprise's login lockout settings, by their rladmin names (src/users/lockout.ts). Absent
+   * means the RE default.
+   */
+  readonly login_lockout_threshold?: number;
+  readonly login_lockout_counter_reset_after?: number;
+  readonly login_lockout_duration?: number;
 }

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { NodeMessage } from '../cli/node-command.js';
+import { takeSecretFromEnv } from '../node/secret-env.js';
 import { LocalEtcd } from './local-etcd.js';
 
 export interface LocalClusterOptions {
@@ -39,7 +40,11 @@ export function nodeEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export async function startLocalCluster(opts: LocalClusterOptions): Promise<void> {
   const dataDir = resolve(opts.dataDir);
   const logDir = join(dataDir, 'logs');
-  mkdirSync(logDir, { recursive: true });
+  // Logs and data are the owner's only (issue 14, finding 5); the nodes set the same umask.
+  process.umask(0o077);
+  // Read once and handed to each node explicitly; then no longer in this process's environment.
+  const adminPassword = takeSecretFromEnv(process.env, 'BOSUN_ADMIN_PASSWORD');
+  mkdirSync(logDir, { recursive: true, mode: 0o700 });
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
   const children = new Map<number, ChildProcess>();
@@ -107,7 +112,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<void
   }
   say(`bosun: starting ${opts.nodes} nodes; data in ${dataDir}, logs in ${logDir}`);
   for (let uid = 1; uid <= opts.nodes; uid++) {
-    const log = openSync(join(logDir, `node-${uid}.log`), 'a');
+    const log = openSync(join(logDir, `node-${uid}.log`), 'a', 0o600);
     const args = [
       'node',
       '--uid',
@@ -121,7 +126,13 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<void
     ];
     if (store) args.push('--store', store);
     if (opts.leaseTtl) args.push('--lease-ttl', String(opts.leaseTtl));
-    const child = fork(bin, args, { stdio: ['ignore', log, log, 'ipc'], env: nodeEnvironment(process.env) });
+    const child = fork(bin, args, {
+      stdio: ['ignore', log, log, 'ipc'],
+      env: {
+        ...nodeEnvironment(process.env),
+        ...(adminPassword !== undefined ? { BOSUN_ADMIN_PASSWORD: adminPassword } : {}),
+      },
+    });
     children.set(uid, child);
     child.on('message', (msg: NodeMessage) => {
       switch (msg.type) {

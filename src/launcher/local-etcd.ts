@@ -36,11 +36,11 @@ export class LocalEtcd {
   start(): void {
     const cluster = this.members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(',');
     const logDir = join(this.dataDir, 'logs');
-    mkdirSync(logDir, { recursive: true });
+    mkdirSync(logDir, { recursive: true, mode: 0o700 });
     for (const m of this.members) {
       const dir = join(this.dataDir, 'etcd', m.name);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const log = openSync(join(logDir, `${m.name}.log`), 'a');
+      const log = openSync(join(logDir, `${m.name}.log`), 'a', 0o600);
       m.process = spawn(
         'etcd',
         [

@@ -3,8 +3,7 @@
  * engine and the API on HTTP and HTTPS, wired in dependency order and stopped in reverse.
  */
 import { EventEmitter } from 'node:events';
-import { createServer as createHttpServer } from 'node:http';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Server as HttpsServer } from 'node:https';
 import { cpus, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,8 +13,9 @@ import type { Logger } from 'pino';
 import { ActionEngine, defaultEngineSettings } from '../actions/engine.js';
 import { clusterActionHandlers, type HandlerRegistry } from '../actions/registry.js';
 import { ActionSubmitter } from '../actions/submit.js';
-import { Authenticator } from '../api/auth/authenticator.js';
+import { Authenticator, type AuthenticatorOptions } from '../api/auth/authenticator.js';
 import { TokenService } from '../api/auth/tokens.js';
+import { defaultListenerLimits, type ListenerLimits } from '../api/limits.js';
 import { buildServer } from '../api/server.js';
 import {
   defaultFailureDetectorSettings,
@@ -33,9 +33,12 @@ import { ClusterView } from '../cluster/view.js';
 import { StoreUnavailableError } from '../store/errors.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
+import { LoginLockout } from '../users/lockout.js';
 import { UserDirectory } from '../users/user-directory.js';
 import { version } from '../version.js';
 import { bootstrapCluster, type BootstrapResult } from './bootstrap.js';
+import { securePrivateDir } from './data-dir.js';
+import { createListeners, type ConnectionBudget } from './listeners.js';
 import { OsSampler } from './os-sampler.js';
 import { StatsPublisher } from './stats-publisher.js';
 import { storeOptionsFromEnv } from './store-env.js';
@@ -63,8 +66,12 @@ export interface NodeOptions {
   readonly adminEmail: string;
   readonly adminPassword: string | undefined;
   readonly log: Logger;
+  /** Password gate, failed-login limit and credential cache settings (api/auth/authenticator.ts). */
+  readonly auth?: AuthenticatorOptions | undefined;
   /** The actions this node can run. (Default: the cluster actions, `change_master`) */
   readonly registry?: HandlerRegistry | undefined;
+  /** Timeouts and the connection limit of the HTTP and HTTPS listeners. (Default: defaultListenerLimits) */
+  readonly listenerLimits?: Partial<ListenerLimits> | undefined;
 }
 
 export interface NodeEvents {
@@ -102,6 +109,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
   #detector: FailureDetector | undefined;
   #app: FastifyInstance | undefined;
   #https: HttpsServer | undefined;
+  #budget: ConnectionBudget | undefined;
   #stopping: Promise<void> | undefined;
   bootstrap: BootstrapResult = {};
   certificateFingerprint = '';
@@ -124,6 +132,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const o = this.options;
     const log = o.log;
     const keys = new ClusterKeys(o.prefix ?? defaultPrefix);
+    await securePrivateDir(o.dataDir);
     const store = await openStore(
       o.store ?? `sqlite:${join(o.dataDir, 'bosun.db')}`,
       storeOptionsFromEnv(process.env),
@@ -163,6 +172,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     this.certificateFingerprint = tls.fingerprint;
 
     let https: HttpsServer | undefined;
+    const limits: ListenerLimits = { ...defaultListenerLimits, ...definedOnly(o.listenerLimits ?? {}) };
     const app = await buildServer(
       {
         view,
@@ -170,7 +180,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
         state,
         submitter: new ActionSubmitter(store, view, keys, state, registry),
         users,
-        authenticator: new Authenticator(users, tokens),
+        authenticator: new Authenticator(users, tokens, new LoginLockout(store, view, keys), o.auth),
         tokens,
         log: log.child({ component: 'api' }),
         selfUid: o.uid,
@@ -184,8 +194,10 @@ export class BosunNode extends EventEmitter<NodeEvents> {
       },
       {
         serverFactory: (handler) => {
-          https = createHttpsServer({ key: tls.key, cert: tls.cert }, handler);
-          return createHttpServer(handler);
+          const listeners = createListeners(handler, tls, limits);
+          https = listeners.https;
+          this.#budget = listeners.budget;
+          return listeners.http;
         },
       },
     );
@@ -316,4 +328,20 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const addr = this.#app?.server.address();
     return addr && typeof addr === 'object' ? { port: addr.port } : undefined;
   }
+
+  /** The address the HTTPS server is bound to. */
+  httpsAddress(): { port: number } | undefined {
+    const addr = this.#https?.address();
+    return addr && typeof addr === 'object' ? { port: addr.port } : undefined;
+  }
+
+  /** Open connections on both listeners, and how many were refused for the limit. */
+  connections(): { open: number; refused: number } {
+    return { open: this.#budget?.open ?? 0, refused: this.#budget?.refused ?? 0 };
+  }
+}
+
+/** Drops keys whose value is undefined, so they do not override defaults in a spread. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

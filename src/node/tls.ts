@@ -46,7 +46,8 @@ export async function loadOrCreateCertificate(dir: string): Promise<TlsMaterial>
     ],
   });
   await writeFile(keyPath, pems.private, { mode: 0o600 });
-  await writeFile(certPath, pems.cert, { mode: 0o644 });
+  // Public, but the folder's rule is simple: every file owner-only (src/node/data-dir.ts).
+  await writeFile(certPath, pems.cert, { mode: 0o600 });
   return {
     key: pems.private,
     cert: pems.cert,

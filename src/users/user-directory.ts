@@ -47,6 +47,12 @@ export interface UserChanges extends Partial<UserSettings> {
   readonly role?: Role | undefined;
 }
 
+/**
+ * Checks a change against the user's record as the transaction reads it (not as the view showed it
+ * earlier), so a concurrent role change cannot slip past the caller's rules. Throws to refuse.
+ */
+export type UserGuard = (current: UserRecord) => void;
+
 const settingKeys = ['email_alerts', 'cluster_email_alerts', 'bdbs_email_alerts', 'status'] as const;
 
 /** The settings present in `from`, for spreading into a record. */
@@ -156,11 +162,12 @@ export class UserDirectory {
     return false;
   }
 
-  async update(uid: number, changes: UserChanges): Promise<UserRecord> {
+  async update(uid: number, changes: UserChanges, guard?: UserGuard): Promise<UserRecord> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const kv = await this.store.get(this.keys.user(uid));
       if (!kv) throw new BosunError('user_not_exist', `User ${uid} does not exist.`);
       const current = JSON.parse(kv.value) as UserRecord;
+      guard?.(current);
       const next: UserRecord = {
         ...current,
         ...settingsOf(changes),
@@ -175,7 +182,12 @@ export class UserDirectory {
           : {}),
       };
       const ops: Op[] = [{ type: 'put', key: kv.key, value: JSON.stringify(next) }];
+      // Setting a password is Redis Enterprise's unlock: it clears the failure count and any lock.
+      if (changes.password !== undefined) ops.push({ type: 'delete', key: this.keys.loginFailures(uid) });
       const compare: Compare[] = [{ key: kv.key, target: 'mod', op: '=', value: kv.modRevision }];
+      if (current.role === 'admin' && next.role !== 'admin') {
+        compare.push(await this.#anotherAdmin(uid, 'demote'));
+      }
       const changed = {
         email: next.email.toLowerCase() !== current.email.toLowerCase(),
         name: next.name.toLowerCase() !== current.name.toLowerCase(),
@@ -208,20 +220,49 @@ export class UserDirectory {
     throw new BosunError('store_unavailable', 'The user kept changing; try again.');
   }
 
-  async delete(uid: number): Promise<void> {
-    const kv = await this.store.get(this.keys.user(uid));
-    if (!kv) throw new BosunError('user_not_exist', `User ${uid} does not exist.`);
-    const user = JSON.parse(kv.value) as UserRecord;
-    const result = await this.store.txn({
-      compare: [{ key: kv.key, target: 'mod', op: '=', value: kv.modRevision }],
-      success: [
-        { type: 'delete', key: kv.key },
-        ...(user.email ? [{ type: 'delete', key: this.keys.userEmail(user.email) } as const] : []),
-        { type: 'delete', key: this.keys.userName(user.name) },
-      ],
-    });
-    if (!result.succeeded)
-      throw new BosunError('store_unavailable', 'The user changed meanwhile; try again.');
-    await this.view.waitFor(result.revision);
+  async delete(uid: number, guard?: UserGuard): Promise<void> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const kv = await this.store.get(this.keys.user(uid));
+      if (!kv) throw new BosunError('user_not_exist', `User ${uid} does not exist.`);
+      const user = JSON.parse(kv.value) as UserRecord;
+      guard?.(user);
+      const compare: Compare[] = [{ key: kv.key, target: 'mod', op: '=', value: kv.modRevision }];
+      if (user.role === 'admin') compare.push(await this.#anotherAdmin(uid, 'delete'));
+      const result = await this.store.txn({
+        compare,
+        success: [
+          { type: 'delete', key: kv.key },
+          ...(user.email ? [{ type: 'delete', key: this.keys.userEmail(user.email) } as const] : []),
+          { type: 'delete', key: this.keys.userName(user.name) },
+          // Its lockout state goes with it; a later user given the same uid starts clean.
+          { type: 'delete', key: this.keys.loginFailures(uid) },
+        ],
+      });
+      if (result.succeeded) {
+        await this.view.waitFor(result.revision);
+        return;
+      }
+    }
+    throw new BosunError('store_unavailable', 'The user kept changing; try again.');
+  }
+
+  /**
+   * The cluster must keep at least one admin (issue 14, finding 3). Removing admin `uid` is allowed
+   * only while another admin exists, and the transaction that removes it compares that other admin's
+   * record unchanged: two admins demoting each other at once cannot both succeed, because each
+   * transaction's witness is the other's target. Compare-and-swap, not check-then-act.
+   */
+  async #anotherAdmin(uid: number, verb: 'demote' | 'delete'): Promise<Compare> {
+    const { kvs } = await this.store.range(this.keys.users);
+    for (const kv of kvs) {
+      const other = JSON.parse(kv.value) as UserRecord;
+      if (other.uid !== uid && other.role === 'admin') {
+        return { key: kv.key, target: 'mod', op: '=', value: kv.modRevision };
+      }
+    }
+    throw new BosunError(
+      'last_admin',
+      `User ${uid} is the cluster's last admin; make another user admin before you ${verb} this one.`,
+    );
   }
 }

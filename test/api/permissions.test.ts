@@ -307,8 +307,22 @@ describe('permissions through the API, one user per role', () => {
 describe('authentication failures are 401', () => {
   let t: TestNode;
 
+  // Wrong passwords go to these accounts, not the admin's: five failures lock an account
+  // (test/api/lockout.test.ts), and the checks below must stay about authentication.
+  const WRONG1 = 'wrong1@test.local';
+  const WRONG2 = 'wrong2@test.local';
+
   before(async () => {
     t = await startTestNode();
+    for (const email of [WRONG1, WRONG2]) {
+      const res = await t.node.app.inject({
+        method: 'POST',
+        url: '/v1/users',
+        headers: { authorization: adminAuth },
+        payload: { email, password: ADMIN_PASSWORD, role: 'db_viewer' },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+    }
   });
 
   after(async () => {
@@ -349,14 +363,14 @@ describe('authentication failures are 401', () => {
   });
 
   it('wrong password → 401', async () => {
-    expectError(await attempt(basic(ADMIN_EMAIL, 'not-the-password')), 401, 'unauthorized');
-    expectError(await attempt(basic(ADMIN_EMAIL, '')), 401, 'unauthorized');
-    expectError(await attempt(basic(ADMIN_EMAIL, ADMIN_PASSWORD + ' ')), 401, 'unauthorized');
+    expectError(await attempt(basic(WRONG1, 'not-the-password')), 401, 'unauthorized');
+    expectError(await attempt(basic(WRONG1, '')), 401, 'unauthorized');
+    expectError(await attempt(basic(WRONG1, ADMIN_PASSWORD + ' ')), 401, 'unauthorized');
   });
 
   it('unknown email → 401 (the same answer as a wrong password)', async () => {
     const unknown = await attempt(basic('nobody@test.local', ADMIN_PASSWORD));
-    const wrong = await attempt(basic(ADMIN_EMAIL, 'not-the-password'));
+    const wrong = await attempt(basic(WRONG2, 'not-the-password'));
     expectError(unknown, 401, 'unauthorized');
     assert.equal(unknown.body, wrong.body, 'the body does not reveal which emails exist');
   });
@@ -410,7 +424,7 @@ describe('authentication failures are 401', () => {
   it('POST /v1/users/authorize with bad credentials → 401', async () => {
     for (const authorization of [
       undefined,
-      basic(ADMIN_EMAIL, 'wrong'),
+      basic(WRONG2, 'wrong'),
       basic('nobody@test.local', 'x'),
       'Basic',
     ]) {

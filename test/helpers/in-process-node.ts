@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 
 import type { HandlerRegistry } from '../../src/actions/registry.js';
+import type { AuthenticatorOptions } from '../../src/api/auth/authenticator.js';
+import type { ListenerLimits } from '../../src/api/limits.js';
 import { BosunNode } from '../../src/node/node.js';
 
 export const ADMIN_EMAIL = 'admin@test.local';
@@ -27,7 +29,14 @@ export interface TestNode {
 }
 
 export async function startTestNode(
-  options: { uid?: number; dataDir?: string; registry?: HandlerRegistry; leaseTtlMs?: number } = {},
+  options: {
+    uid?: number;
+    dataDir?: string;
+    registry?: HandlerRegistry;
+    leaseTtlMs?: number;
+    auth?: AuthenticatorOptions;
+    listenerLimits?: Partial<ListenerLimits>;
+  } = {},
 ): Promise<TestNode> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'bosun-test-')));
   const node = new BosunNode({
@@ -41,6 +50,8 @@ export async function startTestNode(
     adminPassword: ADMIN_PASSWORD,
     log: pino({ level: process.env.BOSUN_TEST_LOG ?? 'silent' }),
     registry: options.registry,
+    auth: options.auth,
+    listenerLimits: options.listenerLimits,
   });
   await node.start();
   // The single node elects itself; tests start once it is master.

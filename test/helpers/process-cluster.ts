@@ -14,7 +14,7 @@ import type { ActionRun } from '../../src/actions/run.js';
 import { nodeEnvironment } from '../../src/launcher/local-cluster.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, adminAuth } from './in-process-node.js';
 
-const bin = fileURLToPath(new URL('../../../bin/bosun.js', import.meta.url));
+const defaultBin = fileURLToPath(new URL('../../../bin/bosun.js', import.meta.url));
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const p of live) p.kill('SIGKILL');
@@ -94,7 +94,7 @@ export class ClusterNode {
     mkdirSync(logDir, { recursive: true });
     const fd = openSync(join(logDir, `node-${this.uid}.log`), 'a');
     const args = [
-      bin,
+      c.bin,
       'node',
       '--uid',
       String(this.uid),
@@ -111,6 +111,7 @@ export class ClusterNode {
       '--handover-timeout',
       String(c.handoverTimeoutMs),
       ...(c.fastFailover ? ['--fast-failover', c.fastFailover] : []),
+      ...c.nodeArgs,
     ];
     const proc = spawn(process.execPath, args, {
       stdio: ['ignore', fd, fd],
@@ -119,6 +120,7 @@ export class ClusterNode {
         ...nodeEnvironment(process.env),
         BOSUN_ADMIN_EMAIL: ADMIN_EMAIL,
         BOSUN_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        ...c.env,
       },
     });
     closeSync(fd);
@@ -173,6 +175,12 @@ export interface ProcessClusterOptions {
   readonly handoverTimeoutMs?: number;
   /** The nodes' `--fast-failover` mode. (Default: the node's own default, on) */
   readonly fastFailover?: 'on' | 'port' | 'off';
+  /** More `bosun node` options for every node (such as the listener timeouts). */
+  readonly nodeArgs?: readonly string[];
+  /** More environment for the node processes. */
+  readonly env?: Record<string, string>;
+  /** Another build's `bin/bosun.js` (benchmarks compare against a baseline commit). */
+  readonly bin?: string;
 }
 
 export type NodesStatus = Record<
@@ -190,6 +198,9 @@ export class ProcessCluster {
     readonly handoverTimeoutMs: number,
     private readonly storeOverride: ((uid: number) => string | undefined) | undefined,
     readonly fastFailover: 'on' | 'port' | 'off' | undefined,
+    readonly nodeArgs: readonly string[] = [],
+    readonly env: Record<string, string> = {},
+    readonly bin: string = defaultBin,
   ) {}
 
   storeFor(uid: number): string {
@@ -205,6 +216,9 @@ export class ProcessCluster {
       options.handoverTimeoutMs ?? 5000,
       options.storeFor,
       options.fastFailover,
+      options.nodeArgs,
+      options.env,
+      options.bin,
     );
     for (let uid = 1; uid <= (options.nodes ?? 3); uid++) {
       cluster.nodes.push(new ClusterNode(uid, await freePort(), await freePort(), cluster));

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -29,7 +29,10 @@ afterEach(async () => {
 });
 
 let fileSeq = 0;
-function openStore(path: string, options: { historyRevisions?: number } = {}): SqliteStore {
+function openStore(
+  path: string,
+  options: { historyRevisions?: number; historyMaxAgeMs?: number } = {},
+): SqliteStore {
   const store = new SqliteStore({ path, ...options });
   stores.add(store);
   return store;
@@ -186,4 +189,38 @@ void describe('sqlite backend: compaction', () => {
       assert.ok(c.errors[0] instanceof CompactedError, String(c.errors[0]));
     },
   );
+
+  void it(
+    'a superseded value (an old password hash) leaves the file within historyMaxAgeMs, with no more writes',
+    { timeout: 30_000 },
+    async () => {
+      const path = join(dir, `${++fileSeq}.db`);
+      const store = openStore(path, { historyMaxAgeMs: 300 });
+      const old = 'scrypt$OLD-HASH-MARKER-0123456789';
+      await write(store, put('/users/1', old));
+      await write(store, put('/users/1', 'scrypt$new-hash'));
+      const fileHolds = (marker: string): boolean =>
+        [path, `${path}-wal`].some((f) => existsSync(f) && readFileSync(f).includes(marker));
+      assert.ok(fileHolds('OLD-HASH-MARKER'), 'control: the history holds the old value at first');
+      // No writes from here on: only the clock can compact.
+      await waitFor('the old value to leave the file', () => !fileHolds('OLD-HASH-MARKER'), 10_000);
+      assert.ok(fileHolds('new-hash'), 'the current value stays');
+      assert.equal((await store.get('/users/1'))?.value, 'scrypt$new-hash');
+    },
+  );
+
+  void it('creates the database file and its folder owner-only, and tightens an existing file', async () => {
+    const sub = join(dir, `private-${++fileSeq}`);
+    const path = join(sub, 'bosun.db');
+    const first = openStore(path);
+    await write(first, put('/k', 'v'));
+    await first.close();
+    // As an older version left it: world-readable.
+    chmodSync(path, 0o644);
+    openStore(path);
+    assert.equal(statSync(sub).mode & 0o777, 0o700);
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) {
+      if (existsSync(f)) assert.equal(statSync(f).mode & 0o077, 0, `${f} is readable by others`);
+    }
+  });
 });

@@ -5,6 +5,7 @@
  * run through `recover`, recording the measured hand-over.
  */
 import { BosunError } from '../../errors/catalogue.js';
+import { preview } from '../../errors/preview.js';
 import {
   ActionCancelled,
   ActionFailure,
@@ -57,7 +58,7 @@ export const changeMaster: ActionHandler<ChangeMasterParams> = {
     if (uid === undefined) {
       throw new BosunError(
         'invalid_schema',
-        `"node_uid" must be a positive integer or a string of one, got ${JSON.stringify(raw)}.`,
+        `"node_uid" must be a positive integer or a string of one, got ${preview(raw)}.`,
       );
     }
     validateTarget(uid, cluster);

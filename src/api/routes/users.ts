@@ -2,8 +2,10 @@
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 
 import { BosunError } from '../../errors/catalogue.js';
-import { builtInRoles, defaultRole, roleByUid, roleUidOf } from '../../users/roles.js';
-import { publicUser, type UserRecord } from '../../users/user-directory.js';
+import { builtInRoles, defaultRole, roleByUid, roleUidOf, type Role } from '../../users/roles.js';
+import { publicUser, type UserGuard, type UserRecord } from '../../users/user-directory.js';
+import type { Principal } from '../auth/authenticator.js';
+import { covers } from '../auth/grants.js';
 import { defaultTokenTtlSeconds, maxTokenTtlSeconds } from '../auth/tokens.js';
 import { sendError } from '../error-handler.js';
 import { errorResponses } from '../schemas.js';
@@ -57,6 +59,31 @@ function parseAuthorizeBody(body: unknown): { login?: string; password?: string;
   };
 }
 
+/**
+ * Refuses to give a role the actor does not cover (src/api/auth/grants.ts). `role_uids` resolves to
+ * a role first (resolveRole), so the rule holds whichever field names it.
+ */
+function assertMayGrant(actor: Principal, role: Role): void {
+  if (!covers(actor.role, role)) {
+    throw new BosunError(
+      'unauthorized_action',
+      `Role ${actor.role} cannot give the ${role} role: it holds permissions ${actor.role} lacks.`,
+    );
+  }
+}
+
+/** Refuses to act on a user whose role the actor does not cover. */
+function mayActOn(actor: Principal, verb: string): UserGuard {
+  return (target) => {
+    if (!covers(actor.role, target.role)) {
+      throw new BosunError(
+        'unauthorized_action',
+        `Role ${actor.role} cannot ${verb} user ${target.uid}, whose role ${target.role} holds permissions ${actor.role} lacks.`,
+      );
+    }
+  };
+}
+
 export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   const find = (raw: string) => {
     // A non-numeric segment names no user: 404, like an unknown uid.
@@ -77,9 +104,18 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         const body = parseAuthorizeBody(request.body);
         const principal =
           body.login !== undefined && body.password !== undefined
-            ? await deps.authenticator.verifyCredentials(body.login, body.password)
-            : await deps.authenticator.authenticate(request.headers.authorization);
+            ? await deps.authenticator.verifyCredentials(body.login, body.password, request.ip)
+            : await deps.authenticator.authenticate(request.headers.authorization, request.ip);
         if (!principal) return sendError(reply, 'unauthorized');
+        // Redis Enterprise: role `none` is "for data access only - cannot access the Cluster
+        // Manager UI or use the REST API". A token would be good for nothing, so none is issued.
+        if (principal.role === 'none') {
+          return sendError(
+            reply,
+            'unauthorized_action',
+            'Role none cannot use the REST API, so it is issued no token.',
+          );
+        }
         return { access_token: await deps.tokens.issue(principal.uid, body.ttl ?? defaultTokenTtlSeconds) };
       },
     );
@@ -114,11 +150,13 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         if (b.email === undefined && b.name === undefined) {
           throw new BosunError('invalid_schema', 'A user needs an "email" or a "name" (or both).');
         }
+        const role = resolveRole(b.role, b.role_uids) ?? defaultRole;
+        assertMayGrant(request.principal!, role);
         const user = await deps.users.create({
           email: b.email ?? '',
           password: b.password,
           name: b.name ?? b.email!,
-          role: resolveRole(b.role, b.role_uids) ?? defaultRole,
+          role,
           email_alerts: b.email_alerts,
           cluster_email_alerts: b.cluster_email_alerts,
           bdbs_email_alerts: bdbUids(b.bdbs_email_alerts),
@@ -147,17 +185,24 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       async (request) => {
         const uid = find(request.params.uid).uid;
         const b = request.body;
+        const actor = request.principal!;
+        const role = resolveRole(b.role, b.role_uids);
+        if (role !== undefined) assertMayGrant(actor, role);
         return wireUser(
-          await deps.users.update(uid, {
-            email: b.email,
-            password: b.password,
-            name: b.name,
-            role: resolveRole(b.role, b.role_uids),
-            email_alerts: b.email_alerts,
-            cluster_email_alerts: b.cluster_email_alerts,
-            bdbs_email_alerts: bdbUids(b.bdbs_email_alerts),
-            status: b.status,
-          }),
+          await deps.users.update(
+            uid,
+            {
+              email: b.email,
+              password: b.password,
+              name: b.name,
+              role,
+              email_alerts: b.email_alerts,
+              cluster_email_alerts: b.cluster_email_alerts,
+              bdbs_email_alerts: bdbUids(b.bdbs_email_alerts),
+              status: b.status,
+            },
+            mayActOn(actor, 'change'),
+          ),
         );
       },
     );
@@ -170,7 +215,7 @@ export function userRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         if (request.principal?.uid === uid) {
           throw new BosunError('invalid_schema', 'A user cannot delete their own account.');
         }
-        await deps.users.delete(uid);
+        await deps.users.delete(uid, mayActOn(request.principal!, 'delete'));
         return reply.code(200).send();
       },
     );

@@ -14,7 +14,7 @@
  *   once on its own writes and on file-system notifications for the WAL, then reads new events.
  */
 import { watch as fsWatch, type FSWatcher } from 'node:fs';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, basename } from 'node:path';
 
 import type Database from 'better-sqlite3';
@@ -47,6 +47,12 @@ export interface SqliteStoreOptions {
   readonly pollIntervalMs?: number;
   /** How many revisions of change history to keep for watches that fall behind. (Default: 20000) */
   readonly historyRevisions?: number;
+  /**
+   * How long, in ms, a revision's history is kept at most, however few writes follow it. Old values
+   * (password hashes among them) must not stay in the file for ever on a quiet cluster. (Default:
+   * 600000, ten minutes: far longer than any watch stays behind.)
+   */
+  readonly historyMaxAgeMs?: number;
   /** How long a write waits for another process's write lock before failing, in ms. (Default: 5000) */
   readonly busyTimeoutMs?: number;
   /** How long opening keeps retrying a locked file, in ms (open-database.ts). (Default: 30000) */
@@ -83,6 +89,7 @@ CREATE TABLE IF NOT EXISTS events (
   create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, version INTEGER NOT NULL, lease INTEGER,
   PRIMARY KEY (rev, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rev_times (rev INTEGER PRIMARY KEY, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS leases (id INTEGER PRIMARY KEY AUTOINCREMENT, ttl_ms INTEGER NOT NULL, expires_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS leases_by_expiry ON leases (expires_at);
 `;
@@ -158,6 +165,9 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #pollIntervalMs: number;
   readonly #historyRevisions: number;
+  readonly #historyMaxAgeMs: number;
+  readonly #busyTimeoutMs: number;
+  #lastCompactionAt = Date.now();
   readonly #watchers = new Set<WatchEntry>();
   readonly #leases = new Map<string, SqliteLease>();
   #closed = false;
@@ -190,19 +200,32 @@ export class SqliteStore implements Store {
     grantLease: Database.Statement<[number, number]>;
     renewLease: Database.Statement<[number, number, number]>;
     compact: Database.Statement<[number]>;
+    compactTimes: Database.Statement<[number]>;
+    revTime: Database.Statement<[number, number]>;
+    lastRevBefore: Database.Statement<[number], { rev: number | null }>;
     raiseCompacted: Database.Statement<[number]>;
   };
 
   constructor(options: SqliteStoreOptions) {
-    mkdirSync(dirname(options.path), { recursive: true });
+    // The file holds secrets (password hashes, the JWT key): owner-only, whatever the umask.
+    mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
     this.#pollIntervalMs = options.pollIntervalMs ?? 10;
     this.#historyRevisions = options.historyRevisions ?? 20_000;
+    this.#historyMaxAgeMs = options.historyMaxAgeMs ?? 600_000;
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     const db = openDatabase(options.path, {
-      busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+      busyTimeoutMs: this.#busyTimeoutMs,
       openTimeoutMs: options.openTimeoutMs,
-      init: (d) => d.transaction(() => d.exec(SCHEMA)).immediate(),
+      init: (d) => {
+        // Deleted rows (compacted history: old password hashes) are overwritten, not left in free pages.
+        d.pragma('secure_delete = ON');
+        d.transaction(() => d.exec(SCHEMA)).immediate();
+      },
     });
     this.#db = db;
+    for (const file of [options.path, `${options.path}-wal`, `${options.path}-shm`]) {
+      if (existsSync(file)) chmodSync(file, 0o600);
+    }
     this.#stmts = {
       revision: db.prepare(`SELECT v FROM meta WHERE k = 'revision'`),
       compacted: db.prepare(`SELECT v FROM meta WHERE k = 'compacted'`),
@@ -228,6 +251,9 @@ export class SqliteStore implements Store {
       grantLease: db.prepare(`INSERT INTO leases (ttl_ms, expires_at) VALUES (?, ?)`),
       renewLease: db.prepare(`UPDATE leases SET expires_at = ? WHERE id = ? AND expires_at > ?`),
       compact: db.prepare(`DELETE FROM events WHERE rev <= ?`),
+      compactTimes: db.prepare(`DELETE FROM rev_times WHERE rev <= ?`),
+      revTime: db.prepare(`INSERT OR REPLACE INTO rev_times (rev, at) VALUES (?, ?)`),
+      lastRevBefore: db.prepare(`SELECT MAX(rev) AS rev FROM rev_times WHERE at <= ?`),
       raiseCompacted: db.prepare(`UPDATE meta SET v = MAX(v, ?) WHERE k = 'compacted'`),
     };
     this.#dispatched = this.#stmts.revision.get()!.v;
@@ -414,6 +440,7 @@ export class SqliteStore implements Store {
     }
     if (seq === 0) return false;
     this.#stmts.setMeta.run(rev, 'revision');
+    this.#stmts.revTime.run(rev, Date.now());
     return true;
   }
 
@@ -433,16 +460,33 @@ export class SqliteStore implements Store {
     return this.#apply(keys.map((k) => ({ type: 'delete', key: k.key })));
   }
 
+  /**
+   * Drops history older than the last `historyRevisions` revisions or than `historyMaxAgeMs`,
+   * whichever keeps less. secure_delete zeroes the freed rows; the WAL checkpoint then truncates the
+   * log, which still holds the pages as they were before (best effort: a reader can hold it open).
+   */
   #compact(revision: number): void {
-    const upTo = revision - this.#historyRevisions;
-    if (upTo <= 0) return;
+    this.#lastCompactionAt = Date.now();
+    const byAge = this.#stmts.lastRevBefore.get(Date.now() - this.#historyMaxAgeMs)?.rev ?? 0;
+    // The current revision stays: watchers resume after it, and it holds no superseded value.
+    const upTo = Math.min(Math.max(revision - this.#historyRevisions, byAge), revision - 1);
+    if (upTo <= this.#stmts.compacted.get()!.v) return;
     this.#db
       .transaction(() => {
         this.#stmts.compact.run(upTo);
+        this.#stmts.compactTimes.run(upTo);
         // Never lower it: a process configured with a longer history must not hide another's compaction.
         this.#stmts.raiseCompacted.run(upTo);
       })
       .immediate();
+    // Never wait for other processes' readers here (this runs on the event loop): if one holds the
+    // log, the next compaction tries again.
+    this.#db.pragma('busy_timeout = 0');
+    try {
+      this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.#db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`);
+    }
   }
 
   #startPolling(path: string): void {
@@ -506,6 +550,10 @@ export class SqliteStore implements Store {
       const now = Date.now();
       if (this.#stmts.anyExpired.get(now)) this.#write(() => undefined);
       const revision = this.#stmts.revision.get()!.v;
+      // Age-bounded history needs a clock, not only writes: a quiet cluster compacts too.
+      if (now - this.#lastCompactionAt >= Math.min(this.#historyMaxAgeMs / 2, 60_000)) {
+        this.#compact(revision);
+      }
       if (revision <= this.#dispatched) return;
       const rows = this.#stmts.eventsSince.all(this.#dispatched);
       const compacted = this.#stmts.compacted.get()!.v;
