@@ -75,16 +75,6 @@ export class Freshness {
     this.view.requestProgress();
   }
 
-  debug(): unknown {
-    return {
-      barrier: this.#barrier,
-      observed: this.#observed,
-      view: this.view.revision,
-      current: this.view.current,
-      synced: this.view.synced,
-    };
-  }
-
   /** Whether reads may be answered from the view now. */
   fresh(now = Date.now()): boolean {
     if (this.#owed || this.#syncing || !this.view.current || this.view.revision < this.#barrier) return false;

@@ -233,18 +233,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
         healthy: () => {
           const lease = late.membership?.lease;
           const now = Date.now();
-          const ok = lease !== undefined && now < lease.safeUntil && freshness.fresh(now);
-          if (!ok && process.env.BOSUN_DEBUG_HEALTH)
-            log.warn(
-              {
-                lease: lease?.id,
-                safe: lease ? lease.safeUntil - now : undefined,
-                fresh: freshness.fresh(now),
-                dbg: freshness.debug(),
-              },
-              'DEBUG unhealthy',
-            );
-          return ok;
+          return lease !== undefined && now < lease.safeUntil && freshness.fresh(now);
         },
       },
       {
