@@ -79,6 +79,8 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
   #intentPending = false;
   /** Set when the role fenced itself; cleared when the node rejoins under a new lease. */
   #fenced = false;
+  /** Set while a self-fenced master waits to see whether its lease is confirmed before giving it up. */
+  #abandonTimer: NodeJS.Timeout | undefined;
   /** Unix ms since when this node has said "master" without a break (a term, or a withdrawal). */
   #claimSince = 0;
   readonly #onChange = (): void => this.evaluate();
@@ -150,6 +152,7 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     this.view.off('change', this.#onChange);
     this.view.off('resync', this.#onChange);
     if (this.#fenceTimer) clearTimeout(this.#fenceTimer);
+    if (this.#abandonTimer) clearTimeout(this.#abandonTimer);
   }
 
   /**
@@ -406,7 +409,22 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
   #selfFence(): void {
     this.#fenced = true;
     this.#depose('lease not renewed in time (self-fenced)');
-    this.membership.abandon('self-fenced as master');
+    // Give the lease up only once it is past its safe deadline unconfirmed. A master that was merely
+    // paused (SIGSTOP, a long GC pause) for less than a TTL hears its first keep-alive answered on
+    // resuming and takes its unchanged term back (see evaluate); giving up at the fence itself would
+    // turn every such pause into a failover.
+    const lease = this.membership.lease;
+    if (!lease) return;
+    if (this.#abandonTimer) clearTimeout(this.#abandonTimer);
+    const giveUp = (): void => {
+      this.#abandonTimer = undefined;
+      if (this.#stopped || this.#term || this.membership.lease !== lease) return;
+      // Confirmed in the meantime: the lease is healthy, whether or not this node is master again.
+      if (lease.safeUntil > Date.now()) return;
+      this.membership.abandon('self-fenced as master');
+    };
+    this.#abandonTimer = setTimeout(giveUp, Math.max(0, lease.safeUntil - Date.now()));
+    this.#abandonTimer.unref();
   }
 
   #armSelfFence(): void {

@@ -16,6 +16,7 @@ import { ActionSubmitter } from '../actions/submit.js';
 import { Authenticator, type AuthenticatorOptions } from '../api/auth/authenticator.js';
 import { TokenService } from '../api/auth/tokens.js';
 import { defaultListenerLimits, type ListenerLimits } from '../api/limits.js';
+import { recordLockout } from '../api/audit.js';
 import { buildServer } from '../api/server.js';
 import { defaultEventRetention, EventLog } from '../cluster/event-log.js';
 import {
@@ -221,7 +222,13 @@ export class BosunNode extends EventEmitter<NodeEvents> {
         state,
         submitter: new ActionSubmitter(store, view, keys, state, registry),
         users,
-        authenticator: new Authenticator(users, tokens, new LoginLockout(store, view, keys), o.auth),
+        authenticator: new Authenticator(users, tokens, new LoginLockout(store, view, keys), {
+          ...o.auth,
+          onLockout: (login) => {
+            metrics?.lockouts.inc();
+            recordLockout(eventLog, login);
+          },
+        }),
         tokens,
         log: log.child({ component: 'api' }),
         selfUid: o.uid,

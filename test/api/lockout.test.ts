@@ -95,6 +95,33 @@ describe('login lockout, cluster-wide (finding 6)', () => {
     expectError(authorize, 401, 'account_locked');
   });
 
+  it('a lockout is counted in /metrics and written once to the event log (GET /v1/logs)', async () => {
+    const metric = async (t: TestNode): Promise<number> => {
+      const res = await t.node.app.inject({ method: 'GET', url: '/metrics' });
+      assert.equal(res.statusCode, 200);
+      const line = res.body.split('\n').find((l) => l.startsWith('bosun_auth_lockouts_total '));
+      return Number(line?.split(' ')[1]);
+    };
+    const before = (await metric(n1)) + (await metric(n2));
+    const { email } = await newUser();
+    // On n2: the per-client limit (per node) must not trip for the tests after this one, which use n1.
+    for (let i = 0; i < 5; i++) expectError(await get(n2, basic(email, `metric-${i}`)), 401, 'unauthorized');
+    assert.equal((await metric(n1)) + (await metric(n2)), before + 1);
+    const entries = await until(
+      () => n2.node.app.inject({ method: 'GET', url: '/v1/logs', headers: { authorization: adminAuth } }),
+      (r) =>
+        r.statusCode === 200 &&
+        r
+          .json<{ type: string; user?: string }[]>()
+          .some((e) => e.type === 'user_locked_out' && e.user === email),
+      'the lockout in the event log',
+    );
+    const locked = entries
+      .json<{ type: string; user?: string }[]>()
+      .filter((e) => e.type === 'user_locked_out');
+    assert.equal(locked.filter((e) => e.user === email).length, 1);
+  });
+
   it('a success before the threshold resets the count', async () => {
     const { email } = await newUser();
     for (let i = 0; i < 4; i++) expectError(await get(n1, basic(email, `wrong-${i}`)), 401, 'unauthorized');

@@ -43,6 +43,8 @@ export interface AuthenticatorOptions {
   readonly tarpit?: TarpitOptions;
   /** How long a verified credential is trusted without scrypt, in ms. (Default: 300000) */
   readonly cacheTtlMs?: number;
+  /** Told of each lockout this node's failed check caused (the login tried), for metrics and the event log. */
+  readonly onLockout?: (login: string) => void;
 }
 
 const CACHE_LIMIT = 10_000;
@@ -59,6 +61,7 @@ export class Authenticator {
   readonly limiter: ClientLimiter;
   readonly tarpit: Tarpit;
   readonly #cacheTtlMs: number;
+  readonly #onLockout: ((login: string) => void) | undefined;
   readonly #verified = new Map<string, Verified>();
   readonly #failed = new Map<string, Verified>();
   readonly #inFlight = new Map<string, Promise<boolean>>();
@@ -75,6 +78,7 @@ export class Authenticator {
     this.limiter = new ClientLimiter(options.clientLimit);
     this.tarpit = new Tarpit(options.tarpit);
     this.#cacheTtlMs = options.cacheTtlMs ?? 300_000;
+    this.#onLockout = options.onLockout;
   }
 
   /** `client` identifies the caller for the failed-login limit (its address). */
@@ -147,7 +151,11 @@ export class Authenticator {
         now,
         client,
       );
-      if (ok === 'failed') await this.lockout.recordFailure(user.uid);
+      if (ok === 'failed') {
+        // The account was not locked above, so a locked state now is the lock this failure caused.
+        const after = await this.lockout.recordFailure(user.uid);
+        if (after.locked) this.#onLockout?.(login);
+      }
       if (ok !== true) return undefined;
       if (this.#verified.size >= CACHE_LIMIT) this.#verified.delete(this.#verified.keys().next().value!);
       this.#verified.set(key, { revision, until: now + this.#cacheTtlMs });
