@@ -97,7 +97,8 @@ describe('authorization matrix: every role × every endpoint × Basic and JWT', 
       '/v2/actions/:uid': () => actionUid,
       '/v1/cluster/actions/:action': () => 'change_master',
     };
-    let filled = url;
+    // The documentation UI's static files (public, like the document itself): one real asset.
+    let filled = url.replace('*', 'swagger-ui.css');
     if (url.includes(':')) {
       const fill = params[url];
       assert.ok(fill, `the matrix does not know how to fill ${method} ${url}: add it`);
@@ -153,7 +154,14 @@ describe('authorization matrix: every role × every endpoint × Basic and JWT', 
               ? await inject('POST', c.url, auth.get(`${role}/${scheme}`))
               : await inject(route.method, c.url, auth.get(`${role}/${scheme}`), c.payload);
           checked++;
-          if (res.statusCode !== expected) {
+          // A public page may answer with a redirect (the documentation UI sends /docs/static/index.html
+          // to /docs/): that is its success.
+          const redirected =
+            expected === 200 &&
+            route.permission === undefined &&
+            res.statusCode >= 300 &&
+            res.statusCode < 400;
+          if (res.statusCode !== expected && !redirected) {
             failures.push(
               `${route.method} ${c.url} as ${role} (${scheme}): ${res.statusCode}, expected ${expected}: ${res.body.slice(0, 200)}`,
             );

@@ -49,7 +49,7 @@ const section34: Readonly<Record<string, readonly Role[]>> = {
   update_cluster: ['admin'],
   update_node: ['admin'],
   view_logged_events: ['db_member', 'cluster_viewer', 'cluster_member', 'user_manager', 'admin'],
-  view_all_metrics: ['cluster_viewer', 'cluster_member', 'admin'],
+  view_all_metrics: ['cluster_viewer', 'cluster_member', 'user_manager', 'admin'],
   view_all_users_info: ['user_manager', 'admin'],
   view_user_info: ['user_manager', 'admin'],
 };

@@ -14,7 +14,10 @@ const viewers: readonly Role[] = [
 ];
 const userManagers: readonly Role[] = ['user_manager', 'admin'];
 const admins: readonly Role[] = ['admin'];
-const metricsViewers: readonly Role[] = ['cluster_viewer', 'cluster_member', 'admin'];
+// With user_manager, as RE's Cluster Manager UI table has it ("View cluster metrics"); its REST table
+// omits it. Without it a user manager could not create the cluster viewers RE lets it create
+// (grants.ts: no role grants more than it holds). docs/decisions.md records the choice.
+const metricsViewers: readonly Role[] = ['cluster_viewer', 'cluster_member', 'user_manager', 'admin'];
 const logViewers: readonly Role[] = [
   'db_member',
   'cluster_viewer',
