@@ -39,6 +39,7 @@ import { frameworkError, installErrorHandling, sendError } from './error-handler
 import { parseJsonBody } from './json-body.js';
 import { BODY_LIMIT, MAX_PARAM_LENGTH } from './limits.js';
 import { handleClientError } from './raw-error.js';
+import { installLingeringClose } from './lingering-close.js';
 import { installRequestGuards } from './request-guards.js';
 import { openApiRoutes, registerOpenApi } from './openapi.js';
 import { actionRoutes } from './routes/actions.js';
@@ -137,6 +138,7 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
     done();
   });
   installRequestGuards(app);
+  installLingeringClose(app);
 
   // JSON is the only body type the API takes; anything else is a 415. An empty JSON body is "no
   // body", not an error: clients send the header on bodiless requests.
