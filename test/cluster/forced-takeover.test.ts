@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 
@@ -14,30 +14,16 @@ import { pino } from 'pino';
 import { ClusterKeys } from '../../src/cluster/keys.js';
 import { MasterRole, NotMasterError } from '../../src/cluster/master.js';
 import { Membership } from '../../src/cluster/membership.js';
-import type { MasterRecord, NodeRecord } from '../../src/cluster/records.js';
+import type { MasterRecord } from '../../src/cluster/records.js';
 import { ClusterView } from '../../src/cluster/view.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/types.js';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
+import { testNodeRecord } from '../helpers/node-record.js';
 import { eventually } from '../helpers/process-cluster.js';
 
 const log = pino({ level: 'silent' });
 const TTL_MS = 10_000;
-
-function nodeRecord(uid: number): NodeRecord {
-  return {
-    uid,
-    addr: '127.0.0.1',
-    http_port: 0,
-    https_port: 0,
-    software_version: 'test',
-    hostname: hostname(),
-    pid: process.pid,
-    cores: 1,
-    total_memory: 1,
-    started_at: Date.now(),
-  };
-}
 
 interface Member {
   store: Store;
@@ -72,7 +58,7 @@ for (const backend of ['sqlite', 'etcd'] as const) {
       const store = await openStore(url);
       const view = new ClusterView(store, keys.prefix, log);
       await view.start();
-      const membership = new Membership(store, keys, nodeRecord(uid), TTL_MS, log);
+      const membership = new Membership(store, keys, testNodeRecord(uid), TTL_MS, log);
       const master = new MasterRole(store, view, keys, membership, log);
       await membership.join();
       master.start();

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 
@@ -12,27 +12,12 @@ import { pino } from 'pino';
 import { ClusterKeys } from '../../src/cluster/keys.js';
 import { MasterRole, NotMasterError } from '../../src/cluster/master.js';
 import { Membership } from '../../src/cluster/membership.js';
-import type { NodeRecord } from '../../src/cluster/records.js';
 import { ClusterView } from '../../src/cluster/view.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { testNodeRecord } from '../helpers/node-record.js';
 import { eventually } from '../helpers/process-cluster.js';
 
 const log = pino({ level: 'silent' });
-
-function record(uid: number): NodeRecord {
-  return {
-    uid,
-    addr: '127.0.0.1',
-    http_port: 0,
-    https_port: 0,
-    software_version: 'test',
-    hostname: hostname(),
-    pid: process.pid,
-    cores: 1,
-    total_memory: 1,
-    started_at: Date.now(),
-  };
-}
 
 interface Member {
   store: SqliteStore;
@@ -50,7 +35,7 @@ describe('MasterRole', () => {
     const store = new SqliteStore({ path: join(dir, 'store.db'), pollIntervalMs: 5 });
     const view = new ClusterView(store, keys.prefix, log);
     await view.start();
-    const membership = new Membership(store, keys, record(uid), ttlMs, log);
+    const membership = new Membership(store, keys, testNodeRecord(uid), ttlMs, log);
     const master = new MasterRole(store, view, keys, membership, log);
     await membership.join();
     master.start();
