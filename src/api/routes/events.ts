@@ -40,6 +40,16 @@ export function lastEventId(header: unknown, query: string | undefined): number 
   return Number(raw.trim());
 }
 
+/** The documented answer: a stream, not JSON (the handler writes it itself, past Fastify's serializer). */
+const streamResponses = {
+  200: {
+    description:
+      'A text/event-stream of hello, then action/master/node/user events (README.md, "Event streams").',
+    content: { 'text/event-stream': { schema: Type.String() } },
+  },
+  ...errorResponses,
+};
+
 const idFrame = (revision: number, text: string) => `id: ${revision}\n${text}\n`;
 
 export function eventRoutes(
@@ -76,7 +86,7 @@ export function eventRoutes(
       '/v1/events',
       {
         config: { permission: 'view_cluster_info', stream: true },
-        schema: { querystring: StreamQuery, response: errorResponses },
+        schema: { querystring: StreamQuery, response: streamResponses },
       },
       async (request, reply) => {
         const after = lastEventId(request.headers['last-event-id'], request.query.last_event_id);
@@ -99,7 +109,7 @@ export function eventRoutes(
         schema: {
           params: Type.Object({ uid: Type.String({ minLength: 1, maxLength: 64 }) }),
           querystring: StreamQuery,
-          response: errorResponses,
+          response: streamResponses,
         },
       },
       async (request, reply) => {
