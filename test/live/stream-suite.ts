@@ -18,6 +18,12 @@ import { data, openStream } from '../helpers/sse-stream.js';
 const auth = { authorization: adminAuth };
 
 /** What two streams must agree on: each event's type, id and payload. */
+/** A GET that may wait longer than ClusterNode.request's 10 s. */
+async function longGet<T>(node: ClusterNode, path: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(node.url + path, { headers: auth, signal: AbortSignal.timeout(40_000) });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
 const key = (ev: SseEvent) => `${ev.id ?? ''}|${ev.event}|${ev.data}`;
 
 export function defineStreamSuite(label: string, store: CompatStore): void {
@@ -200,6 +206,64 @@ export function defineStreamSuite(label: string, store: CompatStore): void {
       assert.equal(typeof data(reset).revision, 'number');
       assert.equal(reset.id, String(data(reset).revision));
       ahead.close();
+    });
+
+    it('?wait= returns at once for a finished run, on completion, or on timeout with the run as it stands', async () => {
+      const [target, other] = await followers();
+      // A bad wait is a 400 naming the bound, before anything else is looked at.
+      for (const bad of ['abc', '31s', '-1', '1h', '']) {
+        const res = await other!.get<{ error_code: string; description: string }>(
+          `/v1/actions/nope?wait=${bad}`,
+        );
+        assert.equal(res.status, 400, bad);
+        assert.equal(res.body.error_code, 'invalid_schema');
+        assert.match(res.body.description, /"wait"/);
+      }
+      assert.equal((await other!.get('/v1/cluster/actions/change_master?wait=2m')).status, 400);
+
+      // Completion: one request, answered with the terminal state.
+      const post = await other!.request<{ action_uid: string }>('POST', '/v1/cluster/actions/change_master', {
+        node_uid: String(target!.uid),
+      });
+      const done = await longGet<{ status: string; progress: string }>(
+        other!,
+        `/v1/actions/${post.body.action_uid}?wait=30s`,
+      );
+      assert.equal(done.status, 200);
+      assert.equal(done.body.status, 'completed');
+      assert.equal(done.body.progress, '100');
+      // Finished already: at once (well inside the 30 s asked for), on the cluster form too.
+      const started = Date.now();
+      const byName = await longGet<{ status: string; progress: number }>(
+        other!,
+        '/v1/cluster/actions/change_master?wait=30s',
+      );
+      assert.equal(byName.body.status, 'completed');
+      assert.equal(byName.body.progress, 100);
+      assert.ok(Date.now() - started < 30_000);
+
+      // Timeout: a target that stops answering keeps the run in flight past a short wait.
+      const nextTarget = (await followers()).find((n) => n.uid !== other!.uid);
+      await nextTarget!.signal('SIGSTOP');
+      try {
+        const slow = await other!.request<{ action_uid: string }>(
+          'POST',
+          '/v1/cluster/actions/change_master',
+          { node_uid: String(nextTarget!.uid) },
+        );
+        assert.equal(slow.status, 200, JSON.stringify(slow.body));
+        const mid = await longGet<{ status: string }>(
+          other!,
+          `/v1/actions/${slow.body.action_uid}?wait=300ms`,
+        );
+        assert.equal(mid.status, 200);
+        assert.ok(['queued', 'starting', 'running'].includes(mid.body.status), mid.body.status);
+        const end = await longGet<{ status: string }>(other!, `/v1/cluster/actions/change_master?wait=30s`);
+        assert.ok(['completed', 'failed'].includes(end.body.status), end.body.status);
+      } finally {
+        await nextTarget!.signal('SIGCONT');
+      }
+      await cluster.waitForAgreedMaster();
     });
 
     it('node and user events; heartbeats; streams end when the node stops', async () => {
