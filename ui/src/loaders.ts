@@ -8,12 +8,11 @@ const str = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : 
 export function applyCluster(m: Model, c: Record<string, unknown>): void {
   m.clusterName = str(c.name, 'bosun');
   if (typeof c.node_uid === 'number') m.connectedUid = c.node_uid;
-  const holder = typeof c.master_uid === 'number' ? c.master_uid : null;
+  // The holder's term; who holds it and whether it acts as master come from /v1/nodes/status.
   m.master = {
-    uid: holder,
+    ...m.master,
     epoch: typeof c.master_epoch === 'number' ? c.master_epoch : undefined,
     since: typeof c.master_since === 'string' ? c.master_since : undefined,
-    status: holder === null ? 'none' : m.master.uid === holder ? m.master.status : 'master',
   };
 }
 
@@ -48,19 +47,15 @@ export function applyNodes(m: Model, nodes: Record<string, unknown>[]): void {
 
 /** `/v1/nodes/status`: who acts as master, and a holder that is handing over or fenced. */
 export function applyStatus(m: Model, status: Record<string, Record<string, unknown>>): void {
-  let acting: number | null = null;
-  let why: { uid: number; status: string } | undefined;
+  let next = { uid: null as number | null, status: 'none' };
   for (const [uid, s] of Object.entries(status)) {
-    const row = m.nodes.get(Number(uid));
-    if (!row) continue;
-    row.role = str(s.role, 'slave');
-    row.masterStatus = typeof s.master_status === 'string' ? s.master_status : undefined;
-    if (row.role === 'master') acting = row.uid;
-    if (row.masterStatus) why = { uid: row.uid, status: row.masterStatus };
+    if (s.role === 'master') next = { uid: Number(uid), status: 'master' };
+    else if (typeof s.master_status === 'string' && next.status !== 'master') {
+      next = { uid: Number(uid), status: s.master_status };
+    }
   }
-  if (acting !== null) m.master = { ...m.master, uid: acting, status: 'master' };
-  else if (why) m.master = { ...m.master, uid: why.uid, status: why.status };
-  else m.master = { ...m.master, status: 'none' };
+  // Through setMaster, so a change seen over REST moves the badge and is told like a streamed one.
+  m.setMaster({ ...m.master, ...next });
 }
 
 export interface StatsEntry {

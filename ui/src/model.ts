@@ -71,6 +71,8 @@ export class Model {
   connectedOrigin = '';
   link: LinkState = 'connecting';
   linkMessage = '';
+  /** The last time the page moved to another node, said in the banner until the next move. */
+  lastSwitch = '';
   /** What happened, newest first (master moves, nodes lost, failovers). */
   notices: Notice[] = [];
   /** Bumped on every user change, so the users page reloads. */

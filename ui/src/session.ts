@@ -234,7 +234,10 @@ export class Session {
         if (next) {
           this.api.origin = next.origin;
           m.connectedOrigin = next.origin;
-          m.notice(`Node ${lost ?? '?'} stopped answering; switched to node ${next.uid} (${next.origin})`);
+          m.connectedUid = next.uid;
+          const text = `Node ${lost ?? '?'} stopped answering; switched to node ${next.uid} (${next.origin})`;
+          m.notice(text);
+          m.lastSwitch = `${text} at ${new Date().toLocaleTimeString()}.`;
           break;
         }
         await sleep(1000);

@@ -98,5 +98,6 @@ function LinkBanner({ session }: { session: Session }) {
       Connected to node ${m.connectedUid ?? '?'} (${m.connectedOrigin})</span
     >
     ${m.linkMessage ? html`<span class="link-message">${m.linkMessage}</span>` : null}
+    ${m.lastSwitch ? html`<span class="link-switch" data-testid="switched">${m.lastSwitch}</span>` : null}
   </div>`;
 }

@@ -40,7 +40,13 @@ export function MakeMaster({
   useEffect(() => {
     session.api
       .call<Preflight>('POST', `${PATH}?dry_run=true`, { node_uid: uid })
-      .then(setPreflight, (err: unknown) => setError(describeError(err)))
+      .then(
+        (p) =>
+          Array.isArray(p?.checks)
+            ? setPreflight(p)
+            : setError('This node answered the preflight without checks: its version has no dry run.'),
+        (err: unknown) => setError(describeError(err)),
+      )
       .finally(() => setBusy(false));
   }, [uid]);
   useEffect(() => first.current?.focus(), [busy]);
