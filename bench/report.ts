@@ -21,6 +21,7 @@ import type { Summary } from './lib/stats.js';
 import type { LoginFloodResult } from './login-flood.js';
 import type { ScaleResult } from './scale.js';
 import type { VersusResult } from './versus.js';
+import { dashboardReport, type DashboardResult } from './dashboard.js';
 
 const BEGIN = '<!-- generated:begin (npm run bench rewrites everything up to generated:end) -->';
 const END = '<!-- generated:end -->';
@@ -68,6 +69,7 @@ interface Sections {
   memory?: SectionResult<MemoryDiagResult>;
   loginFlood?: SectionResult<LoginFloodResult>;
   versus?: SectionResult<VersusResult>;
+  dashboard?: SectionResult<DashboardResult>;
 }
 
 function loadSections(): Sections {
@@ -81,6 +83,7 @@ function loadSections(): Sections {
     profile: readResult('profile'),
     memory: readResult('memory'),
     loginFlood: readResult('login-flood'),
+    dashboard: readResult('dashboard'),
   };
 }
 
@@ -670,6 +673,7 @@ export function renderGenerated(s: Sections = loadSections()): string {
   if (s.scale) out.push('', '### Scale: listing retained runs', '', scale(s.scale));
   if (s.loginFlood) out.push('', '### Login flood', '', loginFlood(s.loginFlood));
   if (s.versus) out.push('', '### Versus the commit before a change', '', versus(s.versus));
+  if (s.dashboard) out.push('', '### Dashboard', '', dashboardReport(s.dashboard.results));
   if (s.trace) out.push('', '### Diagnostics: store calls along a hand-over', '', trace(s.trace));
   if (s.profile) out.push('', '### Diagnostics: CPU profiles', '', profile(s.profile));
   if (s.memory) out.push('', '### Diagnostics: memory', '', memory(s.memory));
