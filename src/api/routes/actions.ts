@@ -4,7 +4,7 @@
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
-import type { ActionRun } from '../../actions/run.js';
+import { actionRunRecord, type ActionRun } from '../../actions/run.js';
 import type { KeyValue } from '../../store/types.js';
 import { BosunError } from '../../errors/catalogue.js';
 import { BodyCache, sendJsonText } from '../body-cache.js';
@@ -23,9 +23,7 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
     return (kv: KeyValue): string => {
       const hit = serialized.get(kv.key);
       if (hit?.modRevision === kv.modRevision) return hit.json;
-      // (A run read through from the store is not in the view yet: parsed from its own value.)
-      const run = deps.view.getJson<ActionRun>(kv.key) ?? (JSON.parse(kv.value) as ActionRun);
-      const json = JSON.stringify(render(run));
+      const json = JSON.stringify(render(deps.view.recordOf(kv, actionRunRecord)));
       // Pruned runs would otherwise stay here forever; rebuilding on growth keeps it to the live set.
       if (serialized.size > 2 * deps.view.list(deps.keys.actions).length + 100) serialized.clear();
       serialized.set(kv.key, { modRevision: kv.modRevision, json });

@@ -5,7 +5,6 @@
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
-import type { ClusterConfig, MemberRecord } from '../../cluster/records.js';
 import { errorResponses } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 
@@ -18,8 +17,8 @@ export function clusterRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: { response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses } },
       },
       async () => {
-        const config = deps.view.getJson<ClusterConfig>(deps.keys.config);
-        const self = deps.view.getJson<MemberRecord>(deps.keys.member(deps.selfUid));
+        const config = deps.view.read(deps.keys.config);
+        const self = deps.view.read(deps.keys.member(deps.selfUid));
         const master = deps.state.master();
         return {
           name: config?.name ?? 'bosun',
