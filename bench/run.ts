@@ -7,11 +7,12 @@
  *   npm run bench -- --no-report       # results JSON only
  *   npm run bench -- --full --diagnostics
  *   npm run bench -- --only metrics --baseline /path/to/other/build/bin/bosun.js
+ *   npm run bench -- --only versus --baseline /path/to/other/build/bin/bosun.js   # before/after a change
  *
  * Sections: handover, failover, api (GET load, bare Fastify, memory, POST contention), scale, login-flood
  * (token and cached-credential latency under a wrong-password flood; BOSUN_BENCH_BASELINE_BIN names a
  * pre-fix build to run side by side), metrics (the per-scrape cost of /metrics, and the hand-over with
- * metrics on against off); and the
+ * metrics on against off), dashboard (page weight, and master change to DOM against the CLI's polling); and the
  * diagnostics, which run with --diagnostics or when named in --only: trace (every store call along a
  * hand-over), profile (CPU profiles of a node listing 10,000 runs and under GET load) and memory (where
  * an idle node's RSS goes).
@@ -23,6 +24,7 @@ import { parseArgs } from 'node:util';
 
 import type { EtcdCluster } from '../test/helpers/etcd-cluster.js';
 import { runApi, type ApiSettings } from './api.js';
+import { runDashboard, type DashboardSettings } from './dashboard.js';
 import { runMemoryDiag } from './diag/memory.js';
 import { runProfiles } from './diag/profile.js';
 import { traceStore, type TraceResult } from './diag/trace.js';
@@ -34,12 +36,15 @@ import { runLoginFlood, type LoginFloodSettings } from './login-flood.js';
 import { resultsDir, writeResult, type SectionResult } from './lib/results.js';
 import { runMetrics, type MetricsSettings } from './metrics.js';
 import { runScale, type ScaleSettings } from './scale.js';
+import { runVersus, type VersusSettings } from './versus.js';
 
 export type Mode = 'quick' | 'full';
 
-const SECTIONS = ['handover', 'failover', 'api', 'scale', 'login-flood', 'metrics'] as const;
+const SECTIONS = ['handover', 'failover', 'api', 'scale', 'login-flood', 'metrics', 'dashboard'] as const;
 const DIAGNOSTICS = ['trace', 'profile', 'memory'] as const;
-type Section = (typeof SECTIONS)[number] | (typeof DIAGNOSTICS)[number];
+// Run only when named: it needs another build (--baseline).
+const COMPARISONS = ['versus'] as const;
+type Section = (typeof SECTIONS)[number] | (typeof DIAGNOSTICS)[number] | (typeof COMPARISONS)[number];
 
 const { values } = parseArgs({
   options: {
@@ -61,8 +66,8 @@ const wanted = new Set<string>(
     : [...SECTIONS, ...(values.diagnostics ? DIAGNOSTICS : [])],
 );
 for (const s of wanted) {
-  if (![...SECTIONS, ...DIAGNOSTICS].includes(s as Section)) {
-    console.error(`unknown section ${s}; known: ${[...SECTIONS, ...DIAGNOSTICS].join(', ')}`);
+  if (![...SECTIONS, ...DIAGNOSTICS, ...COMPARISONS].includes(s as Section)) {
+    console.error(`unknown section ${s}; known: ${[...SECTIONS, ...DIAGNOSTICS, ...COMPARISONS].join(', ')}`);
     process.exit(2);
   }
 }
@@ -189,6 +194,23 @@ async function main(): Promise<void> {
       await section('metrics', { ...settings, etcdFsync: !values['etcd-no-fsync'] }, () =>
         runMetrics(settings, e, log),
       );
+    }
+    if (wanted.has('dashboard')) {
+      const settings: DashboardSettings = { changes: mode === 'full' ? 20 : 6 };
+      await section('dashboard', { ...settings }, () => runDashboard(settings, log));
+    }
+    if (wanted.has('versus')) {
+      if (!values.baseline) throw new Error('the versus section needs --baseline <other build>/bin/bosun.js');
+      const settings: VersusSettings = {
+        baselineBin: values.baseline,
+        handovers: mode === 'full' ? 100 : 30,
+        warmup: 3,
+        rounds: mode === 'full' ? 6 : 2,
+        durationS: mode === 'full' ? 5 : 3,
+        connections: 50,
+      };
+      const e = await sharedEtcd();
+      await section('versus', { ...settings }, () => runVersus(settings, e, log));
     }
     if (wanted.has('trace')) {
       const runs = mode === 'full' ? 30 : 10;

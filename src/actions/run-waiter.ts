@@ -6,7 +6,7 @@
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { ClusterView } from '../cluster/view.js';
 import type { WatchEvent } from '../store/types.js';
-import type { ActionRun } from './run.js';
+import { runKey } from './run.js';
 import { isTerminal } from './status.js';
 
 export class RunWaiter {
@@ -14,7 +14,8 @@ export class RunWaiter {
   readonly #onChange = (events: readonly WatchEvent[]) => {
     for (const ev of events) {
       const waiters = this.#waiting.get(ev.kv.key);
-      if (waiters && this.#done(ev.kv.key)) for (const release of [...waiters]) release();
+      if (waiters && this.#done(ev.kv.key.slice(this.keys.actions.length)))
+        for (const release of [...waiters]) release();
     }
   };
 
@@ -28,7 +29,7 @@ export class RunWaiter {
   /** Resolves when the run is terminal (at once if it is), gone, or after `ms`, or on `signal`. */
   wait(uid: string, ms: number, signal?: AbortSignal): Promise<void> {
     const key = this.keys.action(uid);
-    if (ms <= 0 || this.#done(key) || signal?.aborted) return Promise.resolve();
+    if (ms <= 0 || this.#done(uid) || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       let set = this.#waiting.get(key);
       if (!set) this.#waiting.set(key, (set = new Set()));
@@ -61,8 +62,8 @@ export class RunWaiter {
     this.view.off('change', this.#onChange);
   }
 
-  #done(key: string): boolean {
-    const run = this.view.getJson<ActionRun>(key);
+  #done(uid: string): boolean {
+    const run = this.view.read(runKey(this.keys, uid));
     return run === undefined || isTerminal(run.status);
   }
 }

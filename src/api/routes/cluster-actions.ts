@@ -1,7 +1,7 @@
 /** `/v1/cluster/actions`: the seed's four methods (re-api.md §1). */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
-import type { ActionRun } from '../../actions/run.js';
+import { runKey } from '../../actions/run.js';
 import { BosunError } from '../../errors/catalogue.js';
 import { BodyCache } from '../body-cache.js';
 import { ActionNameParams, ActionRunBody, errorResponses } from '../schemas.js';
@@ -23,7 +23,7 @@ export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         bodies.send(reply, 'list', () => {
           const actions: WireRun[] = [];
           for (const pointer of deps.view.list(deps.keys.clusterActions)) {
-            const run = deps.view.getJson<ActionRun>(deps.keys.action(pointer.value));
+            const run = deps.view.read(runKey(deps.keys, pointer.value));
             if (run) actions.push(toWireRun(run));
           }
           return { actions };

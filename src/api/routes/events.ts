@@ -8,8 +8,8 @@
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
-import type { ActionRun } from '../../actions/run.js';
-import { isTerminal } from '../../actions/status.js';
+import { runKey } from '../../actions/run.js';
+import { isTerminal, type ActionStatus } from '../../actions/status.js';
 import { ChangeFeed, frameEvent, type FeedBatch } from '../../cluster/change-feed.js';
 import { BosunError } from '../../errors/catalogue.js';
 import { errorResponses } from '../schemas.js';
@@ -114,17 +114,24 @@ export function eventRoutes(
       },
       async (request, reply) => {
         const uid = request.params.uid;
-        const key = deps.keys.action(uid);
-        if (!deps.view.get(key)) throw new BosunError('action_not_found', `No action with uid ${uid}.`);
+        const key = runKey(deps.keys, uid);
+        // A run accepted elsewhere moments ago may not be in this node's view yet: the store says.
+        const confirmed = await deps.view.getConfirmed(key.key);
+        if (!confirmed) throw new BosunError('action_not_found', `No action with uid ${uid}.`);
+        if (!deps.view.get(key.key))
+          await deps.view.waitFor(confirmed.modRevision, 3000).catch(() => undefined);
         const after = lastEventId(request.headers['last-event-id'], request.query.last_event_id);
         const { cursor, gone } = await resumePoint(after);
-        const kv = deps.view.get(key);
+        const kv = deps.view.get(key.key);
         if (!kv) throw new BosunError('action_not_found', `No action with uid ${uid}.`);
-        const run = deps.view.getJson<ActionRun>(key)!;
-        const current = (revision: number) => ({
-          frame: idFrame(revision, frameEvent('action', toWireRun(deps.view.getJson<ActionRun>(key) ?? run))),
-          end: isTerminal((deps.view.getJson<ActionRun>(key) ?? run).status),
-        });
+        const run = deps.view.read(key)!;
+        const current = (revision: number) => {
+          const now = deps.view.read(key) ?? run;
+          return {
+            frame: idFrame(revision, frameEvent('action', toWireRun(now))),
+            end: isTerminal(now.status),
+          };
+        };
         const conn = hub.start(request, reply, (onClosed) => {
           const filter: BatchFilter = (batch: FeedBatch) => {
             let frame = '';
@@ -132,7 +139,7 @@ export function eventRoutes(
             for (const e of batch.events) {
               if (e.type !== 'action' || e.subject !== uid) continue;
               frame += idFrame(batch.revision, e.text);
-              end = isTerminal((e.data as ActionRun).status);
+              end = isTerminal((e.data as { status: ActionStatus }).status);
             }
             return { frame, end };
           };

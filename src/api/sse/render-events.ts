@@ -4,14 +4,14 @@
  * node's own beliefs, so every node renders the same events for the same revision: that is what lets
  * a client resume on another node (cluster/change-feed.ts).
  */
-import type { ActionRun } from '../../actions/run.js';
+import { actionRunRecord } from '../../actions/run.js';
 import { frameEvent, type FeedEvent, type FeedRenderer } from '../../cluster/change-feed.js';
 import type { ClusterKeys } from '../../cluster/keys.js';
-import type { EpochRecord, MemberRecord, NodeRecord } from '../../cluster/records.js';
 import type { ClusterState } from '../../cluster/state.js';
 import type { ClusterView } from '../../cluster/view.js';
+import type { RecordType } from '../../store/typed-key.js';
 import type { KeyValue, WatchEvent } from '../../store/types.js';
-import type { UserRecord } from '../../users/user-directory.js';
+import { userRecord, usersFolder, type UserRecord } from '../../users/user-records.js';
 import { toWireRun } from '../wire.js';
 
 /** What a `user` event shows of a user: never the password hash or settings. */
@@ -26,9 +26,10 @@ function summary(user: UserRecord): UserSummary {
   return { uid: user.uid, name: user.name, email: user.email, role: user.role };
 }
 
-function parse<T>(kv: KeyValue): T | undefined {
+/** A changed record, checked against its schema; a malformed one is left out of the stream. */
+function parse<T>(kv: KeyValue, type: RecordType<T>): T | undefined {
   try {
-    return JSON.parse(kv.value) as T;
+    return type.decode(kv.key, kv.value);
   } catch {
     return undefined;
   }
@@ -43,7 +44,7 @@ export function masterData(state: ClusterState): Record<string, unknown> {
   const master = state.master();
   const claim = state.masterClaim();
   if (!master || !claim) {
-    const epoch = state.view.getJson<EpochRecord>(state.keys.epoch)?.epoch ?? 0;
+    const epoch = state.view.read(state.keys.epoch)?.epoch ?? 0;
     return { node_uid: null, epoch, master_status: 'none', since: null };
   }
   return {
@@ -57,7 +58,7 @@ export function masterData(state: ClusterState): Record<string, unknown> {
 export function createRenderer(view: ClusterView, keys: ClusterKeys, state: ClusterState): FeedRenderer {
   // A deleted user's key carries no value: its name comes from what the feed saw last.
   const users = new Map<number, UserSummary>();
-  for (const u of view.listJson<UserRecord>(keys.users)) users.set(u.uid, summary(u));
+  for (const u of view.readAll(usersFolder(keys))) users.set(u.uid, summary(u));
 
   const renderUser = (ev: WatchEvent, revision: number, uid: number): FeedEvent | undefined => {
     if (ev.type === 'delete') {
@@ -68,7 +69,7 @@ export function createRenderer(view: ClusterView, keys: ClusterKeys, state: Clus
         change: 'deleted',
       });
     }
-    const user = parse<UserRecord>(ev.kv);
+    const user = parse(ev.kv, userRecord);
     if (!user) return undefined;
     users.set(uid, summary(user));
     const change = ev.kv.createRevision === ev.kv.modRevision ? 'created' : 'updated';
@@ -78,8 +79,8 @@ export function createRenderer(view: ClusterView, keys: ClusterKeys, state: Clus
   const renderNode = (ev: WatchEvent, revision: number, uid: number): FeedEvent | undefined => {
     // Only liveness changes: the record is rewritten under the same lease to prove freshness.
     if (ev.type === 'put' && ev.kv.createRevision !== ev.kv.modRevision) return undefined;
-    const live = ev.type === 'put' ? parse<NodeRecord>(ev.kv) : undefined;
-    const member = view.getJson<MemberRecord>(keys.member(uid));
+    const live = ev.type === 'put' ? parse(ev.kv, keys.nodes.type) : undefined;
+    const member = view.read(keys.member(uid));
     const addr = live?.addr ?? member?.addr ?? '';
     return event(revision, 'node', String(uid), { uid, status: live ? 'active' : 'down', addr });
   };
@@ -90,12 +91,12 @@ export function createRenderer(view: ClusterView, keys: ClusterKeys, state: Clus
     for (const ev of changes) {
       const key = ev.kv.key;
       let rendered: FeedEvent | undefined;
-      if (key === keys.master || key === keys.transfer) masterChanged = true;
+      if (key === keys.master.key || key === keys.transfer.key) masterChanged = true;
       else if (key.startsWith(keys.actions) && ev.type === 'put') {
-        const run = parse<ActionRun>(ev.kv);
+        const run = parse(ev.kv, actionRunRecord);
         if (run) rendered = event(revision, 'action', run.action_uid, toWireRun(run));
-      } else if (key.startsWith(keys.nodes)) {
-        rendered = renderNode(ev, revision, Number(key.slice(keys.nodes.length)));
+      } else if (key.startsWith(keys.nodes.prefix)) {
+        rendered = renderNode(ev, revision, Number(key.slice(keys.nodes.prefix.length)));
       } else if (key.startsWith(keys.users)) {
         rendered = renderUser(ev, revision, Number(key.slice(keys.users.length)));
       }
