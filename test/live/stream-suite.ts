@@ -259,7 +259,7 @@ export function defineStreamSuite(label: string, store: CompatStore): void {
         assert.equal(mid.status, 200);
         assert.ok(['queued', 'starting', 'running'].includes(mid.body.status), mid.body.status);
         const end = await longGet<{ status: string }>(other!, `/v1/cluster/actions/change_master?wait=30s`);
-        assert.ok(['completed', 'failed'].includes(end.body.status), end.body.status);
+        assert.ok(['completed', 'failed'].includes(end.body.status), JSON.stringify(end.body));
       } finally {
         await nextTarget!.signal('SIGCONT');
       }
