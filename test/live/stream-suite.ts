@@ -11,7 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { followEventStream } from '../../src/client/event-stream.js';
 import type { SseEvent } from '../../src/client/sse-parser.js';
 import type { CompatStore } from '../compat/compat-suite.js';
-import { adminAuth } from '../helpers/in-process-node.js';
+import { startCli } from '../cli/support.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, adminAuth } from '../helpers/in-process-node.js';
 import { eventually, ProcessCluster, type ClusterNode } from '../helpers/process-cluster.js';
 import { data, openStream } from '../helpers/sse-stream.js';
 
@@ -264,6 +265,49 @@ export function defineStreamSuite(label: string, store: CompatStore): void {
         await nextTarget!.signal('SIGCONT');
       }
       await cluster.waitForAgreedMaster();
+    });
+
+    it('bosun events resumes on another node after kill -9 (no loss, no repeat); master set follows the run', async () => {
+      const [victim, survivor] = await followers();
+      const reference = await openStream(survivor!.url, '/v1/events', auth);
+      const hello = await reference.waitFor((e) => e.event === 'hello', 'hello');
+      const env = { BOSUN_URL: victim!.url, BOSUN_USER: ADMIN_EMAIL, BOSUN_PASSWORD: ADMIN_PASSWORD };
+      const cli = startCli(['events', '-o', 'json', '--since', String(data(hello).revision)], env);
+      let out = '';
+      cli.proc.stdout!.on('data', (d: string) => (out += d));
+      const lines = () =>
+        out
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { id?: string; event: string; data: Record<string, unknown> });
+      const seen = (name: string) => lines().some((l) => l.event === 'user' && l.data.name === name);
+      await createUser(survivor!, `cli-${label}-1`);
+      await eventually(async () => seen(`cli-${label}-1`) || undefined, 15_000, 'the CLI to print user 1');
+      await victim!.signal('SIGKILL');
+      for (let i = 2; i <= 4; i++) await createUser(survivor!, `cli-${label}-${i}`);
+      await eventually(async () => seen(`cli-${label}-4`) || undefined, 20_000, 'the CLI to print user 4');
+      cli.proc.kill('SIGINT');
+      const result = await cli.done;
+      assert.match(result.stderr, /resuming on/);
+      const got = lines()
+        .filter((l) => l.event !== 'hello')
+        .map((l) => `${l.id ?? ''}|${l.event}|${JSON.stringify(l.data)}`);
+      const want = reference.events
+        .filter((e) => e.event !== 'hello')
+        .map((e) => `${e.id ?? ''}|${e.event}|${JSON.stringify(JSON.parse(e.data))}`);
+      reference.close();
+      assert.deepEqual(got, want.slice(0, got.length));
+      victim!.start();
+      await cluster.waitForAgreedMaster();
+
+      // `master set` follows the run's stream to its end.
+      const [target] = await followers();
+      const set = await startCli(['cluster', 'master', 'set', String(target!.uid)], {
+        ...env,
+        BOSUN_URL: survivor!.url,
+      }).done;
+      assert.equal(set.code, 0, set.stderr);
+      assert.match(set.stderr, /completed/);
     });
 
     it('node and user events; heartbeats; streams end when the node stops', async () => {
