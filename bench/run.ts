@@ -32,6 +32,7 @@ import { failoverOnStore, type FailoverSettings, type StoreFailoverResult } from
 import { handoverOnStore, type HandoverSettings, type StoreHandoverResult } from './handover.js';
 import { startEtcd } from './lib/cluster.js';
 import { machineInfo } from './lib/machine.js';
+import { liveOnStore, type LiveSettings, type LiveStoreResult } from './live.js';
 import { runLoginFlood, type LoginFloodSettings } from './login-flood.js';
 import { resultsDir, writeResult, type SectionResult } from './lib/results.js';
 import { runMetrics, type MetricsSettings } from './metrics.js';
@@ -40,7 +41,16 @@ import { runVersus, type VersusSettings } from './versus.js';
 
 export type Mode = 'quick' | 'full';
 
-const SECTIONS = ['handover', 'failover', 'api', 'scale', 'login-flood', 'metrics', 'dashboard'] as const;
+const SECTIONS = [
+  'handover',
+  'failover',
+  'api',
+  'scale',
+  'login-flood',
+  'metrics',
+  'dashboard',
+  'live',
+] as const;
 const DIAGNOSTICS = ['trace', 'profile', 'memory'] as const;
 // Run only when named: it needs another build (--baseline).
 const COMPARISONS = ['versus'] as const;
@@ -198,6 +208,20 @@ async function main(): Promise<void> {
     if (wanted.has('dashboard')) {
       const settings: DashboardSettings = { changes: mode === 'full' ? 20 : 6 };
       await section('dashboard', { ...settings }, () => runDashboard(settings, log));
+    }
+    if (wanted.has('live')) {
+      const settings: LiveSettings = {
+        handovers: mode === 'full' ? 50 : 10,
+        deliveries: mode === 'full' ? 500 : 100,
+        streams: 200,
+        slowEvents: mode === 'full' ? 2000 : 600,
+      };
+      const e = await sharedEtcd();
+      await section('live', { ...settings, etcdFsync: !values['etcd-no-fsync'] }, async () => {
+        const out: LiveStoreResult[] = [];
+        for (const kind of ['sqlite', 'etcd'] as const) out.push(await liveOnStore(kind, e, settings, log));
+        return out;
+      });
     }
     if (wanted.has('versus')) {
       if (!values.baseline) throw new Error('the versus section needs --baseline <other build>/bin/bosun.js');

@@ -14,6 +14,8 @@ export interface OpenStream {
   /** The raw body of a non-200 answer. */
   readonly body: string;
   close(): void;
+  /** Stops reading: the socket's buffers fill and the server sees a slow reader. */
+  pause(): void;
   waitFor(predicate: (ev: SseEvent) => boolean, what: string, timeoutMs?: number): Promise<SseEvent>;
 }
 
@@ -25,6 +27,8 @@ export async function openStream(
   baseUrl: string,
   path: string,
   headers: Record<string, string> = {},
+  /** Called with each event as it is parsed (benchmarks time arrivals with it). */
+  onEvent?: (ev: SseEvent) => void,
 ): Promise<OpenStream> {
   const events: SseEvent[] = [];
   const parser = new SseParser();
@@ -39,7 +43,11 @@ export async function openStream(
   res.setEncoding('utf8');
   res.on('data', (chunk: string) => {
     if (res.statusCode !== 200) body += chunk;
-    else events.push(...parser.push(chunk));
+    else
+      for (const ev of parser.push(chunk)) {
+        events.push(ev);
+        onEvent?.(ev);
+      }
   });
   const end = () => {
     ended = true;
@@ -59,6 +67,7 @@ export async function openStream(
       return body;
     },
     close: () => res.destroy(),
+    pause: () => void res.pause(),
     waitFor: (predicate, what, timeoutMs = 15_000) =>
       eventually(async () => events.find(predicate), timeoutMs, what),
   };
