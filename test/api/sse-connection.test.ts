@@ -18,7 +18,7 @@ class FakeView extends EventEmitter {
   revision = 10;
   change(): void {
     this.revision++;
-    this.emit('change', [{ type: 'put', kv: { key: 'k' } } as unknown as WatchEvent], this.revision);
+    this.emit('change', [{ type: 'put', kv: { key: 'k' } }], this.revision);
   }
 }
 

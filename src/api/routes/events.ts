@@ -8,16 +8,14 @@
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
-import { runKey } from '../../actions/run.js';
-import { isTerminal, type ActionStatus } from '../../actions/status.js';
-import { ChangeFeed, frameEvent, type FeedBatch } from '../../cluster/change-feed.js';
+import { ChangeFeed, frameEvent } from '../../cluster/change-feed.js';
 import { BosunError } from '../../errors/catalogue.js';
 import { errorResponses } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 import { createRenderer } from '../sse/render-events.js';
 import { SseConnection, type BatchFilter } from '../sse/sse-connection.js';
+import { currentRun, idFrame, runFilter, runOpening, viewedRun } from '../sse/run-stream.js';
 import { StreamHub, streamSettingsFromEnv, type StreamSettings } from '../sse/stream-hub.js';
-import { toWireRun } from '../wire.js';
 
 const StreamQuery = Type.Object(
   {
@@ -49,8 +47,6 @@ const streamResponses = {
   },
   ...errorResponses,
 };
-
-const idFrame = (revision: number, text: string) => `id: ${revision}\n${text}\n`;
 
 export function eventRoutes(
   deps: ApiDeps,
@@ -114,49 +110,19 @@ export function eventRoutes(
       },
       async (request, reply) => {
         const uid = request.params.uid;
-        const key = runKey(deps.keys, uid);
-        // A run accepted elsewhere moments ago may not be in this node's view yet: the store says.
-        const confirmed = await deps.view.getConfirmed(key.key);
-        if (!confirmed) throw new BosunError('action_not_found', `No action with uid ${uid}.`);
-        if (!deps.view.get(key.key))
-          await deps.view.waitFor(confirmed.modRevision, 3000).catch(() => undefined);
+        await viewedRun(deps.view, deps.keys, uid);
         const after = lastEventId(request.headers['last-event-id'], request.query.last_event_id);
         const { cursor, gone } = await resumePoint(after);
-        const kv = deps.view.get(key.key);
-        if (!kv) throw new BosunError('action_not_found', `No action with uid ${uid}.`);
-        const run = deps.view.read(key)!;
-        const current = (revision: number) => {
-          const now = deps.view.read(key) ?? run;
-          return {
-            frame: idFrame(revision, frameEvent('action', toWireRun(now))),
-            end: isTerminal(now.status),
-          };
-        };
-        const conn = hub.start(request, reply, (onClosed) => {
-          const filter: BatchFilter = (batch: FeedBatch) => {
-            let frame = '';
-            let end = false;
-            for (const e of batch.events) {
-              if (e.type !== 'action' || e.subject !== uid) continue;
-              frame += idFrame(batch.revision, e.text);
-              end = isTerminal((e.data as { status: ActionStatus }).status);
-            }
-            return { frame, end };
-          };
-          return new SseConnection(reply.raw, feed, filter, current, cursor, onClosed);
-        });
+        const opening = runOpening(deps.view, deps.keys, uid, after, gone);
+        const current = currentRun(deps.view, deps.keys, uid);
+        const conn = hub.start(
+          request,
+          reply,
+          (onClosed) => new SseConnection(reply.raw, feed, runFilter(uid), current, cursor, onClosed),
+        );
         conn.write(hello());
-        // Without a replayable Last-Event-ID, the run as it stands (unless the client has it already).
-        if (after === undefined || gone) {
-          if (after === undefined || kv.modRevision > after) {
-            const first = current(kv.modRevision);
-            conn.write(first.frame);
-            if (first.end) return conn.close('done');
-          }
-        } else if (isTerminal(run.status) && kv.modRevision <= after) {
-          // The client saw the terminal status already.
-          return conn.close('done');
-        }
+        conn.write(opening.frame);
+        if (opening.close) return conn.close('done');
         conn.follow();
       },
     );
