@@ -38,6 +38,8 @@ export interface ActionRun {
   readonly outcome?: Readonly<Record<string, unknown>> | undefined;
   /** Whether a DELETE can still stop the run before its point of no return. */
   readonly cancellable: boolean;
+  /** Why `cancellable` is false, once it is (src/actions/conflict.ts has the wordings). */
+  readonly cancellable_reason?: string | undefined;
   /** Set by a DELETE that arrived while the run was starting; the engine turns it into `cancelling`. */
   readonly cancel_requested?: boolean | undefined;
   /** Handler-private state a new master needs to finish or fail the run truthfully. */
@@ -120,6 +122,7 @@ export function withUpdate(
     readonly phase?: string;
     readonly progress?: number;
     readonly cancellable?: boolean;
+    readonly cancellable_reason?: string;
     readonly checkpoint?: Record<string, unknown>;
     readonly outcome?: Record<string, unknown>;
   },
@@ -128,6 +131,7 @@ export function withUpdate(
   return {
     ...next,
     ...(fields.cancellable !== undefined ? { cancellable: fields.cancellable } : {}),
+    ...(fields.cancellable_reason !== undefined ? { cancellable_reason: fields.cancellable_reason } : {}),
     ...(fields.checkpoint !== undefined ? { checkpoint: fields.checkpoint } : {}),
     ...(fields.outcome !== undefined ? { outcome: fields.outcome } : {}),
   };

@@ -4,10 +4,12 @@
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
+import { parseHistoryQuery, queryHistory } from '../../actions/history-query.js';
 import type { ActionRun } from '../../actions/run.js';
 import type { KeyValue } from '../../store/types.js';
 import { BosunError } from '../../errors/catalogue.js';
 import { BodyCache, sendJsonText } from '../body-cache.js';
+import { HistoryQueryString, orderedRuns } from '../history.js';
 import { ActionTaskBody, V2ActionBody, errorResponses } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 import { toWireTask, toWireV2Action } from '../wire.js';
@@ -34,8 +36,7 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   const v2Json = jsonCache(toWireV2Action);
   // In submission order: the store revision that created each run (creation_time has only whole
   // seconds, so runs submitted in the same second would come out in uuid order).
-  const runsInOrder = () =>
-    [...deps.view.list(deps.keys.actions)].sort((a, b) => a.createRevision - b.createRevision);
+  const runsInOrder = orderedRuns(deps.view, deps.keys.actions);
   const one = (uid: string): KeyValue => {
     const kv = deps.view.get(deps.keys.action(uid));
     if (!kv) throw new BosunError('action_not_found', `No action with uid ${uid}.`);
@@ -48,21 +49,34 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       {
         config: { permission: 'view_status_of_cluster_action' },
         schema: {
+          querystring: HistoryQueryString,
           response: {
             200: Type.Object({
               actions: Type.Array(ActionTaskBody),
               'state-machines': Type.Array(Type.Unknown()),
+              next_cursor: Type.Optional(Type.String()),
             }),
             ...errorResponses,
           },
         },
       },
-      async (_request, reply) =>
-        bodies.sendSerialized(
+      async (request, reply) => {
+        const query = parseHistoryQuery(request.query);
+        // No history parameter: today's answer, every retained run (what RE clients expect).
+        if (!query) {
+          return bodies.sendSerialized(
+            reply,
+            'list',
+            () => `{"actions":[${runsInOrder().map(taskJson).join(',')}],"state-machines":[]}`,
+          );
+        }
+        const page = queryHistory(runsInOrder(), query, (kv) => deps.view.getJson<ActionRun>(kv.key)!);
+        const next = page.nextCursor === undefined ? '' : `,"next_cursor":${JSON.stringify(page.nextCursor)}`;
+        return sendJsonText(
           reply,
-          'list',
-          () => `{"actions":[${runsInOrder().map(taskJson).join(',')}],"state-machines":[]}`,
-        ),
+          `{"actions":[${page.runs.map(taskJson).join(',')}],"state-machines":[]${next}}`,
+        );
+      },
     );
 
     app.get(
