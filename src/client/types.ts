@@ -33,6 +33,8 @@ export interface ActionRun {
   readonly start_time?: string;
   readonly end_time?: string;
   readonly cancellable?: boolean;
+  /** Why `cancellable` is false: past the point of no return, "the target may take over at any moment". */
+  readonly cancellable_reason?: string;
   readonly outcome?: Readonly<Record<string, unknown>>;
 }
 
