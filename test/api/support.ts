@@ -13,7 +13,7 @@ export function isErrorCode(value: unknown): value is ErrorCode {
  * The additive fields an error about a run may carry: the blocking run (src/actions/conflict.ts).
  * Every other error body has exactly `error_code` and `description`.
  */
-const runFields: Partial<Record<ErrorCode, readonly string[]>> = {
+export const runFields: Partial<Record<ErrorCode, readonly string[]>> = {
   action_in_progress: ['action_uid', 'progress', 'status'],
   action_not_cancellable: ['action_uid', 'cancellable_reason', 'progress', 'status'],
   idempotency_key_reused: ['action_uid'],
