@@ -25,7 +25,9 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
     return (kv: KeyValue): string => {
       const hit = serialized.get(kv.key);
       if (hit?.modRevision === kv.modRevision) return hit.json;
-      const json = JSON.stringify(render(deps.view.getJson<ActionRun>(kv.key)!));
+      // (A run read through from the store is not in the view yet: parsed from its own value.)
+      const run = deps.view.getJson<ActionRun>(kv.key) ?? (JSON.parse(kv.value) as ActionRun);
+      const json = JSON.stringify(render(run));
       // Pruned runs would otherwise stay here forever; rebuilding on growth keeps it to the live set.
       if (serialized.size > 2 * deps.view.list(deps.keys.actions).length + 100) serialized.clear();
       serialized.set(kv.key, { modRevision: kv.modRevision, json });
@@ -37,8 +39,9 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   // In submission order: the store revision that created each run (creation_time has only whole
   // seconds, so runs submitted in the same second would come out in uuid order).
   const runsInOrder = orderedRuns(deps.view, deps.keys.actions);
-  const one = (uid: string): KeyValue => {
-    const kv = deps.view.get(deps.keys.action(uid));
+  // A run the view lacks may have been accepted elsewhere moments ago: confirmed by the store first.
+  const one = async (uid: string): Promise<KeyValue> => {
+    const kv = await deps.view.getConfirmed(deps.keys.action(uid));
     if (!kv) throw new BosunError('action_not_found', `No action with uid ${uid}.`);
     return kv;
   };
@@ -85,7 +88,7 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         config: { permission: 'view_status_of_cluster_action' },
         schema: { params: ActionUidParams, response: { 200: ActionTaskBody, ...errorResponses } },
       },
-      async (request, reply) => sendJsonText(reply, taskJson(one(request.params.uid))),
+      async (request, reply) => sendJsonText(reply, taskJson(await one(request.params.uid))),
     );
 
     app.get(
@@ -104,7 +107,7 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         config: { permission: 'view_status_of_cluster_action' },
         schema: { params: ActionUidParams, response: { 200: V2ActionBody, ...errorResponses } },
       },
-      async (request, reply) => sendJsonText(reply, v2Json(one(request.params.uid))),
+      async (request, reply) => sendJsonText(reply, v2Json(await one(request.params.uid))),
     );
   };
 }
