@@ -106,13 +106,13 @@ export function parseHistoryQuery(raw: Record<string, unknown>): HistoryQuery | 
   const until = untilText === undefined ? undefined : parseTime('until', untilText);
   if (since !== undefined && until !== undefined && since > until)
     throw invalid('"since" is later than "until".');
-  const base = {
+  const base: Omit<HistoryQuery, 'after'> = {
     name,
     statuses: statusText === undefined ? undefined : parseStatuses(statusText),
     since,
     until,
     limit: limitText === undefined ? undefined : parseLimit(limitText),
-    order: order as 'asc' | 'desc',
+    order,
   };
   const cursor = one(raw, 'cursor');
   return { ...base, after: cursor === undefined ? undefined : decodeCursor(cursor, filterId(base)) };
