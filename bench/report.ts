@@ -23,6 +23,7 @@ import type { Summary } from './lib/stats.js';
 import type { LoginFloodResult } from './login-flood.js';
 import type { ScaleResult } from './scale.js';
 import type { VersusResult } from './versus.js';
+import { dashboardReport, type DashboardResult } from './dashboard.js';
 
 const BEGIN = '<!-- generated:begin (npm run bench rewrites everything up to generated:end) -->';
 const END = '<!-- generated:end -->';
@@ -71,6 +72,7 @@ interface Sections {
   loginFlood?: SectionResult<LoginFloodResult>;
   versus?: SectionResult<VersusResult>;
   history?: SectionResult<StoreHistoryResult[]>;
+  dashboard?: SectionResult<DashboardResult>;
 }
 
 function loadSections(): Sections {
@@ -85,6 +87,7 @@ function loadSections(): Sections {
     memory: readResult('memory'),
     loginFlood: readResult('login-flood'),
     history: readResult('history'),
+    dashboard: readResult('dashboard'),
   };
 }
 
@@ -676,6 +679,7 @@ export function renderGenerated(s: Sections = loadSections()): string {
   if (s.history)
     out.push('', '### History: 1,000 against 100,000 retained runs', '', historyReport(s.history));
   if (s.versus) out.push('', '### Versus the commit before a change', '', versus(s.versus));
+  if (s.dashboard) out.push('', '### Dashboard', '', dashboardReport(s.dashboard.results));
   if (s.trace) out.push('', '### Diagnostics: store calls along a hand-over', '', trace(s.trace));
   if (s.profile) out.push('', '### Diagnostics: CPU profiles', '', profile(s.profile));
   if (s.memory) out.push('', '### Diagnostics: memory', '', memory(s.memory));

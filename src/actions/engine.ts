@@ -10,8 +10,7 @@
 import type { Logger } from 'pino';
 
 import { handOver } from '../cluster/hand-over.js';
-import type { ClusterKeys } from '../cluster/keys.js';
-import type { TransferIntent } from '../cluster/records.js';
+import type { ClusterKeys, TransferIntent } from '../cluster/keys.js';
 import { NotMasterError, type MasterRole, type MasterTerm } from '../cluster/master.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { ClusterView } from '../cluster/view.js';
@@ -34,6 +33,8 @@ import {
   moveToStarting,
   withProgress,
   withUpdate,
+  actionRunRecord,
+  runKey,
   type ActionRun,
 } from './run.js';
 import { defaultRetention, Retention, type RetentionSettings } from './retention.js';
@@ -163,7 +164,7 @@ export class ActionEngine {
     if (!term || this.#stopped) return;
     for (const activeKv of this.view.list(this.keys.activeActions)) {
       const uid = activeKv.value;
-      const run = this.view.getJson<ActionRun>(this.keys.action(uid));
+      const run = this.view.read(runKey(this.keys, uid));
       if (!run || this.#handedOff.has(uid)) continue;
       const inFlight = this.#inFlight.get(uid);
       if (inFlight) {
@@ -312,7 +313,7 @@ export class ActionEngine {
   ): Promise<{ compare: Compare[]; ops: Op[] } | undefined> {
     const key = this.keys.action(intent.action_uid);
     const kv = this.view.get(key);
-    const run = kv ? this.view.getJson<ActionRun>(key) : undefined;
+    const run = kv ? this.view.recordOf(kv, actionRunRecord) : undefined;
     if (!kv || !run || (run.status !== 'running' && run.status !== 'cancelling')) return undefined;
     const handler = this.registry.get(run.name);
     if (!handler) return undefined;

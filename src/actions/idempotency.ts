@@ -11,11 +11,14 @@
  */
 import { createHash } from 'node:crypto';
 
+import { Type } from '@sinclair/typebox';
+
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { ClusterView } from '../cluster/view.js';
 import { BosunError } from '../errors/catalogue.js';
+import { decodeKv, recordType } from '../store/typed-key.js';
 import type { KeyValue, Store } from '../store/types.js';
-import type { ActionRun } from './run.js';
+import { actionRunRecord, runKey, type ActionRun } from './run.js';
 import type { ActionSubmitter, SubmitClaim } from './submit.js';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
@@ -34,8 +37,21 @@ export interface IdempotencyRecord {
   readonly created_at: number;
   readonly expires_at: number;
   /** The run as the first request answered it, for when the run itself has since been pruned. */
-  readonly run: ActionRun;
+  readonly run: Readonly<Record<string, unknown>>;
 }
+
+/** What is checked when a stored key record enters (store/typed-key.ts). */
+export const idempotencyRecord = recordType<IdempotencyRecord>(
+  'idempotency key',
+  Type.Object({
+    action: Type.String(),
+    fingerprint: Type.String(),
+    action_uid: Type.String(),
+    created_at: Type.Number(),
+    expires_at: Type.Number(),
+    run: Type.Record(Type.String(), Type.Unknown()),
+  }),
+);
 
 export interface SubmitRequest {
   readonly requester: string | undefined;
@@ -122,7 +138,7 @@ export class IdempotentSubmitter {
           action_uid: run.action_uid,
           created_at: now,
           expires_at: now + this.ttlMs,
-          run,
+          run: { ...run },
         };
         return [{ type: 'put', key: recordKey, value: JSON.stringify(record) }];
       },
@@ -139,7 +155,7 @@ export class IdempotentSubmitter {
 
   #live(kv: KeyValue | undefined): IdempotencyRecord | undefined {
     if (!kv) return undefined;
-    const record = JSON.parse(kv.value) as IdempotencyRecord;
+    const record = decodeKv(idempotencyRecord, kv);
     return Date.now() < record.expires_at ? record : undefined;
   }
 
@@ -152,6 +168,9 @@ export class IdempotentSubmitter {
         { details: { action_uid: record.action_uid } },
       );
     }
-    return this.view.getJson<ActionRun>(this.keys.action(record.action_uid)) ?? record.run;
+    return (
+      this.view.read(runKey(this.keys, record.action_uid)) ??
+      actionRunRecord.decode(this.keys.action(record.action_uid), JSON.stringify(record.run))
+    );
   }
 }

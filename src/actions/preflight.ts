@@ -14,7 +14,7 @@ import { BosunError } from '../errors/catalogue.js';
 import type { Store } from '../store/types.js';
 import type { ActionHandler, PreflightCheck, PreflightContext } from './handler.js';
 import type { HandlerRegistry } from './registry.js';
-import type { ActionRun } from './run.js';
+import { runKey } from './run.js';
 
 export type { PreflightCheck } from './handler.js';
 
@@ -60,7 +60,7 @@ export class Preflight {
     const ctx: PreflightContext = {
       cluster: this.state,
       liveRecordInStore: async (uid) =>
-        (await this.#withTimeout(this.store.get(this.keys.node(uid)))) !== undefined,
+        (await this.#withTimeout(this.store.get(this.keys.node(uid).key))) !== undefined,
     };
     const own = await this.#handlerChecks(handler, body, ctx);
     const checks = [
@@ -97,7 +97,7 @@ export class Preflight {
     }
     const started = Date.now();
     try {
-      await this.#withTimeout(this.store.get(this.keys.master));
+      await this.#withTimeout(this.store.get(this.keys.master.key));
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       return {
@@ -119,7 +119,7 @@ export class Preflight {
     const uid = this.view.get(this.keys.activeAction(name))?.value;
     if (uid === undefined)
       return { name: check, passed: true, message: `No ${name} run is queued or in flight.` };
-    const run = this.view.getJson<ActionRun>(this.keys.action(uid));
+    const run = this.view.read(runKey(this.keys, uid));
     const state = run ? `${run.status}, ${run.progress}%` : 'state unknown';
     return {
       name: check,

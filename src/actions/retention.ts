@@ -13,8 +13,8 @@ import type { ClusterKeys } from '../cluster/keys.js';
 import { NotMasterError } from '../cluster/master.js';
 import type { ClusterView } from '../cluster/view.js';
 import type { TxnRequest, TxnResult } from '../store/types.js';
-import type { IdempotencyRecord } from './idempotency.js';
-import type { ActionRun } from './run.js';
+import { idempotencyRecord } from './idempotency.js';
+import { actionRunRecord, type ActionRun } from './run.js';
 import { isTerminal } from './status.js';
 
 export interface RetentionSettings {
@@ -114,12 +114,11 @@ export class Retention {
     const now = Date.now();
     const runs = [...this.view.list(this.keys.actions)]
       .sort((a, b) => a.createRevision - b.createRevision)
-      .map((kv) => this.view.getJson<ActionRun>(kv.key)!);
+      .map((kv) => this.view.recordOf(kv, actionRunRecord));
     const pinned = new Set(this.view.list(this.keys.clusterActions).map((kv) => kv.value));
     const keys = runsToPrune(runs, pinned, this.settings, now).map((uid) => this.keys.action(uid));
     for (const kv of this.view.list(this.keys.idempotencyKeys)) {
-      const record = this.view.getJson<IdempotencyRecord>(kv.key);
-      if (record && record.expires_at <= now) keys.push(kv.key);
+      if (this.view.recordOf(kv, idempotencyRecord).expires_at <= now) keys.push(kv.key);
     }
     try {
       for (let i = 0; i < keys.length; i += PRUNE_BATCH) {

@@ -9,10 +9,11 @@ import type { ClusterState } from '../cluster/state.js';
 import type { ClusterView } from '../cluster/view.js';
 import { BosunError } from '../errors/catalogue.js';
 import { TxnOutcomeUnknownError } from '../store/errors.js';
+import { decodeKv } from '../store/typed-key.js';
 import type { Compare, Op, Store } from '../store/types.js';
 import { actionInProgress, notCancellable } from './conflict.js';
 import type { HandlerRegistry } from './registry.js';
-import { moveToCancelled, moveToCancelling, newRun, type ActionRun } from './run.js';
+import { actionRunRecord, moveToCancelled, moveToCancelling, newRun, runKey, type ActionRun } from './run.js';
 import { isTerminal } from './status.js';
 
 /** More conditions and writes for a submit's own transaction (src/actions/idempotency.ts). */
@@ -37,7 +38,7 @@ export class ActionSubmitter {
   /** The latest run of `name` as `/v1/cluster/actions/<name>` shows it. */
   latest(name: string): ActionRun | undefined {
     const uid = this.view.get(this.keys.clusterAction(name))?.value;
-    return uid === undefined ? undefined : this.view.getJson<ActionRun>(this.keys.action(uid));
+    return uid === undefined ? undefined : this.view.read(runKey(this.keys, uid));
   }
 
   /** Validates and stores a new queued run; 409 while another run of that name is queued or in flight. */
@@ -91,7 +92,7 @@ export class ActionSubmitter {
   async #inProgress(name: string): Promise<BosunError> {
     const holderUid = (await this.store.get(this.keys.activeAction(name)))?.value;
     const kv = holderUid === undefined ? undefined : await this.store.get(this.keys.action(holderUid));
-    return actionInProgress(name, kv ? (JSON.parse(kv.value) as ActionRun) : undefined, holderUid);
+    return actionInProgress(name, kv ? decodeKv(actionRunRecord, kv) : undefined, holderUid);
   }
 
   /** Reads a key, retrying briefly: after an unclear write the store is often mid-election. */
@@ -119,7 +120,7 @@ export class ActionSubmitter {
       const kv = await this.store.get(runKey);
       if (!kv)
         throw new BosunError('action_not_found', `No ${name} action is running or has a status to remove.`);
-      const run = JSON.parse(kv.value) as ActionRun;
+      const run = decodeKv(actionRunRecord, kv);
       const unchanged = { key: runKey, target: 'mod', op: '=', value: kv.modRevision } as const;
 
       if (isTerminal(run.status)) {

@@ -44,6 +44,7 @@ import { BODY_LIMIT, MAX_PARAM_LENGTH } from './limits.js';
 import { handleClientError } from './raw-error.js';
 import { installLingeringClose } from './lingering-close.js';
 import { installRequestGuards } from './request-guards.js';
+import { installClusterCors } from './cluster-cors.js';
 import { openApiRoutes, registerOpenApi } from './openapi.js';
 import { actionRoutes } from './routes/actions.js';
 import { clusterActionRoutes } from './routes/cluster-actions.js';
@@ -52,6 +53,8 @@ import { logsRoutes } from './routes/logs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { statsRoutes } from './routes/stats.js';
+import { uiRoutes } from './routes/ui.js';
+import { whoamiRoutes } from './routes/whoami.js';
 import { unmodelledRoutes } from './routes/unmodelled.js';
 import { userRoutes } from './routes/users.js';
 
@@ -151,6 +154,8 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
     done();
   });
   installRequestGuards(app);
+  // Before authentication, so a refusal reaches the dashboard on another node too (cluster-cors.ts).
+  installClusterCors(app, deps.state);
   installLingeringClose(app);
 
   // JSON is the only body type the API takes; anything else is a 415. An empty JSON body is "no
@@ -236,5 +241,7 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
   await app.register(statsRoutes(deps));
   await app.register(unmodelledRoutes(deps));
   await app.register(openApiRoutes);
+  await app.register(whoamiRoutes);
+  await app.register(uiRoutes(deps));
   return app;
 }

@@ -96,6 +96,8 @@ describe('authorization matrix: every role × every endpoint × Basic and JWT', 
       '/v1/actions/:uid': () => actionUid,
       '/v2/actions/:uid': () => actionUid,
       '/v1/cluster/actions/:action': () => 'change_master',
+      // The dashboard's built files (public, like the page itself): one real file.
+      '/ui/:file': () => 'app.js',
     };
     // The documentation UI's static files (public, like the document itself): one real asset.
     let filled = url.replace('*', 'swagger-ui.css');

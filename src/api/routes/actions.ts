@@ -5,7 +5,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
 import { parseHistoryQuery, queryHistory } from '../../actions/history-query.js';
-import type { ActionRun } from '../../actions/run.js';
+import { actionRunRecord, type ActionRun } from '../../actions/run.js';
 import type { KeyValue } from '../../store/types.js';
 import { BosunError } from '../../errors/catalogue.js';
 import { BodyCache, sendJsonText } from '../body-cache.js';
@@ -25,9 +25,7 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
     return (kv: KeyValue): string => {
       const hit = serialized.get(kv.key);
       if (hit?.modRevision === kv.modRevision) return hit.json;
-      // (A run read through from the store is not in the view yet: parsed from its own value.)
-      const run = deps.view.getJson<ActionRun>(kv.key) ?? (JSON.parse(kv.value) as ActionRun);
-      const json = JSON.stringify(render(run));
+      const json = JSON.stringify(render(deps.view.recordOf(kv, actionRunRecord)));
       // Pruned runs would otherwise stay here forever; rebuilding on growth keeps it to the live set.
       if (serialized.size > 2 * deps.view.list(deps.keys.actions).length + 100) serialized.clear();
       serialized.set(kv.key, { modRevision: kv.modRevision, json });
@@ -73,7 +71,7 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
             () => `{"actions":[${runsInOrder().map(taskJson).join(',')}],"state-machines":[]}`,
           );
         }
-        const page = queryHistory(runsInOrder(), query, (kv) => deps.view.getJson<ActionRun>(kv.key)!);
+        const page = queryHistory(runsInOrder(), query, (kv) => deps.view.recordOf(kv, actionRunRecord));
         const next = page.nextCursor === undefined ? '' : `,"next_cursor":${JSON.stringify(page.nextCursor)}`;
         return sendJsonText(
           reply,

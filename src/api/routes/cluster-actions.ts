@@ -1,8 +1,8 @@
 /** `/v1/cluster/actions`: the seed's four methods (re-api.md §1). */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
-import type { ActionRun } from '../../actions/run.js';
 import { IDEMPOTENCY_KEY_HEADER } from '../../actions/idempotency.js';
+import { runKey } from '../../actions/run.js';
 import { BosunError } from '../../errors/catalogue.js';
 import { roleHas } from '../auth/permissions.js';
 import { ActionPostQuery, dryRunRequested } from '../dry-run.js';
@@ -24,7 +24,7 @@ export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         bodies.send(reply, 'list', () => {
           const actions: WireRun[] = [];
           for (const pointer of deps.view.list(deps.keys.clusterActions)) {
-            const run = deps.view.getJson<ActionRun>(deps.keys.action(pointer.value));
+            const run = deps.view.read(runKey(deps.keys, pointer.value));
             if (run) actions.push(toWireRun(run));
           }
           return { actions };

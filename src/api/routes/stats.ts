@@ -5,7 +5,7 @@
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
-import type { NodeStatsRecord } from '../../cluster/records.js';
+import type { NodeStatsRecord } from '../../cluster/keys.js';
 import { errorResponses } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 import { parseStatsQuery, toClusterStats, toNodeStats } from '../stats-wire.js';
@@ -23,8 +23,7 @@ const StatsQuerySchema = Type.Object(
 const AnyObject = Type.Object({}, { additionalProperties: true });
 
 export function statsRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
-  const sample = (uid: number): NodeStatsRecord | undefined =>
-    deps.view.getJson<NodeStatsRecord>(deps.keys.nodeStats(uid));
+  const sample = (uid: number): NodeStatsRecord | undefined => deps.view.read(deps.keys.nodeStats(uid));
 
   return async (app) => {
     app.get(

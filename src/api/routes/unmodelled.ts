@@ -8,7 +8,6 @@ import { arch, hostname } from 'node:os';
 
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
-import type { ClusterConfig } from '../../cluster/records.js';
 import { errorResponses } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 
@@ -43,7 +42,7 @@ export function unmodelledRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
     // Public, as on RE: a bootstrap tool asks before any user exists. It reports only what the
     // cluster's identity record and this node know.
     app.get('/v1/bootstrap', { schema: { response: { 200: AnyObject, ...errorResponses } } }, async () => {
-      const config = deps.view.getJson<ClusterConfig>(deps.keys.config);
+      const config = deps.view.read(deps.keys.config);
       const created = config
         ? new Date(config.created_time * 1000).toISOString().replace('.000Z', 'Z')
         : undefined;
