@@ -49,7 +49,7 @@ export function historyReport(s: SectionResult<StoreHistoryResult[]>): string {
     );
   }
   out.push(
-    'Cancel before the point of no return: `POST change_master` then at once `DELETE`, on the same connection to the master (ms from sending the DELETE to the run seen `cancelled`).',
+    'Cancel. Before the point of no return: a queued `change_master` (the master paused, so nothing claims it), cancelled by a DELETE to another node, timed from the DELETE to the run read back `cancelled`. Raced: a DELETE sent on the master the moment the POST answers, counted by what it met (the hand-over intent is usually out within milliseconds, so most are refused with 409).',
     '',
     table(
       [

@@ -5,8 +5,9 @@
  * filter matching 2% of the runs, a time window). Runs are written straight into the store (as in
  * scale.ts), 2% of them failed; the node keeps them all (`BOSUN_RETAIN_RUNS=200000`).
  *
- * Cancel: how long a DELETE takes to end a change_master run before its point of no return, from
- * the DELETE to the run observed `cancelled`, and how often the DELETE came after that point (409).
+ * Cancel: how long a DELETE takes to end a change_master run before its point of no return (a
+ * queued run, the master paused), from the DELETE to the run read back `cancelled`; and, for a
+ * DELETE sent the moment the POST answers, how often it comes after that point (409).
  */
 import { statSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -42,12 +43,13 @@ export interface HistoryLevel {
 }
 
 export interface CancelResult {
+  /** Per case: queued cancels timed, then raced DELETEs counted. */
   readonly attempts: number;
   readonly cancelledAtOnce: number;
   readonly cancelledByEngine: number;
   readonly refusedPastPoint: number;
   readonly other: number;
-  /** From sending the DELETE to the run observed `cancelled`, ms. */
+  /** Queued case: from sending the DELETE to the run read back `cancelled`, ms. */
   readonly deleteToCancelled: Summary | undefined;
 }
 
@@ -211,58 +213,103 @@ async function historyLevels(
   }
 }
 
+/** SIGSTOPs `node`, never while it holds SQLite's write lock: a probe write must go through. */
+async function pauseOutsideWrite(node: ProcessCluster['nodes'][number], store: Store): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    await node.signal('SIGSTOP');
+    try {
+      await store.txn({
+        compare: [],
+        success: [{ type: 'put', key: '/bench-probe', value: String(attempt) }],
+      });
+      return;
+    } catch {
+      await node.signal('SIGCONT');
+      await sleep(50);
+    }
+  }
+  throw new Error(`node ${node.uid} could not be paused outside a write`);
+}
+
+/** Polls a run until it ends; its status. */
+async function settle(http: HttpClient, base: string, uid: string): Promise<string> {
+  for (let j = 0; j < 500; j++) {
+    const r = await http.get<{ status: string }>(`${base}/v1/actions/${uid}`).catch(() => undefined);
+    if (r && ['completed', 'failed', 'cancelled'].includes(r.body.status)) return r.body.status;
+    await sleep(5);
+  }
+  return 'unfinished';
+}
+
+/**
+ * Two cases. Queued: the master is paused, so a run waits unclaimed, and a DELETE sent to another
+ * node cancels it; timed from the DELETE to the run read back `cancelled`. Raced: a DELETE sent the
+ * moment the POST answers, on the same connection to the master, where the hand-over intent is
+ * usually out within milliseconds: counts of what the DELETE met.
+ */
 async function cancelLatency(
   kind: StoreKind,
   etcd: EtcdCluster | undefined,
   attempts: number,
 ): Promise<CancelResult> {
-  const cluster = await startCluster(kind, etcd, { nodes: 3 });
+  const cluster = await startCluster(kind, etcd, { nodes: 3, leaseTtlMs: 6000 });
   const http = new HttpClient();
+  const store = await openStore(cluster.store);
   const times: number[] = [];
   const counts = { cancelledAtOnce: 0, cancelledByEngine: 0, refusedPastPoint: 0, other: 0 };
   try {
     for (let i = 0; i < attempts; i++) {
-      const master = await waitAgreedMaster(http, cluster);
-      const via = cluster.nodes.find((n) => n.uid === master)!;
-      const target = cluster.nodes.find((n) => n.uid !== master)!;
+      const master = cluster.node(await waitAgreedMaster(http, cluster));
+      const via = cluster.nodes.find((n) => n.uid !== master.uid)!;
+      await pauseOutsideWrite(master, store);
+      let uid: string;
+      try {
+        const posted = await http.request<{ action_uid: string }>(
+          'POST',
+          `${via.url}/v1/cluster/actions/change_master`,
+          {
+            node_uid: via.uid,
+          },
+        );
+        if (posted.status !== 200) throw new Error(`POST answered ${posted.status}`);
+        uid = posted.body.action_uid;
+        const t0 = performance.now();
+        const del = await http.request<{ status?: string }>(
+          'DELETE',
+          `${via.url}/v1/cluster/actions/change_master`,
+        );
+        const seen = await http.get<{ status: string }>(`${via.url}/v1/actions/${uid}`);
+        if (del.status === 200 && seen.body.status === 'cancelled') times.push(performance.now() - t0);
+      } finally {
+        await master.signal('SIGCONT');
+      }
+      await settle(http, via.url, uid);
+    }
+    for (let i = 0; i < attempts; i++) {
+      const master = cluster.node(await waitAgreedMaster(http, cluster));
+      const target = cluster.nodes.find((n) => n.uid !== master.uid)!;
       const posted = await http.request<{ action_uid: string }>(
         'POST',
-        `${via.url}/v1/cluster/actions/change_master`,
+        `${master.url}/v1/cluster/actions/change_master`,
         {
           node_uid: target.uid,
         },
       );
       if (posted.status !== 200) throw new Error(`POST answered ${posted.status}`);
-      const t0 = performance.now();
       const del = await http.request<{ status?: string }>(
         'DELETE',
-        `${via.url}/v1/cluster/actions/change_master`,
+        `${master.url}/v1/cluster/actions/change_master`,
       );
       if (del.status === 409) counts.refusedPastPoint++;
-      else if (del.body.status === 'cancelled') {
-        counts.cancelledAtOnce++;
-        times.push(performance.now() - t0);
-      } else if (del.body.status === 'cancelling') {
-        for (;;) {
-          const r = await http.get<{ status: string }>(`${via.url}/v1/actions/${posted.body.action_uid}`);
-          if (r.body.status === 'cancelled') {
-            times.push(performance.now() - t0);
-            counts.cancelledByEngine++;
-            break;
-          }
-          if (['completed', 'failed'].includes(r.body.status)) {
-            counts.other++;
-            break;
-          }
-          await sleep(1);
-        }
-      } else counts.other++;
-      // Let the run end before the next one.
-      for (let j = 0; j < 500; j++) {
-        const r = await http.get<{ status: string }>(`${via.url}/v1/actions/${posted.body.action_uid}`);
-        if (['completed', 'failed', 'cancelled'].includes(r.body.status)) break;
-        await sleep(20);
-      }
+      else if (del.body.status === 'cancelled') counts.cancelledAtOnce++;
+      else if (del.body.status === 'cancelling')
+        counts[
+          (await settle(http, master.url, posted.body.action_uid)) === 'cancelled'
+            ? 'cancelledByEngine'
+            : 'other'
+        ]++;
+      else counts.other++;
+      await settle(http, master.url, posted.body.action_uid);
     }
     return {
       attempts,
@@ -270,6 +317,7 @@ async function cancelLatency(
       deleteToCancelled: times.length ? roundSummary(summarize(times), 2) : undefined,
     };
   } finally {
+    await store.close();
     http.close();
     await cluster.destroy();
   }
