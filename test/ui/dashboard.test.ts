@@ -30,6 +30,11 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     if ((await rows.count()) !== 1) return undefined;
     return Number(await rows.first().getAttribute('data-node'));
   };
+  /** Back to the overview (a hash change: the page is not reloaded), whatever an earlier test left. */
+  const overview = async () => {
+    await page.evaluate("location.hash = '#/overview'");
+    await page.locator('tr[data-node]').first().waitFor();
+  };
   /** A marker set in the page: still there later means the page was never reloaded. */
   const markPage = () => page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
   const stillSamePage = async () =>
@@ -64,6 +69,7 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
   });
 
   it('"Make master" runs the preflight, asks, moves the badge and shows the completed run', async () => {
+    await overview();
     const before = await cluster.waitForAgreedMaster();
     // Neither the master nor the page's node: the later tests kill the master and the page's node apart.
     const target = cluster.nodes.find((n) => n.uid !== before && n.uid !== home.uid)!.uid;
@@ -91,11 +97,12 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
   });
 
   it('an admin creates a user (password shown once) and deletes one; API text is never markup', async () => {
+    await overview();
     await page.getByRole('link', { name: 'Users' }).click();
     // An email the API accepts that would be markup if written as HTML.
     const hostile = '<img/src=x/onerror=window.pwned=1>@ui.test';
     await page.getByLabel('Email').fill(hostile);
-    await page.getByLabel('Role', { exact: true }).selectOption('db_viewer');
+    await page.getByLabel('Role of the new user').selectOption('db_viewer');
     await page.getByRole('button', { name: 'Create user' }).click();
     const secret = page.getByTestId('new-password');
     await secret.waitFor();
@@ -149,11 +156,12 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
   });
 
   it('a preflight failure (the target is down) is shown and blocks the change', async () => {
+    await overview();
     const master = await cluster.waitForAgreedMaster();
     const down = cluster.nodes.find((n) => n.uid !== master && n.uid !== home.uid)!;
     await down.signal('SIGKILL');
     await row(down.uid).and(page.locator('[data-status="down"]')).waitFor({ timeout: 15_000 });
-    await page.goto(`${home.url}/ui/#/make-master/${down.uid}`);
+    await page.evaluate(`location.hash = '#/make-master/${down.uid}'`);
     const dialog = page.getByTestId('make-master');
     await dialog.getByTestId('blocked').waitFor();
     assert.ok((await dialog.locator('tr[data-passed="false"]').count()) >= 1);
@@ -165,6 +173,7 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
   });
 
   it('kill -9 of the master: the page shows the failover and the new master without a reload', async () => {
+    await overview();
     const master = await cluster.waitForAgreedMaster();
     assert.notEqual(master, home.uid);
     await markPage();
@@ -183,6 +192,7 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
   });
 
   it('kill -9 of the node the page talks to: the page says so, moves to another node and recovers', async () => {
+    await overview();
     await markPage();
     await home.signal('SIGKILL');
     // Said within a few seconds: the banner names the lost node (while looking, then once moved).
