@@ -143,7 +143,9 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
       await dialog.waitFor();
       await dialog.getByText('Running the preflight').waitFor({ state: 'detached' });
       if ((await dialog.getByTestId('mm-error').count()) === 0) {
-        await dialog.getByTestId('confirm').evaluate((b) => b.removeAttribute('disabled'));
+        await dialog
+          .getByTestId('confirm')
+          .evaluate((b: { removeAttribute(name: string): void }) => b.removeAttribute('disabled'));
         await dialog.getByTestId('confirm').click();
       }
       const error = await dialog.getByTestId('mm-error').innerText();
