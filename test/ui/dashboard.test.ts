@@ -68,6 +68,19 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     await screenshot(page, 'overview');
   });
 
+  it('reads on a phone: nothing wider than the screen, every node still listed', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+    try {
+      await signIn(phone, home.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await phone.locator('tr[data-node]').nth(2).waitFor();
+      const overflow = await phone.evaluate('document.documentElement.scrollWidth - window.innerWidth');
+      assert.ok(Number(overflow) <= 0, `the page is ${String(overflow)} px wider than the phone`);
+      await screenshot(phone, 'overview-phone');
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('"Make master" runs the preflight, asks, moves the badge and shows the completed run', async () => {
     await overview();
     const before = await cluster.waitForAgreedMaster();
@@ -131,7 +144,13 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     assert.equal(res.status, 200);
     const viewer = await browser.newPage();
     try {
-      await signIn(viewer, home.url, VIEWER.email, VIEWER.password);
+      // Keyboard only: the sign-in form takes focus, Tab moves on, Enter submits.
+      await viewer.goto(`${home.url}/`);
+      await viewer.keyboard.type(VIEWER.email);
+      await viewer.keyboard.press('Tab');
+      await viewer.keyboard.type(VIEWER.password);
+      await viewer.keyboard.press('Enter');
+      await viewer.getByTestId('master').waitFor();
       await viewer.locator('tr[data-node]').nth(2).waitFor();
       assert.equal(await viewer.getByRole('button', { name: /Make .* master/ }).count(), 0);
       assert.equal(await viewer.getByRole('link', { name: 'Users' }).count(), 0);
@@ -169,7 +188,9 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     assert.ok((await dialog.locator('tr[data-passed="false"]').count()) >= 1);
     assert.equal(await dialog.getByTestId('confirm').isDisabled(), true);
     await screenshot(page, 'preflight-blocked');
-    await dialog.getByRole('button', { name: 'Close' }).click();
+    // Escape closes the dialog.
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
     down.start();
     await row(down.uid).and(page.locator('[data-status="active"]')).waitFor({ timeout: 20_000 });
   });

@@ -101,7 +101,9 @@ export class Model {
       n.role = n.uid === acting ? 'master' : 'slave';
       n.masterStatus = n.uid === next.uid && next.status !== 'master' ? next.status : undefined;
     }
-    if (before.uid !== next.uid || before.status !== next.status) {
+    // The first load is not a change.
+    const first = before.uid === null && before.status === 'none' && before.epoch === undefined;
+    if (!first && (before.uid !== next.uid || before.status !== next.status)) {
       const who = next.uid === null ? 'no node' : `node ${next.uid}`;
       this.notice(`Master: ${who} (${next.status}, epoch ${next.epoch ?? '?'})`);
     }
