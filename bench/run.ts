@@ -32,6 +32,7 @@ import { failoverOnStore, type FailoverSettings, type StoreFailoverResult } from
 import { handoverOnStore, type HandoverSettings, type StoreHandoverResult } from './handover.js';
 import { startEtcd } from './lib/cluster.js';
 import { machineInfo } from './lib/machine.js';
+import { runHistory, type HistorySettings } from './history.js';
 import { runLoginFlood, type LoginFloodSettings } from './login-flood.js';
 import { resultsDir, writeResult, type SectionResult } from './lib/results.js';
 import { runMetrics, type MetricsSettings } from './metrics.js';
@@ -40,7 +41,16 @@ import { runVersus, type VersusSettings } from './versus.js';
 
 export type Mode = 'quick' | 'full';
 
-const SECTIONS = ['handover', 'failover', 'api', 'scale', 'login-flood', 'metrics', 'dashboard'] as const;
+const SECTIONS = [
+  'handover',
+  'failover',
+  'api',
+  'scale',
+  'login-flood',
+  'metrics',
+  'history',
+  'dashboard',
+] as const;
 const DIAGNOSTICS = ['trace', 'profile', 'memory'] as const;
 // Run only when named: it needs another build (--baseline).
 const COMPARISONS = ['versus'] as const;
@@ -162,6 +172,15 @@ async function main(): Promise<void> {
         contentionConnections: 48,
       };
       await section('api', { ...settings }, () => runApi(settings, scratch, log));
+    }
+    if (wanted.has('history')) {
+      const settings: HistorySettings = {
+        levels: [1000, 100_000],
+        requests: mode === 'full' ? 200 : 30,
+        cancels: mode === 'full' ? 100 : 20,
+      };
+      const e = await sharedEtcd();
+      await section('history', { ...settings }, () => runHistory(settings, e, log));
     }
     if (wanted.has('scale')) {
       const settings: ScaleSettings = {
