@@ -146,6 +146,7 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     try {
       // Keyboard only: the sign-in form takes focus, Tab moves on, Enter submits.
       await viewer.goto(`${home.url}/`);
+      await viewer.waitForFunction('document.activeElement?.getAttribute("name") === "login"');
       await viewer.keyboard.type(VIEWER.email);
       await viewer.keyboard.press('Tab');
       await viewer.keyboard.type(VIEWER.password);
