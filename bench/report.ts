@@ -16,6 +16,8 @@ import type { TraceResult } from './diag/trace.js';
 import type { StoreFailoverResult } from './failover.js';
 import type { StoreHandoverResult } from './handover.js';
 import type { MachineInfo } from './lib/machine.js';
+import type { StoreHistoryResult } from './history.js';
+import { historyReport } from './history-report.js';
 import { readResult, repoRoot, type SectionResult } from './lib/results.js';
 import type { Summary } from './lib/stats.js';
 import type { LoginFloodResult } from './login-flood.js';
@@ -69,6 +71,7 @@ interface Sections {
   memory?: SectionResult<MemoryDiagResult>;
   loginFlood?: SectionResult<LoginFloodResult>;
   versus?: SectionResult<VersusResult>;
+  history?: SectionResult<StoreHistoryResult[]>;
   dashboard?: SectionResult<DashboardResult>;
 }
 
@@ -83,6 +86,7 @@ function loadSections(): Sections {
     profile: readResult('profile'),
     memory: readResult('memory'),
     loginFlood: readResult('login-flood'),
+    history: readResult('history'),
     dashboard: readResult('dashboard'),
   };
 }
@@ -672,6 +676,8 @@ export function renderGenerated(s: Sections = loadSections()): string {
   if (s.api) out.push('', '### API', '', api(s.api));
   if (s.scale) out.push('', '### Scale: listing retained runs', '', scale(s.scale));
   if (s.loginFlood) out.push('', '### Login flood', '', loginFlood(s.loginFlood));
+  if (s.history)
+    out.push('', '### History: 1,000 against 100,000 retained runs', '', historyReport(s.history));
   if (s.versus) out.push('', '### Versus the commit before a change', '', versus(s.versus));
   if (s.dashboard) out.push('', '### Dashboard', '', dashboardReport(s.dashboard.results));
   if (s.trace) out.push('', '### Diagnostics: store calls along a hand-over', '', trace(s.trace));

@@ -33,6 +33,7 @@ import { handoverOnStore, type HandoverSettings, type StoreHandoverResult } from
 import { startEtcd } from './lib/cluster.js';
 import { machineInfo } from './lib/machine.js';
 import { liveOnStore, type LiveSettings, type LiveStoreResult } from './live.js';
+import { runHistory, type HistorySettings } from './history.js';
 import { runLoginFlood, type LoginFloodSettings } from './login-flood.js';
 import { resultsDir, writeResult, type SectionResult } from './lib/results.js';
 import { runMetrics, type MetricsSettings } from './metrics.js';
@@ -50,6 +51,7 @@ const SECTIONS = [
   'metrics',
   'dashboard',
   'live',
+  'history',
 ] as const;
 const DIAGNOSTICS = ['trace', 'profile', 'memory'] as const;
 // Run only when named: it needs another build (--baseline).
@@ -172,6 +174,15 @@ async function main(): Promise<void> {
         contentionConnections: 48,
       };
       await section('api', { ...settings }, () => runApi(settings, scratch, log));
+    }
+    if (wanted.has('history')) {
+      const settings: HistorySettings = {
+        levels: [1000, 100_000],
+        requests: mode === 'full' ? 200 : 30,
+        cancels: mode === 'full' ? 100 : 20,
+      };
+      const e = await sharedEtcd();
+      await section('history', { ...settings }, () => runHistory(settings, e, log));
     }
     if (wanted.has('scale')) {
       const settings: ScaleSettings = {
