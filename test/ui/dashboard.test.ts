@@ -109,6 +109,33 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     await stillSamePage();
   });
 
+  it('the history finds the run by name and status, with its outcome and its JSON', async () => {
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.getByLabel('Name').fill('change_master');
+    await page.getByLabel('Status').selectOption('completed');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const rows = page.locator('[data-testid="history"] tbody tr');
+    await rows.first().waitFor();
+    const statuses = await rows.evaluateAll((trs: { getAttribute(name: string): string | null }[]) =>
+      trs.map((tr) => tr.getAttribute('data-status')),
+    );
+    for (const status of statuses) {
+      assert.equal(status, 'completed');
+    }
+    assert.match(await rows.first().innerText(), /change_master[\s\S]*node \d+ → node \d+, hand-over \d+ ms/);
+    // Nothing matches a status no run has.
+    await page.getByLabel('Status').selectOption('cancelled');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('No runs match.').waitFor();
+    await page.getByLabel('Status').selectOption('completed');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await rows.first().getByRole('link', { name: 'JSON' }).click();
+    const text = await eventually(async () => (await page.getByTestId('run-json').innerText()) || undefined);
+    const json = JSON.parse(text) as Record<string, unknown>;
+    assert.equal(json.name, 'change_master');
+    assert.equal(json.status, 'completed');
+  });
+
   it('an admin creates a user (password shown once) and deletes one; API text is never markup', async () => {
     await overview();
     await page.getByRole('link', { name: 'Users' }).click();
