@@ -96,7 +96,6 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     assert.equal(await dialog.locator('tr[data-passed="false"]').count(), 0);
     await dialog.getByTestId('confirm').click();
     await page.getByTestId('run').waitFor();
-    await screenshot(page, 'run-in-flight');
     await page.locator('[data-testid="run"][data-status="completed"]').waitFor({ timeout: 20_000 });
     await eventually(
       async () => ((await shownMaster()) === target ? true : undefined),
@@ -107,6 +106,35 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     assert.match(await page.getByTestId('no-master-ms').innerText(), /^\d+ ms$/);
     await screenshot(page, 'run-completed');
     await stillSamePage();
+  });
+
+  it('past the point of no return Cancel is gone and the reason is shown; the run then completes', async () => {
+    await overview();
+    const before = await cluster.waitForAgreedMaster();
+    const target = cluster.nodes.find((n) => n.uid !== before && n.uid !== home.uid)!;
+    await row(target.uid)
+      .getByRole('button', { name: `Make node ${target.uid} master` })
+      .click();
+    const dialog = page.getByTestId('make-master');
+    await dialog.getByTestId('checks').waitFor();
+    // A paused target keeps the hand-over waiting after its intent is out (well within its lease).
+    await target.signal('SIGSTOP');
+    try {
+      await dialog.getByTestId('confirm').click();
+      const run = page.getByTestId('run');
+      await run.getByTestId('run-phase').getByText('handing_over').waitFor({ timeout: 5000 });
+      assert.match(await run.getByTestId('run-cancellable').innerText(), /^no: .+/);
+      assert.equal(await run.getByRole('button', { name: 'Cancel run' }).count(), 0);
+      await screenshot(page, 'run-in-flight');
+    } finally {
+      await target.signal('SIGCONT');
+    }
+    await page.locator('[data-testid="run"][data-status="completed"]').waitFor({ timeout: 20_000 });
+    await eventually(
+      async () => ((await shownMaster()) === target.uid ? true : undefined),
+      10_000,
+      'the badge',
+    );
   });
 
   it('the history finds the run by name and status, with its outcome and its JSON', async () => {
