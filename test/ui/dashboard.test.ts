@@ -41,7 +41,9 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     assert.equal(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker), 42);
 
   before(async () => {
-    cluster = await ProcessCluster.start({ nodes: 3 });
+    // Leases and the hand-over timeout long enough that a target paused while the page shows the
+    // point of no return (up to one 2 s refresh on a node without the stream) keeps its lease.
+    cluster = await ProcessCluster.start({ nodes: 3, leaseTtlMs: 4000, handoverTimeoutMs: 10_000 });
     browser = await launchBrowser();
     const master = await cluster.waitForAgreedMaster();
     home = cluster.nodes.find((n) => n.uid !== master)!;
