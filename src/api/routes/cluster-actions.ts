@@ -7,7 +7,7 @@ import { BosunError } from '../../errors/catalogue.js';
 import { roleHas } from '../auth/permissions.js';
 import { ActionPostQuery, dryRunRequested } from '../dry-run.js';
 import { BodyCache } from '../body-cache.js';
-import { ActionNameParams, ActionRunBody, PreflightBody, errorResponses } from '../schemas.js';
+import { ActionNameParams, ActionRunBody, ConflictBody, PreflightBody, errorResponses } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 import { toWireRun, type WireRun } from '../wire.js';
 
@@ -57,7 +57,7 @@ export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         schema: {
           params: ActionNameParams,
           querystring: ActionPostQuery,
-          response: { 200: Type.Union([ActionRunBody, PreflightBody]), ...errorResponses },
+          response: { 200: Type.Union([ActionRunBody, PreflightBody]), ...errorResponses, 422: ConflictBody },
         },
       },
       async (request, reply) => {
