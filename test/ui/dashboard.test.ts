@@ -83,6 +83,18 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     }
   });
 
+  it('works over HTTPS as well (the node’s self-signed certificate accepted for the test)', async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    try {
+      const secure = await context.newPage();
+      await signIn(secure, `https://127.0.0.1:${home.httpsPort}`, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await secure.locator('tr[data-node]').nth(2).waitFor();
+      assert.match(await secure.getByTestId('connected-node').innerText(), /https:\/\/127\.0\.0\.1:/);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('"Make master" runs the preflight, asks, moves the badge and shows the completed run', async () => {
     await overview();
     const before = await cluster.waitForAgreedMaster();
