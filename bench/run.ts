@@ -32,8 +32,8 @@ import { failoverOnStore, type FailoverSettings, type StoreFailoverResult } from
 import { handoverOnStore, type HandoverSettings, type StoreHandoverResult } from './handover.js';
 import { startEtcd } from './lib/cluster.js';
 import { machineInfo } from './lib/machine.js';
-import { liveOnStore, type LiveSettings, type LiveStoreResult } from './live.js';
 import { runHistory, type HistorySettings } from './history.js';
+import { liveOnStore, type LiveSettings, type LiveStoreResult } from './live.js';
 import { runLoginFlood, type LoginFloodSettings } from './login-flood.js';
 import { resultsDir, writeResult, type SectionResult } from './lib/results.js';
 import { runMetrics, type MetricsSettings } from './metrics.js';
@@ -49,9 +49,9 @@ const SECTIONS = [
   'scale',
   'login-flood',
   'metrics',
+  'history',
   'dashboard',
   'live',
-  'history',
 ] as const;
 const DIAGNOSTICS = ['trace', 'profile', 'memory'] as const;
 // Run only when named: it needs another build (--baseline).
