@@ -23,11 +23,9 @@ import Fastify, {
 } from 'fastify';
 
 import type { ActionSubmitter } from '../actions/submit.js';
+import type { RunReadModel } from '../actions/run-read-model.js';
+import type { ClusterReadModel } from '../cluster/cluster-read-model.js';
 import type { EventLog } from '../cluster/event-log.js';
-import type { ClusterKeys } from '../cluster/keys.js';
-import type { MasterStatus } from '../cluster/master.js';
-import type { ClusterState } from '../cluster/state.js';
-import type { ClusterView } from '../cluster/view.js';
 import type { BosunMetrics } from '../metrics/metrics.js';
 import type { UserDirectory } from '../users/user-directory.js';
 import type { Authenticator, Principal } from './auth/authenticator.js';
@@ -76,10 +74,15 @@ export interface RouteSummary {
 
 export { BODY_LIMIT } from './limits.js';
 
+/**
+ * What the API needs, built by the node (node/node.ts). Routes get their part of it as Fastify plugin
+ * options, so no route file imports this one.
+ */
 export interface ApiDeps {
-  readonly view: ClusterView;
-  readonly keys: ClusterKeys;
-  readonly state: ClusterState;
+  /** The questions the API asks of the cluster: identity, nodes, roles (cluster/cluster-read-model.ts). */
+  readonly cluster: ClusterReadModel;
+  /** The questions the API asks about action runs (actions/run-read-model.ts). */
+  readonly runs: RunReadModel;
   readonly submitter: ActionSubmitter;
   readonly users: UserDirectory;
   readonly authenticator: Authenticator;
@@ -87,15 +90,6 @@ export interface ApiDeps {
   readonly log: FastifyBaseLogger;
   /** Whether this node can vouch for its view: joined, with a lease that is certainly alive. */
   readonly healthy: () => boolean;
-  /** This node's uid, for the `/v1/local/...` endpoints. */
-  readonly selfUid: number;
-  /**
-   * What this node can truthfully say of its own role (cluster/master.ts, MasterStatus): only
-   * `master` makes it say it is master.
-   */
-  readonly selfMasterStatus: () => MasterStatus;
-  /** While this node says master: since when, without a break (unix ms). */
-  readonly selfMasterSince: () => number | undefined;
   /** This node's metrics: served at `/metrics` and fed with HTTP figures. (Default: none) */
   readonly metrics?: BosunMetrics | undefined;
   /** Whether `/metrics` needs the `view_all_metrics` permission. (Default: false) */
@@ -202,21 +196,26 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
       if (isFailedLogin(request, status)) metrics.loginFailures.inc({ scheme: authScheme(request) });
       done();
     });
-    await app.register(metricsRoutes(metrics, deps.metricsAuth ?? false));
+    await app.register(metricsRoutes, { metrics, requireAuth: deps.metricsAuth ?? false });
   }
 
   if (deps.events) {
-    installAudit(app, deps.events, deps.users, deps.selfUid);
-    await app.register(logsRoutes(deps.events));
+    installAudit(app, deps.events, deps.users, deps.cluster.selfUid);
+    await app.register(logsRoutes, { events: deps.events });
   }
 
-  await app.register(clusterActionRoutes(deps));
-  await app.register(actionRoutes(deps));
-  await app.register(nodeRoutes(deps));
-  await app.register(clusterRoutes(deps));
-  await app.register(userRoutes(deps));
-  await app.register(statsRoutes(deps));
-  await app.register(unmodelledRoutes(deps));
+  const { cluster, runs } = deps;
+  await app.register(clusterActionRoutes, { runs, submitter: deps.submitter });
+  await app.register(actionRoutes, { runs });
+  await app.register(nodeRoutes, { cluster, healthy: deps.healthy });
+  await app.register(clusterRoutes, { cluster });
+  await app.register(userRoutes, {
+    users: deps.users,
+    authenticator: deps.authenticator,
+    tokens: deps.tokens,
+  });
+  await app.register(statsRoutes, { cluster });
+  await app.register(unmodelledRoutes, { cluster });
   await app.register(openApiRoutes);
   return app;
 }

@@ -4,7 +4,7 @@
  * clients parse (docs/decisions.md, "Three forms of an action"; re-api.md §2.1, §2.3, §5.5, §5.6).
  */
 import type { ActionRun } from '../actions/run.js';
-import type { MemberState } from '../cluster/state.js';
+import type { MemberState } from '../cluster/cluster-read-model.js';
 
 export type WireRun = Omit<ActionRun, 'checkpoint' | 'cancel_requested'>;
 
@@ -117,4 +117,9 @@ export function toWireNodeStatus(m: MemberState, masterUid: number | undefined):
     master_shards: [],
     slave_shards: [],
   };
+}
+
+/** Unix seconds as RE writes times: ISO 8601, UTC, without milliseconds. */
+export function isoSeconds(unixSeconds: number | undefined): string | undefined {
+  return unixSeconds === undefined ? undefined : new Date(unixSeconds * 1000).toISOString().replace('.000Z', 'Z');
 }

@@ -5,6 +5,7 @@ import type { AuthenticatorOptions } from '../api/auth/authenticator.js';
 import type { FastFailoverMode } from '../cluster/failure-detector.js';
 import { createLogger } from '../log.js';
 import { BosunNode } from '../node/node.js';
+import type { NodeMessage } from '../node/node-message.js';
 import { takeSecretFromEnv } from '../node/secret-env.js';
 
 export interface NodeCommandOptions {
@@ -34,14 +35,6 @@ export interface NodeCommandOptions {
 export function envFlag(value: string | undefined): boolean {
   return value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
 }
-
-/** Messages a node sends to the local-cluster launcher over IPC, when it has one. */
-export type NodeMessage =
-  | { type: 'ready'; uid: number; httpPort: number; httpsPort: number; fingerprint: string }
-  | { type: 'master'; uid: number; masterUid: number | undefined; epoch: number | undefined }
-  | { type: 'admin'; email: string; password: string; generated: boolean }
-  /** The node could not start; `reason` is one line, for the launcher's terminal. */
-  | { type: 'failed'; uid: number; reason: string };
 
 /**
  * `BOSUN_LOGIN_FAILURE_LIMIT`: failed logins allowed per client address per minute (default 30;

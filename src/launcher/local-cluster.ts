@@ -9,7 +9,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { NodeMessage } from '../cli/node-command.js';
+import type { NodeMessage } from '../node/node-message.js';
 import { takeSecretFromEnv } from '../node/secret-env.js';
 import { LocalEtcd } from './local-etcd.js';
 

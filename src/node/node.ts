@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 
 import { ActionEngine, defaultEngineSettings } from '../actions/engine.js';
 import { clusterActionHandlers, type HandlerRegistry } from '../actions/registry.js';
+import { RunReadModel } from '../actions/run-read-model.js';
 import { ActionSubmitter } from '../actions/submit.js';
 import { Authenticator, type AuthenticatorOptions } from '../api/auth/authenticator.js';
 import { TokenService } from '../api/auth/tokens.js';
@@ -24,6 +25,7 @@ import {
   FailureDetector,
   type FastFailoverMode,
 } from '../cluster/failure-detector.js';
+import { ClusterReadModel } from '../cluster/cluster-read-model.js';
 import { ClusterKeys } from '../cluster/keys.js';
 import { MasterRole, type MasterTerm } from '../cluster/master.js';
 import { Membership } from '../cluster/membership.js';
@@ -217,9 +219,11 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const limits: ListenerLimits = { ...defaultListenerLimits, ...definedOnly(o.listenerLimits ?? {}) };
     const app = await buildServer(
       {
-        view,
-        keys,
-        state,
+        cluster: new ClusterReadModel(view, keys, state, o.uid, {
+          status: () => late.master?.status ?? 'none',
+          since: () => late.master?.claimSince,
+        }),
+        runs: new RunReadModel(view, keys),
         submitter: new ActionSubmitter(store, view, keys, state, registry),
         users,
         authenticator: new Authenticator(users, tokens, new LoginLockout(store, view, keys), {
@@ -231,12 +235,9 @@ export class BosunNode extends EventEmitter<NodeEvents> {
         }),
         tokens,
         log: log.child({ component: 'api' }),
-        selfUid: o.uid,
         metrics,
         metricsAuth: o.metricsAuth,
         events: eventLog,
-        selfMasterStatus: () => late.master?.status ?? 'none',
-        selfMasterSince: () => late.master?.claimSince,
         healthy: () => {
           const lease = late.membership?.lease;
           const now = Date.now();

@@ -4,93 +4,88 @@
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
-import type { ActionRun } from '../../actions/run.js';
-import type { KeyValue } from '../../store/types.js';
+import type { RunReadModel, RunVersion } from '../../actions/run-read-model.js';
 import { BosunError } from '../../errors/catalogue.js';
 import { BodyCache, sendJsonText } from '../body-cache.js';
+import { RunJsonCache } from '../run-json-cache.js';
 import { ActionTaskBody, V2ActionBody, errorResponses } from '../schemas.js';
-import type { ApiDeps } from '../server.js';
 import { toWireTask, toWireV2Action } from '../wire.js';
 
 const ActionUidParams = Type.Object({ uid: Type.String({ minLength: 1, maxLength: 64 }) });
 
-export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
-  const bodies = new BodyCache(deps.view);
-  // Each run's wire JSON per form, kept until the run changes: a list of 10,000 runs is then joined
-  // rather than serialised again whenever any one of them moves.
-  const jsonCache = (render: (run: ActionRun) => unknown) => {
-    const serialized = new Map<string, { modRevision: number; json: string }>();
-    return (kv: KeyValue): string => {
-      const hit = serialized.get(kv.key);
-      if (hit?.modRevision === kv.modRevision) return hit.json;
-      const json = JSON.stringify(render(deps.view.getJson<ActionRun>(kv.key)!));
-      // Pruned runs would otherwise stay here forever; rebuilding on growth keeps it to the live set.
-      if (serialized.size > 2 * deps.view.list(deps.keys.actions).length + 100) serialized.clear();
-      serialized.set(kv.key, { modRevision: kv.modRevision, json });
-      return json;
-    };
-  };
-  const taskJson = jsonCache(toWireTask);
-  const v2Json = jsonCache(toWireV2Action);
-  // In submission order: the store revision that created each run (creation_time has only whole
-  // seconds, so runs submitted in the same second would come out in uuid order).
-  const runsInOrder = () =>
-    [...deps.view.list(deps.keys.actions)].sort((a, b) => a.createRevision - b.createRevision);
-  const one = (uid: string): KeyValue => {
-    const kv = deps.view.get(deps.keys.action(uid));
-    if (!kv) throw new BosunError('action_not_found', `No action with uid ${uid}.`);
-    return kv;
+export interface ActionRoutesOptions {
+  readonly runs: RunReadModel;
+}
+
+export const actionRoutes: FastifyPluginAsyncTypebox<ActionRoutesOptions> = async (app, { runs }) => {
+  const bodies = new BodyCache(runs);
+  const tasks = new RunJsonCache(runs, toWireTask);
+  const v2 = new RunJsonCache(runs, toWireV2Action);
+  const one = (uid: string): RunVersion => {
+    const ref = runs.version(uid);
+    if (!ref) throw new BosunError('action_not_found', `No action with uid ${uid}.`);
+    return ref;
   };
 
-  return async (app) => {
-    app.get(
-      '/v1/actions',
-      {
-        config: { permission: 'view_status_of_cluster_action' },
-        schema: {
-          response: {
-            200: Type.Object({
-              actions: Type.Array(ActionTaskBody),
-              'state-machines': Type.Array(Type.Unknown()),
-            }),
-            ...errorResponses,
-          },
+  app.get(
+    '/v1/actions',
+    {
+      config: { permission: 'view_status_of_cluster_action' },
+      schema: {
+        response: {
+          200: Type.Object({
+            actions: Type.Array(ActionTaskBody),
+            'state-machines': Type.Array(Type.Unknown()),
+          }),
+          ...errorResponses,
         },
       },
-      async (_request, reply) =>
-        bodies.sendSerialized(
-          reply,
-          'list',
-          () => `{"actions":[${runsInOrder().map(taskJson).join(',')}],"state-machines":[]}`,
-        ),
-    );
+    },
+    async (_request, reply) =>
+      bodies.sendSerialized(
+        reply,
+        'list',
+        () =>
+          `{"actions":[${runs
+            .history()
+            .map((r) => tasks.json(r))
+            .join(',')}],"state-machines":[]}`,
+      ),
+  );
 
-    app.get(
-      '/v1/actions/:uid',
-      {
-        config: { permission: 'view_status_of_cluster_action' },
-        schema: { params: ActionUidParams, response: { 200: ActionTaskBody, ...errorResponses } },
-      },
-      async (request, reply) => sendJsonText(reply, taskJson(one(request.params.uid))),
-    );
+  app.get(
+    '/v1/actions/:uid',
+    {
+      config: { permission: 'view_status_of_cluster_action' },
+      schema: { params: ActionUidParams, response: { 200: ActionTaskBody, ...errorResponses } },
+    },
+    async (request, reply) => sendJsonText(reply, tasks.json(one(request.params.uid))),
+  );
 
-    app.get(
-      '/v2/actions',
-      {
-        config: { permission: 'view_status_of_cluster_action' },
-        schema: { response: { 200: Type.Array(V2ActionBody), ...errorResponses } },
-      },
-      async (_request, reply) =>
-        bodies.sendSerialized(reply, 'v2-list', () => `[${runsInOrder().map(v2Json).join(',')}]`),
-    );
+  app.get(
+    '/v2/actions',
+    {
+      config: { permission: 'view_status_of_cluster_action' },
+      schema: { response: { 200: Type.Array(V2ActionBody), ...errorResponses } },
+    },
+    async (_request, reply) =>
+      bodies.sendSerialized(
+        reply,
+        'v2-list',
+        () =>
+          `[${runs
+            .history()
+            .map((r) => v2.json(r))
+            .join(',')}]`,
+      ),
+  );
 
-    app.get(
-      '/v2/actions/:uid',
-      {
-        config: { permission: 'view_status_of_cluster_action' },
-        schema: { params: ActionUidParams, response: { 200: V2ActionBody, ...errorResponses } },
-      },
-      async (request, reply) => sendJsonText(reply, v2Json(one(request.params.uid))),
-    );
-  };
-}
+  app.get(
+    '/v2/actions/:uid',
+    {
+      config: { permission: 'view_status_of_cluster_action' },
+      schema: { params: ActionUidParams, response: { 200: V2ActionBody, ...errorResponses } },
+    },
+    async (request, reply) => sendJsonText(reply, v2.json(one(request.params.uid))),
+  );
+};

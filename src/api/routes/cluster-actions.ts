@@ -1,81 +1,80 @@
 /** `/v1/cluster/actions`: the seed's four methods (re-api.md §1). */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
-import type { ActionRun } from '../../actions/run.js';
+import type { RunReadModel } from '../../actions/run-read-model.js';
+import type { ActionSubmitter } from '../../actions/submit.js';
 import { BosunError } from '../../errors/catalogue.js';
 import { BodyCache } from '../body-cache.js';
 import { ActionNameParams, ActionRunBody, errorResponses } from '../schemas.js';
-import type { ApiDeps } from '../server.js';
-import { toWireRun, type WireRun } from '../wire.js';
+import { toWireRun } from '../wire.js';
 
-export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
-  const bodies = new BodyCache(deps.view);
-  return async (app) => {
-    app.get(
-      '/v1/cluster/actions',
-      {
-        config: { permission: 'view_status_of_cluster_action' },
-        schema: { response: { 200: Type.Object({ actions: Type.Array(ActionRunBody) }), ...errorResponses } },
-      },
-      async (_request, reply) =>
-        bodies.send(reply, 'list', () => {
-          const actions: WireRun[] = [];
-          for (const pointer of deps.view.list(deps.keys.clusterActions)) {
-            const run = deps.view.getJson<ActionRun>(deps.keys.action(pointer.value));
-            if (run) actions.push(toWireRun(run));
-          }
-          return { actions };
-        }),
-    );
-
-    app.get(
-      '/v1/cluster/actions/:action',
-      {
-        config: { permission: 'view_status_of_cluster_action' },
-        schema: { params: ActionNameParams, response: { 200: ActionRunBody, ...errorResponses } },
-      },
-      async (request, reply) =>
-        bodies.send(reply, `one:${request.params.action}`, () => {
-          const run = deps.submitter.latest(request.params.action);
-          if (!run) {
-            throw new BosunError(
-              'action_not_found',
-              `Action ${request.params.action} is not running and has no status from a last run.`,
-            );
-          }
-          return toWireRun(run);
-        }),
-    );
-
-    app.post(
-      '/v1/cluster/actions/:action',
-      {
-        config: { permission: 'start_cluster_action' },
-        schema: { params: ActionNameParams, response: { 200: ActionRunBody, ...errorResponses } },
-      },
-      async (request) => {
-        const run = await deps.submitter.submit(
-          request.params.action,
-          request.body,
-          // Who asked: the email, or the name of a user who has none.
-          request.principal?.email || request.principal?.name,
-          request.id,
-        );
-        return toWireRun(run);
-      },
-    );
-
-    app.delete(
-      '/v1/cluster/actions/:action',
-      {
-        config: { permission: 'cancel_cluster_action' },
-        schema: { params: ActionNameParams, response: { 200: ActionRunBody, ...errorResponses } },
-      },
-      async (request) => {
-        const { run, result } = await deps.submitter.cancel(request.params.action);
-        request.audit = { result };
-        return toWireRun(run);
-      },
-    );
-  };
+export interface ClusterActionRoutesOptions {
+  readonly runs: RunReadModel;
+  readonly submitter: ActionSubmitter;
 }
+
+export const clusterActionRoutes: FastifyPluginAsyncTypebox<ClusterActionRoutesOptions> = async (
+  app,
+  { runs, submitter },
+) => {
+  const bodies = new BodyCache(runs);
+  app.get(
+    '/v1/cluster/actions',
+    {
+      config: { permission: 'view_status_of_cluster_action' },
+      schema: { response: { 200: Type.Object({ actions: Type.Array(ActionRunBody) }), ...errorResponses } },
+    },
+    async (_request, reply) =>
+      bodies.send(reply, 'list', () => ({ actions: runs.latestOfEach().map(toWireRun) })),
+  );
+
+  app.get(
+    '/v1/cluster/actions/:action',
+    {
+      config: { permission: 'view_status_of_cluster_action' },
+      schema: { params: ActionNameParams, response: { 200: ActionRunBody, ...errorResponses } },
+    },
+    async (request, reply) =>
+      bodies.send(reply, `one:${request.params.action}`, () => {
+        const run = runs.latest(request.params.action);
+        if (!run) {
+          throw new BosunError(
+            'action_not_found',
+            `Action ${request.params.action} is not running and has no status from a last run.`,
+          );
+        }
+        return toWireRun(run);
+      }),
+  );
+
+  app.post(
+    '/v1/cluster/actions/:action',
+    {
+      config: { permission: 'start_cluster_action' },
+      schema: { params: ActionNameParams, response: { 200: ActionRunBody, ...errorResponses } },
+    },
+    async (request) => {
+      const run = await submitter.submit(
+        request.params.action,
+        request.body,
+        // Who asked: the email, or the name of a user who has none.
+        request.principal?.email || request.principal?.name,
+        request.id,
+      );
+      return toWireRun(run);
+    },
+  );
+
+  app.delete(
+    '/v1/cluster/actions/:action',
+    {
+      config: { permission: 'cancel_cluster_action' },
+      schema: { params: ActionNameParams, response: { 200: ActionRunBody, ...errorResponses } },
+    },
+    async (request) => {
+      const { run, result } = await submitter.cancel(request.params.action);
+      request.audit = { result };
+      return toWireRun(run);
+    },
+  );
+};
