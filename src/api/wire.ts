@@ -121,5 +121,7 @@ export function toWireNodeStatus(m: MemberState, masterUid: number | undefined):
 
 /** Unix seconds as RE writes times: ISO 8601, UTC, without milliseconds. */
 export function isoSeconds(unixSeconds: number | undefined): string | undefined {
-  return unixSeconds === undefined ? undefined : new Date(unixSeconds * 1000).toISOString().replace('.000Z', 'Z');
+  return unixSeconds === undefined
+    ? undefined
+    : new Date(unixSeconds * 1000).toISOString().replace('.000Z', 'Z');
 }

@@ -14,21 +14,21 @@ import { fileURLToPath } from 'node:url';
  * or from a folder on a lower layer, never from a higher one or a sibling on the same layer.
  */
 export const LAYERS: Readonly<Record<string, number>> = {
-  'errors': 0,
+  errors: 0,
   'log.ts': 0,
   'version.ts': 0,
-  'store': 1,
-  'cluster': 2,
-  'metrics': 2,
-  'actions': 3,
-  'users': 3,
-  'api': 4,
-  'client': 5,
+  store: 1,
+  cluster: 2,
+  metrics: 2,
+  actions: 3,
+  users: 3,
+  api: 4,
+  client: 5,
   // The wiring: node/ builds one running node from the layers below; launcher/ starts a set of them;
   // cli/ is the program's entry point (`bosun start` runs a node).
-  'node': 6,
-  'launcher': 7,
-  'cli': 8,
+  node: 6,
+  launcher: 7,
+  cli: 8,
 };
 
 function repoRoot(): string {
