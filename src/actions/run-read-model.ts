@@ -16,6 +16,11 @@ export interface RunVersion {
   readonly version: number;
 }
 
+/** One run at one version. */
+export interface RunSnapshot extends RunVersion {
+  readonly run: ActionRun;
+}
+
 export class RunReadModel {
   #history: { revision: number; runs: readonly RunVersion[] } | undefined;
 
@@ -67,10 +72,18 @@ export class RunReadModel {
     return this.view.list(this.keys.actions).length;
   }
 
-  /** One run's uid and version, if it is retained. */
-  version(uid: string): RunVersion | undefined {
-    const kv = this.view.get(this.keys.action(uid));
-    return kv ? { uid, version: kv.modRevision } : undefined;
+  /**
+   * One run, if it is retained. A run the view lacks may have been accepted elsewhere moments ago, so
+   * its absence is confirmed by the store (cluster/view.ts, getConfirmed); a store out of reach
+   * rejects rather than answer a guess.
+   */
+  async confirmed(uid: string): Promise<RunSnapshot | undefined> {
+    const key = this.keys.action(uid);
+    const kv = await this.view.getConfirmed(key);
+    if (!kv) return undefined;
+    // (A run read through from the store is not in the view yet: parsed from its own value.)
+    const run = this.view.getJson<ActionRun>(key) ?? (JSON.parse(kv.value) as ActionRun);
+    return { uid, version: kv.modRevision, run };
   }
 
   /** One run, if it is retained. */

@@ -3,7 +3,7 @@
  * rather than serialised again whenever any one of them moves.
  */
 import type { ActionRun } from '../actions/run.js';
-import type { RunReadModel, RunVersion } from '../actions/run-read-model.js';
+import type { RunReadModel, RunSnapshot, RunVersion } from '../actions/run-read-model.js';
 
 export class RunJsonCache {
   readonly #serialized = new Map<string, { version: number; json: string }>();
@@ -13,11 +13,12 @@ export class RunJsonCache {
     private readonly render: (run: ActionRun) => unknown,
   ) {}
 
-  /** The JSON of the run at `ref`'s version (the run must be retained). */
-  json(ref: RunVersion): string {
+  /** The JSON of the run at `ref`'s version (a retained run, or a snapshot that carries it). */
+  json(ref: RunVersion | RunSnapshot): string {
     const hit = this.#serialized.get(ref.uid);
     if (hit?.version === ref.version) return hit.json;
-    const json = JSON.stringify(this.render(this.runs.run(ref.uid)!));
+    const run = 'run' in ref ? ref.run : this.runs.run(ref.uid)!;
+    const json = JSON.stringify(this.render(run));
     // Pruned runs would otherwise stay here forever; rebuilding on growth keeps it to the live set.
     if (this.#serialized.size > 2 * this.runs.count() + 100) this.#serialized.clear();
     this.#serialized.set(ref.uid, { version: ref.version, json });

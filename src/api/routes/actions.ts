@@ -4,7 +4,7 @@
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
-import type { RunReadModel, RunVersion } from '../../actions/run-read-model.js';
+import type { RunReadModel, RunSnapshot } from '../../actions/run-read-model.js';
 import { BosunError } from '../../errors/catalogue.js';
 import { BodyCache, sendJsonText } from '../body-cache.js';
 import { RunJsonCache } from '../run-json-cache.js';
@@ -21,10 +21,10 @@ export const actionRoutes: FastifyPluginAsyncTypebox<ActionRoutesOptions> = asyn
   const bodies = new BodyCache(runs);
   const tasks = new RunJsonCache(runs, toWireTask);
   const v2 = new RunJsonCache(runs, toWireV2Action);
-  const one = (uid: string): RunVersion => {
-    const ref = runs.version(uid);
-    if (!ref) throw new BosunError('action_not_found', `No action with uid ${uid}.`);
-    return ref;
+  const one = async (uid: string): Promise<RunSnapshot> => {
+    const found = await runs.confirmed(uid);
+    if (!found) throw new BosunError('action_not_found', `No action with uid ${uid}.`);
+    return found;
   };
 
   app.get(
@@ -59,7 +59,7 @@ export const actionRoutes: FastifyPluginAsyncTypebox<ActionRoutesOptions> = asyn
       config: { permission: 'view_status_of_cluster_action' },
       schema: { params: ActionUidParams, response: { 200: ActionTaskBody, ...errorResponses } },
     },
-    async (request, reply) => sendJsonText(reply, tasks.json(one(request.params.uid))),
+    async (request, reply) => sendJsonText(reply, tasks.json(await one(request.params.uid))),
   );
 
   app.get(
@@ -86,6 +86,6 @@ export const actionRoutes: FastifyPluginAsyncTypebox<ActionRoutesOptions> = asyn
       config: { permission: 'view_status_of_cluster_action' },
       schema: { params: ActionUidParams, response: { 200: V2ActionBody, ...errorResponses } },
     },
-    async (request, reply) => sendJsonText(reply, v2.json(one(request.params.uid))),
+    async (request, reply) => sendJsonText(reply, v2.json(await one(request.params.uid))),
   );
 };
