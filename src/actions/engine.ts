@@ -15,6 +15,7 @@ import type { TransferIntent } from '../cluster/records.js';
 import { NotMasterError, type MasterRole, type MasterTerm } from '../cluster/master.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { ClusterView } from '../cluster/view.js';
+import { MasterDeposed, NodeStopping, RunCancelled } from '../errors/abort-reasons.js';
 import type { Compare, Op, Store } from '../store/types.js';
 import {
   ActionCancelled,
@@ -117,7 +118,7 @@ export class ActionEngine {
     this.master.on('deposed', (term, reason) => {
       if (this.#term !== term) return;
       this.#term = undefined;
-      for (const { controller } of this.#inFlight.values()) controller.abort(`deposed: ${reason}`);
+      for (const { controller } of this.#inFlight.values()) controller.abort(new MasterDeposed(reason));
     });
     this.view.on('change', this.#onViewChange);
     if (this.master.term) {
@@ -130,7 +131,7 @@ export class ActionEngine {
   stop(): void {
     this.#stopped = true;
     this.view.off('change', this.#onViewChange);
-    for (const { controller } of this.#inFlight.values()) controller.abort('node shutting down');
+    for (const { controller } of this.#inFlight.values()) controller.abort(new NodeStopping());
   }
 
   #scheduleScan(): void {
@@ -155,7 +156,7 @@ export class ActionEngine {
       const inFlight = this.#inFlight.get(uid);
       if (inFlight) {
         if (run.status === 'cancelling' && !inFlight.controller.signal.aborted)
-          inFlight.controller.abort('cancelled');
+          inFlight.controller.abort(new RunCancelled());
         continue;
       }
       if (run.status === 'queued') {
@@ -216,7 +217,7 @@ export class ActionEngine {
       return r.cancel_requested ? moveToCancelling(next) : next;
     });
     if (!running) return;
-    if (running.status === 'cancelling') controller.abort('cancelled');
+    if (running.status === 'cancelling') controller.abort(new RunCancelled());
     log.info('action started');
 
     let pending: { pct: number; phase: string | undefined } | undefined;

@@ -4,7 +4,6 @@
  */
 import type { Logger } from 'pino';
 
-import type { ErrorCode } from '../errors/catalogue.js';
 import type { ActionRun } from './run.js';
 
 /** A member as an action sees it. */
@@ -65,7 +64,10 @@ export interface RunUpdate {
 export interface ActionContext<P> {
   readonly run: ActionRun;
   readonly params: P;
-  /** Aborted when the run is cancelled (reason 'cancelled') or this node stops being master. */
+  /**
+   * Aborted when the run is cancelled (reason RunCancelled) or this node stops being master or
+   * shuts down (MasterDeposed, NodeStopping): errors/abort-reasons.ts.
+   */
   readonly signal: AbortSignal;
   readonly log: Logger;
   readonly cluster: ClusterControl;
@@ -114,22 +116,5 @@ export interface ActionHandler<P = Record<string, unknown>> {
   recover(ctx: RecoveryContext<P>): Promise<HandlerResult>;
 }
 
-/** Thrown by a handler to fail its run with a catalogue code and a clear message. */
-export class ActionFailure extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly outcome?: Record<string, unknown>,
-  ) {
-    super(message);
-    this.name = 'ActionFailure';
-  }
-}
-
-/** Thrown by a handler that honoured a cancel before its point of no return. */
-export class ActionCancelled extends Error {
-  constructor(readonly outcome?: Record<string, unknown>) {
-    super('cancelled');
-    this.name = 'ActionCancelled';
-  }
-}
+// Handlers throw these; they live with the layer's other errors.
+export { ActionCancelled, ActionFailure } from './errors.js';

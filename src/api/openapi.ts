@@ -13,7 +13,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Type, type TSchema } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 
-import { errorCatalogue, type ErrorCode } from '../errors/catalogue.js';
+import type { ErrorCode } from '../errors/catalogue.js';
+import { httpStatus } from './http-errors.js';
 import { version } from '../version.js';
 
 export const OPENAPI_PATH = '/v1/openapi.json';
@@ -31,7 +32,7 @@ const documentedOnly: Readonly<Record<string, { readonly type: string; readonly 
 /** The catalogue's codes by HTTP status. */
 function codesByStatus(): Map<number, ErrorCode[]> {
   const out = new Map<number, ErrorCode[]>();
-  for (const [code, { status }] of Object.entries(errorCatalogue) as [ErrorCode, { status: number }][]) {
+  for (const [code, status] of Object.entries(httpStatus) as [ErrorCode, number][]) {
     out.set(status, [...(out.get(status) ?? []), code]);
   }
   return out;
