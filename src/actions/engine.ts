@@ -27,16 +27,17 @@ import {
 } from './handler.js';
 import type { HandlerRegistry } from './registry.js';
 import {
-  moveToCancelled,
-  moveToCancelling,
+  claim,
+  complete,
+  fail,
+  failToStart,
+  finishCancel,
   moveToCompleted,
-  moveToFailed,
-  moveToRunning,
-  moveToStarting,
   withProgress,
   withUpdate,
   type ActionRun,
 } from './run.js';
+import { canMove, isTerminal } from './status.js';
 import { RunWriter } from './run-writer.js';
 
 export interface EngineSettings {
@@ -199,23 +200,13 @@ export class ActionEngine {
     const handler = this.registry.get(queued.name);
     if (!handler) {
       await writer.update((r) =>
-        r.status === 'queued'
-          ? moveToFailed(
-              moveToStarting(r, this.state.selfUid),
-              'unsupported_action',
-              `No handler for action ${r.name}.`,
-            )
-          : undefined,
+        failToStart(r, this.state.selfUid, 'unsupported_action', `No handler for action ${r.name}.`),
       );
       return;
     }
     // queued → starting → running in one write: both moves are checked against the table, and the
     // claim costs one store round trip instead of two on the path every hand-over takes.
-    const running = await writer.update((r) => {
-      if (r.status !== 'queued') return undefined;
-      const next = moveToRunning(moveToStarting(r, this.state.selfUid));
-      return r.cancel_requested ? moveToCancelling(next) : next;
-    });
+    const running = await writer.update((r) => claim(r, this.state.selfUid));
     if (!running) return;
     if (running.status === 'cancelling') controller.abort(new RunCancelled());
     log.info('action started');
@@ -257,19 +248,13 @@ export class ActionEngine {
       log.info('action handed off to the new master');
       return;
     }
-    await writer.update((r) =>
-      r.status === 'running' || r.status === 'cancelling' ? moveToCompleted(r, result.outcome) : undefined,
-    );
+    await writer.update((r) => complete(r, result.outcome));
     log.info({ outcome: result.outcome }, 'action completed');
   }
 
   async #fail(writer: RunWriter, err: unknown, log: Logger): Promise<void> {
     if (err instanceof ActionCancelled) {
-      await writer.update((r) => {
-        if (r.status === 'running') return moveToCancelled(moveToCancelling(r), err.outcome);
-        if (r.status === 'cancelling') return moveToCancelled(r, err.outcome);
-        return undefined;
-      });
+      await writer.update((r) => finishCancel(r, err.outcome));
       log.info('action cancelled');
       return;
     }
@@ -281,11 +266,7 @@ export class ActionEngine {
             `Unexpected error: ${err instanceof Error ? err.message : String(err)}`,
           );
     if (!(err instanceof ActionFailure)) log.error({ err }, 'action handler threw an unexpected error');
-    await writer.update((r) =>
-      r.status === 'running' || r.status === 'cancelling' || r.status === 'starting'
-        ? moveToFailed(r, failure.code, failure.message, failure.outcome)
-        : undefined,
-    );
+    await writer.update((r) => fail(r, failure.code, failure.message, failure.outcome));
     log.info({ error_code: failure.code, error_message: failure.message }, 'action failed');
   }
 
@@ -301,7 +282,7 @@ export class ActionEngine {
     const key = this.keys.action(intent.action_uid);
     const kv = this.view.get(key);
     const run = kv ? this.view.getJson<ActionRun>(key) : undefined;
-    if (!kv || !run || (run.status !== 'running' && run.status !== 'cancelling')) return undefined;
+    if (!kv || !run || !canMove(run.status, 'completed')) return undefined;
     const handler = this.registry.get(run.name);
     if (!handler) return undefined;
     const result = await handler.recover({
@@ -338,13 +319,11 @@ export class ActionEngine {
     const previous = run.node_uid !== undefined ? Number(run.node_uid) : undefined;
     if (run.status === 'starting') {
       await flight.writer.update((r) =>
-        r.status === 'starting'
-          ? moveToFailed(
-              r,
-              'master_lost',
-              `Master node ${previous ?? '?'} was lost while starting the action; it never ran.`,
-            )
-          : undefined,
+        fail(
+          r,
+          'master_lost',
+          `Master node ${previous ?? '?'} was lost while starting the action; it never ran.`,
+        ),
       );
       return;
     }
@@ -368,9 +347,7 @@ export class ActionEngine {
       return;
     }
     if (result.kind === 'completed') {
-      const done = await flight.writer.update((r) =>
-        r.status === 'running' || r.status === 'cancelling' ? moveToCompleted(r, result.outcome) : undefined,
-      );
+      const done = await flight.writer.update((r) => complete(r, result.outcome));
       if (done) log.info({ outcome: result.outcome }, 'action completed by the new master');
     }
   }
@@ -383,11 +360,7 @@ export class ActionEngine {
     const pinned = new Set(this.view.list(this.keys.clusterActions).map((kv) => kv.value));
     const finished = all
       .map((kv) => this.view.getJson<ActionRun>(kv.key)!)
-      .filter(
-        (r) =>
-          !pinned.has(r.action_uid) &&
-          (r.status === 'completed' || r.status === 'failed' || r.status === 'cancelled'),
-      )
+      .filter((r) => !pinned.has(r.action_uid) && isTerminal(r.status))
       .sort((a, b) => a.creation_time - b.creation_time)
       .slice(0, excess);
     if (finished.length === 0) return;

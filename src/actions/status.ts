@@ -38,7 +38,15 @@ const transitions: Readonly<Record<ActionStatus, readonly ActionStatus[]>> = {
   failed: [],
 };
 
+/** The statuses in which a run's progress may change: the handler is at work. */
+const progressing: ReadonlySet<ActionStatus> = new Set(['running', 'cancelling']);
+
 export const allStatuses: readonly ActionStatus[] = Object.values(ActionStatus);
+
+/** Whether a run's progress (and phase) may change in this status. */
+export function takesProgress(status: ActionStatus): boolean {
+  return progressing.has(status);
+}
 
 export function canMove(from: ActionStatus, to: ActionStatus): boolean {
   return transitions[from].includes(to);

@@ -11,7 +11,7 @@ import { BosunError } from '../errors/catalogue.js';
 import { TxnOutcomeUnknownError } from '../store/errors.js';
 import type { Store } from '../store/types.js';
 import type { HandlerRegistry } from './registry.js';
-import { moveToCancelled, moveToCancelling, newRun, type ActionRun } from './run.js';
+import { newRun, requestCancel, type ActionRun } from './run.js';
 import { isTerminal } from './status.js';
 
 export type CancelResult = 'cancelled' | 'cancelling' | 'removed';
@@ -114,29 +114,14 @@ export class ActionSubmitter {
         }
         continue;
       }
-      let next: ActionRun;
-      let result: CancelResult;
+      const request = requestCancel(run);
+      if (!request) throw new Error(`unexpected status ${run.status}`);
+      const { result, run: next } = request;
+      if (!next) return { result, run };
       const ops = [];
-      switch (run.status) {
-        case 'queued': {
-          next = moveToCancelled(run);
-          result = 'cancelled';
-          const active = await this.store.get(this.keys.activeAction(name));
-          if (active?.value === run.action_uid) ops.push({ type: 'delete' as const, key: active.key });
-          break;
-        }
-        case 'starting':
-          next = { ...run, cancel_requested: true };
-          result = 'cancelling';
-          break;
-        case 'running':
-          next = moveToCancelling(run);
-          result = 'cancelling';
-          break;
-        case 'cancelling':
-          return { result: 'cancelling', run };
-        default:
-          throw new Error(`unexpected status ${run.status}`);
+      if (result === 'cancelled') {
+        const active = await this.store.get(this.keys.activeAction(name));
+        if (active?.value === run.action_uid) ops.push({ type: 'delete' as const, key: active.key });
       }
       const res = await this.store.txn({
         compare: [unchanged],
