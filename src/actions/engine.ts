@@ -54,6 +54,19 @@ interface InFlight {
   readonly writer: RunWriter;
 }
 
+/** What the engine works with; the node builds it (node/node.ts). */
+export interface EngineDeps {
+  readonly store: Store;
+  readonly view: ClusterView;
+  readonly keys: ClusterKeys;
+  readonly state: ClusterState;
+  /** This node's master role: the engine works only while it holds a term, and writes fenced by it. */
+  readonly master: MasterRole;
+  readonly registry: HandlerRegistry;
+  readonly settings: EngineSettings;
+  readonly log: Logger;
+}
+
 export class ActionEngine {
   readonly #inFlight = new Map<string, InFlight>();
   /** Runs this term handed to another node: the new master finishes them, this one must not. */
@@ -73,16 +86,27 @@ export class ActionEngine {
     }
   };
 
-  constructor(
-    private readonly store: Store,
-    private readonly view: ClusterView,
-    private readonly keys: ClusterKeys,
-    private readonly state: ClusterState,
-    private readonly master: MasterRole,
-    private readonly registry: HandlerRegistry,
-    private readonly settings: EngineSettings,
-    private readonly log: Logger,
-  ) {
+  private readonly store: Store;
+  private readonly view: ClusterView;
+  private readonly keys: ClusterKeys;
+  private readonly state: ClusterState;
+  private readonly master: MasterRole;
+  private readonly registry: HandlerRegistry;
+  private readonly settings: EngineSettings;
+  private readonly log: Logger;
+
+  constructor(deps: EngineDeps) {
+    ({
+      store: this.store,
+      view: this.view,
+      keys: this.keys,
+      state: this.state,
+      master: this.master,
+      registry: this.registry,
+      settings: this.settings,
+      log: this.log,
+    } = deps);
+    const state = this.state;
     this.#control = {
       selfUid: state.selfUid,
       master: () => state.master(),

@@ -16,19 +16,31 @@ import { isTerminal } from './status.js';
 
 export type CancelResult = 'cancelled' | 'cancelling' | 'removed';
 
-export class ActionSubmitter {
-  constructor(
-    private readonly store: Store,
-    private readonly view: ClusterView,
-    private readonly keys: ClusterKeys,
-    private readonly state: ClusterState,
-    private readonly registry: HandlerRegistry,
-  ) {}
+/** What the submitter works with; the node builds it (node/node.ts). */
+export interface SubmitterDeps {
+  readonly store: Store;
+  readonly view: ClusterView;
+  readonly keys: ClusterKeys;
+  /** What a handler's validation reads of the cluster. */
+  readonly state: ClusterState;
+  readonly registry: HandlerRegistry;
+}
 
-  /** The latest run of `name` as `/v1/cluster/actions/<name>` shows it. */
-  latest(name: string): ActionRun | undefined {
-    const uid = this.view.get(this.keys.clusterAction(name))?.value;
-    return uid === undefined ? undefined : this.view.getJson<ActionRun>(this.keys.action(uid));
+export class ActionSubmitter {
+  private readonly store: Store;
+  private readonly view: ClusterView;
+  private readonly keys: ClusterKeys;
+  private readonly state: ClusterState;
+  private readonly registry: HandlerRegistry;
+
+  constructor(deps: SubmitterDeps) {
+    ({
+      store: this.store,
+      view: this.view,
+      keys: this.keys,
+      state: this.state,
+      registry: this.registry,
+    } = deps);
   }
 
   /** Validates and stores a new queued run; 409 while another run of that name is queued or in flight. */
