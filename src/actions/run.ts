@@ -6,8 +6,8 @@
  * it is not, which is what a compare-and-swap writer's `mutate` returns to write nothing (the guard
  * stays inside the write, as pg-boss keeps it).
  *
- * The stored shape is already the Redis Enterprise wire shape (re-api.md §2.1): the required fields,
- * then additive ones. Additive fields never change the meaning of a required one.
+ * The stored shape is already the Redis Enterprise wire shape (docs/re-contract.md, "The action object"): the
+ * required fields, then additive ones. Additive fields never change the meaning of a required one.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -188,7 +188,7 @@ export function finishCancel(run: ActionRun, outcome?: Record<string, unknown>):
   return run.status === 'cancelling' ? moveToCancelled(run, outcome) : undefined;
 }
 
-/** What a DELETE does to a run that has not finished (docs/re-contract.md, "Cancelling"). */
+/** What a DELETE does to a run that has not finished (docs/re-contract.md, "Cluster actions"). */
 export type CancelRequest =
   /** Queued: cancelled at once (the caller also releases `active/<name>`). */
   | { readonly result: 'cancelled'; readonly run: ActionRun }

@@ -1,6 +1,6 @@
 /**
  * The statuses of an action run and the only moves allowed between them: Redis Enterprise's action
- * object (re-api.md §2.1), without 8.0's `aborted`.
+ * object (docs/re-contract.md, "The action object"), without 8.0's `aborted`.
  *
  * - queued:     accepted and stored; waits for the master to claim it.
  *               → starting (the master claims it) | cancelled (DELETE before it started)

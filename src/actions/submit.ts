@@ -100,8 +100,8 @@ export class ActionSubmitter {
   }
 
   /**
-   * DELETE semantics (re-api.md §1.1): cancel a queued or running run, or remove a finished run's
-   * status from the cluster-actions view. 404 when there is none.
+   * DELETE semantics (docs/re-contract.md, "Cluster actions"): cancel a queued or running run, or remove a
+   * finished run's status from the cluster-actions view. 404 when there is none.
    */
   async cancel(name: string): Promise<{ result: CancelResult; run: ActionRun }> {
     for (let attempt = 0; attempt < 20; attempt++) {

@@ -1,7 +1,7 @@
 /**
- * The only place that renders error bodies inside Fastify: every 4xx and 5xx is
- * `{"error_code", "description"}` with a code from the catalogue (re-api.md §4.3). What Node answers
- * before Fastify sees a request goes through raw-error.ts, in the same shape.
+ * The only place that renders error bodies inside Fastify: every 4xx and 5xx is `{"error_code",
+ * "description"}` with a code from the catalogue (docs/re-contract.md, "Errors"). What Node answers before
+ * Fastify sees a request goes through raw-error.ts, in the same shape.
  *
  * Every Fastify error that can reach a client (its FST_ERR_* codes with a 4xx status) is mapped
  * below; anything else with a 4xx status is mapped by status, so no framework-shaped body leaves.

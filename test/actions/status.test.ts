@@ -1,7 +1,7 @@
 /**
- * The action status machine (src/actions/status.ts) and the pure moves over it (src/actions/run.ts),
- * checked against DESIGN.md ("Statuses") rather than against the table in the source: every one of the
- * 7 × 7 pairs is allowed or forbidden exactly as the design lists it.
+ * The action status machine (src/actions/status.ts) and the pure moves over it (src/actions/run.ts), checked
+ * against docs/re-contract.md ("The action object") rather than against the table in the source: every one of
+ * the 7 × 7 pairs is allowed or forbidden exactly as the design lists it.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -35,7 +35,7 @@ import {
 } from '../../src/actions/status.js';
 import { isTerminalStatus, terminalStatuses, type RunStatus } from '../../src/client/types.js';
 
-/** DESIGN.md, "Action runs and the Redis Enterprise wire format", Statuses. */
+/** docs/re-contract.md, "The action object": the moves, without `aborted`. */
 const designMoves: Readonly<Record<ActionStatus, readonly ActionStatus[]>> = {
   queued: ['starting', 'cancelled'],
   starting: ['running', 'failed'],

@@ -131,7 +131,10 @@ interface WireRun {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** The wire contract of one action object (re-api.md §2.1, DESIGN.md "Fields"). */
+/**
+ * The wire contract of one action object (docs/re-contract.md, "The action object", docs/design.md, "Wire
+ * format").
+ */
 function assertWireRun(run: WireRun): void {
   assert.match(run.action_uid, UUID);
   assert.equal(typeof run.name, 'string');
@@ -781,8 +784,9 @@ describe('users API', () => {
     assert.equal((await createUser({ name: 'gina', password: 'gina-password-3' })).statusCode, 200);
   });
 
-  // re-api.md §4.1: an unknown attribute or a value of the wrong type is a 400 `invalid_schema`. The
-  // route schemas say so (`additionalProperties: false`, string types); nothing may strip or coerce.
+  // docs/re-contract.md, "Conventions": an unknown attribute or a value of the wrong type is a 400
+  // `invalid_schema`. The route schemas say so (`additionalProperties: false`, string types); nothing may
+  // strip or coerce.
   it('user bodies are validated strictly: unknown fields and wrong types → 400, never stripped or coerced', async () => {
     const bad: Record<string, unknown>[] = [
       { email: 'strict1@users.test', password: 'long-enough-password', extra: true },

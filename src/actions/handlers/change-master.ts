@@ -1,8 +1,8 @@
 /**
- * `change_master`: moves the master role to another node through the intent protocol
- * (DESIGN.md, "Hand-over"). The old master validates, stops starting new work, writes a fenced intent
- * and waits; the target takes the master key in one transaction and, now master, finishes this same
- * run through `recover`, recording the measured hand-over.
+ * `change_master`: moves the master role to another node through the intent protocol (docs/design.md,
+ * "Election and hand-over"). The old master validates, stops starting new work, writes a fenced intent and
+ * waits; the target takes the master key in one transaction and, now master, finishes this same run through
+ * `recover`, recording the measured hand-over.
  */
 import { BosunError } from '../../errors/catalogue.js';
 import { preview } from '../../errors/preview.js';

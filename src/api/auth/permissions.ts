@@ -1,6 +1,6 @@
 /**
- * Which role holds which REST permission (re-api.md §3.4, the 7.8+ table with `user_manager`).
- * Every route names exactly one permission; this table is the only place that grants them.
+ * Which role holds which REST permission (docs/re-contract.md, "Roles and permissions", the 7.8+ table with
+ * `user_manager`). Every route names exactly one permission; this table is the only place that grants them.
  */
 import type { Role } from '../../users/roles.js';
 

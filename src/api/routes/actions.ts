@@ -1,6 +1,6 @@
 /**
- * `/v1/actions`: every retained run as a task entry, plus the (empty) state-machine list; and
- * `/v2/actions`, the same runs as RE 7.22's v2 objects in a bare array (re-api.md §2.3).
+ * `/v1/actions`: every retained run as a task entry, plus the (empty) state-machine list; and `/v2/actions`,
+ * the same runs as RE 7.22's v2 objects in a bare array (docs/re-contract.md, "Generic actions endpoints").
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 

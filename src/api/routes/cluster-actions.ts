@@ -1,4 +1,4 @@
-/** `/v1/cluster/actions`: the seed's four methods (re-api.md §1). */
+/** `/v1/cluster/actions`: the seed's four methods (docs/re-contract.md, "Cluster actions"). */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
 import type { RunReadModel } from '../../actions/run-read-model.js';

@@ -1,4 +1,7 @@
-/** `/v1/nodes`: the node objects and their status, with `role` (re-api.md §5.5, §5.6). */
+/**
+ * `/v1/nodes`: the node objects and their status, with `role` (docs/re-contract.md, "Nodes and the cluster
+ * object").
+ */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
 import type { ClusterReadModel, MasterRoles, MemberState } from '../../cluster/cluster-read-model.js';

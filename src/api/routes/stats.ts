@@ -1,5 +1,5 @@
 /**
- * `GET /v1/nodes/stats`, `/v1/nodes/{uid}/stats` and `/v1/cluster/stats` (re-api.md §5.7): each
+ * `GET /v1/nodes/stats`, `/v1/nodes/{uid}/stats` and `/v1/cluster/stats` (docs/re-contract.md, "Stats"): each
  * node's own latest OS sample, as every node published it under its lease (node/stats-publisher.ts).
  * Bosun keeps no history: a query's `stime`/`etime` select whether the latest sample is shown.
  */

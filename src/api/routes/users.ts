@@ -1,4 +1,4 @@
-/** `/v1/users` and `POST /v1/users/authorize` (re-api.md §3). */
+/** `/v1/users` and `POST /v1/users/authorize` (docs/re-contract.md, "Authentication"). */
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 
 import { BosunError } from '../../errors/catalogue.js';
