@@ -10,8 +10,7 @@
 import type { Logger } from 'pino';
 
 import { handOver } from '../cluster/hand-over.js';
-import type { ClusterKeys } from '../cluster/keys.js';
-import type { TransferIntent } from '../cluster/records.js';
+import type { ClusterKeys, TransferIntent } from '../cluster/keys.js';
 import { NotMasterError, type MasterRole, type MasterTerm } from '../cluster/master.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { ClusterView } from '../cluster/view.js';
@@ -35,6 +34,8 @@ import {
   moveToCompleted,
   withProgress,
   withUpdate,
+  actionRunRecord,
+  runKey,
   type ActionRun,
 } from './run.js';
 import { canMove, isTerminal } from './status.js';
@@ -176,7 +177,7 @@ export class ActionEngine {
     if (!term || this.#stopped) return;
     for (const activeKv of this.view.list(this.keys.activeActions)) {
       const uid = activeKv.value;
-      const run = this.view.getJson<ActionRun>(this.keys.action(uid));
+      const run = this.view.read(runKey(this.keys, uid));
       if (!run || this.#handedOff.has(uid)) continue;
       const inFlight = this.#inFlight.get(uid);
       if (inFlight) {
@@ -305,7 +306,7 @@ export class ActionEngine {
   ): Promise<{ compare: Compare[]; ops: Op[] } | undefined> {
     const key = this.keys.action(intent.action_uid);
     const kv = this.view.get(key);
-    const run = kv ? this.view.getJson<ActionRun>(key) : undefined;
+    const run = kv ? this.view.recordOf(kv, actionRunRecord) : undefined;
     if (!kv || !run || !canMove(run.status, 'completed')) return undefined;
     const handler = this.registry.get(run.name);
     if (!handler) return undefined;
@@ -383,7 +384,7 @@ export class ActionEngine {
     if (excess <= 0 || !this.#term) return;
     const pinned = new Set(this.view.list(this.keys.clusterActions).map((kv) => kv.value));
     const finished = all
-      .map((kv) => this.view.getJson<ActionRun>(kv.key)!)
+      .map((kv) => this.view.recordOf(kv, actionRunRecord))
       .filter((r) => !pinned.has(r.action_uid) && isTerminal(r.status))
       .sort((a, b) => a.creation_time - b.creation_time)
       .slice(0, excess);

@@ -5,7 +5,7 @@
  */
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { ClusterView } from '../cluster/view.js';
-import type { ActionRun } from './run.js';
+import { actionRunRecord, runKey, type ActionRun } from './run.js';
 
 /**
  * One retained run, named by uid and version: the version changes whenever the run does, so a
@@ -81,13 +81,12 @@ export class RunReadModel {
     const key = this.keys.action(uid);
     const kv = await this.view.getConfirmed(key);
     if (!kv) return undefined;
-    // (A run read through from the store is not in the view yet: parsed from its own value.)
-    const run = this.view.getJson<ActionRun>(key) ?? (JSON.parse(kv.value) as ActionRun);
+    const run = this.view.recordOf(kv, actionRunRecord);
     return { uid, version: kv.modRevision, run };
   }
 
   /** One run, if it is retained. */
   run(uid: string): ActionRun | undefined {
-    return this.view.getJson<ActionRun>(this.keys.action(uid));
+    return this.view.read(runKey(this.keys, uid));
   }
 }

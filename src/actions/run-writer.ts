@@ -10,8 +10,9 @@ import type { ClusterKeys } from '../cluster/keys.js';
 import type { MasterRole, MasterTerm } from '../cluster/master.js';
 import type { ClusterView } from '../cluster/view.js';
 import { StoreUnavailableError, TxnOutcomeUnknownError } from '../store/errors.js';
+import { decodeKv } from '../store/typed-key.js';
 import type { Compare, KeyValue, Op, Store } from '../store/types.js';
-import type { ActionRun } from './run.js';
+import { actionRunRecord, type ActionRun } from './run.js';
 import { isTerminal } from './status.js';
 
 export class RunConflictError extends Error {}
@@ -58,7 +59,7 @@ export class RunWriter {
       if (!kv) return undefined;
       // Whatever happens next, the caller's view must reach what was read here before it looks again.
       this.lastRevision = Math.max(this.lastRevision, kv.modRevision);
-      const next = mutate(JSON.parse(kv.value) as ActionRun);
+      const next = mutate(decodeKv(actionRunRecord, kv));
       if (!next) return undefined;
       const compare: Compare[] = [{ key, target: 'mod', op: '=', value: kv.modRevision }];
       const value = JSON.stringify(next);
@@ -102,7 +103,7 @@ export class RunWriter {
   prepare(mutate: (run: ActionRun) => ActionRun | undefined): { compare: Compare[]; ops: Op[] } | undefined {
     const key = this.keys.action(this.actionUid);
     const kv = this.#memoryBase(key);
-    const next = kv ? mutate(JSON.parse(kv.value) as ActionRun) : undefined;
+    const next = kv ? mutate(decodeKv(actionRunRecord, kv)) : undefined;
     if (!kv || !next || isTerminal(next.status)) return undefined;
     return {
       compare: [{ key, target: 'mod', op: '=', value: kv.modRevision }],

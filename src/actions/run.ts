@@ -11,7 +11,11 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import { assertMove, canMove, takesProgress, type ActionStatus } from './status.js';
+import { Type } from '@sinclair/typebox';
+
+import type { ClusterKeys } from '../cluster/keys.js';
+import { keyFolder, recordType, typedKey, type Key, type KeyFolder } from '../store/typed-key.js';
+import { ActionStatus, assertMove, canMove, takesProgress } from './status.js';
 
 export interface ActionRun {
   readonly action_uid: string;
@@ -45,6 +49,42 @@ export interface ActionRun {
   readonly cancel_requested?: boolean | undefined;
   /** Handler-private state a new master needs to finish or fail the run truthfully. */
   readonly checkpoint?: Readonly<Record<string, unknown>> | undefined;
+}
+
+const optionalString = Type.Optional(Type.String());
+const fields = Type.Record(Type.String(), Type.Unknown());
+
+/** What is checked when a stored run enters (store/typed-key.ts). */
+const actionRunSchema = Type.Object({
+  action_uid: Type.String(),
+  name: Type.String(),
+  status: Type.Union(Object.values(ActionStatus).map((s) => Type.Literal(s))),
+  progress: Type.Number(),
+  node_uid: optionalString,
+  creation_time: Type.Number(),
+  error_code: optionalString,
+  error_message: optionalString,
+  phase: optionalString,
+  requester: optionalString,
+  request_id: optionalString,
+  params: fields,
+  start_time: optionalString,
+  end_time: optionalString,
+  outcome: Type.Optional(fields),
+  cancellable: Type.Boolean(),
+  cancel_requested: Type.Optional(Type.Boolean()),
+  checkpoint: Type.Optional(fields),
+});
+
+export const actionRunRecord = recordType<ActionRun>('action run', actionRunSchema);
+
+/** The typed key of one run, on the path cluster/keys.ts names. */
+export function runKey(keys: ClusterKeys, uid: string): Key<ActionRun> {
+  return typedKey(keys.action(uid), actionRunRecord);
+}
+
+export function runsFolder(keys: ClusterKeys): KeyFolder<ActionRun> {
+  return keyFolder(keys.actions, actionRunRecord);
 }
 
 export function newRun(

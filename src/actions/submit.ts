@@ -9,9 +9,10 @@ import type { ClusterState } from '../cluster/state.js';
 import type { ClusterView } from '../cluster/view.js';
 import { BosunError } from '../errors/catalogue.js';
 import { TxnOutcomeUnknownError } from '../store/errors.js';
+import { decodeKv } from '../store/typed-key.js';
 import type { Store } from '../store/types.js';
 import type { HandlerRegistry } from './registry.js';
-import { newRun, requestCancel, type ActionRun } from './run.js';
+import { actionRunRecord, newRun, requestCancel, type ActionRun } from './run.js';
 import { isTerminal } from './status.js';
 
 export type CancelResult = 'cancelled' | 'cancelling' | 'removed';
@@ -112,7 +113,7 @@ export class ActionSubmitter {
       const kv = await this.store.get(runKey);
       if (!kv)
         throw new BosunError('action_not_found', `No ${name} action is running or has a status to remove.`);
-      const run = JSON.parse(kv.value) as ActionRun;
+      const run = decodeKv(actionRunRecord, kv);
       const unchanged = { key: runKey, target: 'mod', op: '=', value: kv.modRevision } as const;
 
       if (isTerminal(run.status)) {

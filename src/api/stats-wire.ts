@@ -3,7 +3,7 @@
  * `{"intervals": [...]}` (docs/re-contract.md, "Stats"; the shapes of the real captures the Rust client ships
  * as fixtures). An interval holds only the figures a node measured.
  */
-import type { NodeStatsRecord } from '../cluster/records.js';
+import type { NodeStatsRecord } from '../cluster/keys.js';
 import { BosunError } from '../errors/catalogue.js';
 
 export const statsIntervals = ['1sec', '10sec', '5min', '15min', '1hour', '12hour', '1week'] as const;

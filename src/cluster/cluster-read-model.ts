@@ -3,9 +3,8 @@
  * nodes, which of them acts as master and why none might, and each node's latest OS sample. The API
  * asks these, never the key layout or the view, so the layout can change below it.
  */
-import type { ClusterKeys } from './keys.js';
 import type { MasterStatus } from './master.js';
-import type { ClusterConfig, NodeStatsRecord } from './records.js';
+import type { ClusterKeys, NodeStatsRecord } from './keys.js';
 import type { ClusterState, MemberState } from './state.js';
 import type { ClusterView } from './view.js';
 
@@ -51,7 +50,7 @@ export class ClusterReadModel {
   }
 
   identity(): ClusterIdentity {
-    const config = this.view.getJson<ClusterConfig>(this.keys.config);
+    const config = this.view.read(this.keys.config);
     return { name: config?.name ?? 'bosun', createdTime: config?.created_time };
   }
 
@@ -88,6 +87,6 @@ export class ClusterReadModel {
 
   /** A node's latest OS sample, while it is alive to publish one (node/stats-publisher.ts). */
   nodeStats(uid: number): NodeStatsRecord | undefined {
-    return this.view.getJson<NodeStatsRecord>(this.keys.nodeStats(uid));
+    return this.view.read(this.keys.nodeStats(uid));
   }
 }

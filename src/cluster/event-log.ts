@@ -11,6 +11,9 @@
  * never log it three times. Writes are plain puts under unique keys: an event needs no fence, and a
  * lost write loses one entry, never the cluster's consistency.
  */
+import { Type } from '@sinclair/typebox';
+
+import { recordType } from '../store/typed-key.js';
 import type { Store } from '../store/types.js';
 import type { ClusterKeys } from './keys.js';
 import type { ClusterView } from './view.js';
@@ -26,6 +29,17 @@ export interface EventEntry {
   readonly id?: string;
   readonly [field: string]: unknown;
 }
+
+/** What is checked when a stored entry enters (store/typed-key.ts); fields by type are free. */
+export const eventEntryRecord = recordType<EventEntry>(
+  'event',
+  Type.Object({
+    time: Type.String(),
+    type: Type.String(),
+    severity: Type.Union([Type.Literal('INFO'), Type.Literal('WARNING'), Type.Literal('ERROR')]),
+    id: Type.Optional(Type.String()),
+  }),
+);
 
 export interface EventQuery {
   /** Unix ms: no entries before. */
@@ -132,8 +146,7 @@ export class EventLog {
     const all = this.view.list(this.prefix);
     const out: EventEntry[] = [];
     for (const kv of all) {
-      const entry = this.view.getJson<EventEntry>(kv.key);
-      if (!entry) continue;
+      const entry = this.view.recordOf(kv, eventEntryRecord);
       const t = Date.parse(entry.time);
       if (query.stime !== undefined && t < query.stime) continue;
       if (query.etime !== undefined && t > query.etime) continue;

@@ -25,12 +25,12 @@ import { connect } from 'node:net';
 
 import type { Logger } from 'pino';
 
+import { putRecord } from '../store/typed-key.js';
 import type { Compare, KeyValue, Store } from '../store/types.js';
-import type { ClusterKeys } from './keys.js';
+import type { ClusterKeys, DeathSignal, MasterRecord, NodeRecord, SuspicionRecord } from './keys.js';
 import type { MasterRole } from './master.js';
 import type { Membership } from './membership.js';
 import { hostId, processState } from './process-identity.js';
-import type { DeathSignal, MasterRecord, NodeRecord, SuspicionRecord } from './records.js';
 import type { ClusterView } from './view.js';
 
 /**
@@ -110,7 +110,12 @@ export class FailureDetector {
   /** Master changes this detector caused (for logs and tests). */
   takeOvers = 0;
   readonly #onChange = (events: readonly { kv: KeyValue }[]): void => {
-    if (events.some((e) => e.kv.key.startsWith(this.keys.suspicions) || e.kv.key.startsWith(this.keys.nodes)))
+    if (
+      events.some(
+        (e) =>
+          e.kv.key.startsWith(this.keys.suspicions.prefix) || e.kv.key.startsWith(this.keys.nodes.prefix),
+      )
+    )
       this.#checkMajority();
   };
 
@@ -140,15 +145,15 @@ export class FailureDetector {
   /** The master to watch, when it is another node whose liveness record is of the same incarnation. */
   #target(): { masterKv: KeyValue; master: MasterRecord; node: NodeRecord } | undefined {
     if (!this.view.synced || this.master.isMaster) return undefined;
-    const masterKv = this.view.get(this.keys.master);
+    const masterKv = this.view.get(this.keys.master.key);
     if (!masterKv) return undefined;
-    const master = this.view.getJson<MasterRecord>(this.keys.master)!;
+    const master = this.view.read(this.keys.master)!;
     if (master.node_uid === this.membership.uid) return undefined;
-    const nodeKv = this.view.get(this.keys.node(master.node_uid));
+    const nodeKv = this.view.get(this.keys.node(master.node_uid).key);
     // The record must be the master's own incarnation (the same lease), or its pid and port say
     // nothing about the process that holds the master key.
     if (!nodeKv || nodeKv.lease === undefined || nodeKv.lease !== masterKv.lease) return undefined;
-    return { masterKv, master, node: this.view.getJson<NodeRecord>(this.keys.node(master.node_uid))! };
+    return { masterKv, master, node: this.view.read(this.keys.node(master.node_uid))! };
   }
 
   #tick(): void {
@@ -240,15 +245,8 @@ export class FailureDetector {
     };
     try {
       const { succeeded } = await this.store.txn({
-        compare: [{ key: this.keys.master, target: 'mod', op: '=', value: watched.token }],
-        success: [
-          {
-            type: 'put',
-            key: this.keys.suspicion(this.membership.uid),
-            value: JSON.stringify(record),
-            lease: lease.id,
-          },
-        ],
+        compare: [{ key: this.keys.master.key, target: 'mod', op: '=', value: watched.token }],
+        success: [putRecord(this.keys.suspicion(this.membership.uid), record, lease.id)],
       });
       if (!succeeded) return;
       this.log.warn(
@@ -265,7 +263,7 @@ export class FailureDetector {
   async #withdraw(watched: Watched): Promise<void> {
     watched.suspected = false;
     await this.store
-      .txn({ compare: [], success: [{ type: 'delete', key: this.keys.suspicion(this.membership.uid) }] })
+      .txn({ compare: [], success: [{ type: 'delete', key: this.keys.suspicion(this.membership.uid).key }] })
       .catch((err: unknown) => this.log.warn({ err }, 'could not withdraw a suspicion'));
   }
 
@@ -281,11 +279,11 @@ export class FailureDetector {
     const watched = this.#watched;
     if (!watched?.suspected || this.#acting || this.#stopped) return;
     const live = new Set(
-      this.view.list(this.keys.nodes).map((kv) => Number(kv.key.slice(this.keys.nodes.length))),
+      this.view.list(this.keys.nodes.prefix).map((kv) => Number(kv.key.slice(this.keys.nodes.prefix.length))),
     );
-    const votes = this.view.list(this.keys.suspicions).filter((kv) => {
-      const uid = Number(kv.key.slice(this.keys.suspicions.length));
-      const s = this.view.getJson<SuspicionRecord>(kv.key);
+    const votes = this.view.list(this.keys.suspicions.prefix).filter((kv) => {
+      const uid = Number(kv.key.slice(this.keys.suspicions.prefix.length));
+      const s = this.view.recordOf(kv, this.keys.suspicions.type);
       return s?.master_token === watched.token && uid !== watched.masterUid && live.has(uid);
     });
     if (votes.length < Math.floor(live.size / 2) + 1) return;

@@ -7,7 +7,6 @@ import { RunCancelled } from '../errors/abort-reasons.js';
 import type { Compare, Op } from '../store/types.js';
 import type { ClusterKeys } from './keys.js';
 import { NotMasterError, type MasterRole } from './master.js';
-import type { MasterRecord } from './records.js';
 import type { ClusterView } from './view.js';
 
 export type HandOverOutcome = 'taken_over' | 'timeout' | 'target_lost' | 'cancelled';
@@ -30,14 +29,14 @@ export async function handOver(
 ): Promise<HandOverOutcome> {
   const { revision } = await master.writeIntent(to, actionUid, options.alongside);
   const takenOver = (): boolean => {
-    const current = view.getJson<MasterRecord>(keys.master);
+    const current = view.read(keys.master);
     return current?.node_uid === to && current.via_action === actionUid;
   };
 
   const waited = await new Promise<HandOverOutcome | 'deposed'>((resolve) => {
     const check = (): void => {
       if (takenOver()) finish('taken_over');
-      else if (!view.get(keys.node(to))) finish('target_lost');
+      else if (!view.get(keys.node(to).key)) finish('target_lost');
     };
     const onAbort = (): void =>
       finish(options.signal.reason instanceof RunCancelled ? 'cancelled' : 'deposed');

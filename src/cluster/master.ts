@@ -17,10 +17,19 @@ import { EventEmitter } from 'node:events';
 
 import type { Logger } from 'pino';
 
+import { decodeKv, putRecord } from '../store/typed-key.js';
 import type { Compare, Op, Store, TxnRequest, TxnResult } from '../store/types.js';
-import type { ClusterKeys } from './keys.js';
+import {
+  epochRecord,
+  masterRecord,
+  transferIntent,
+  type ClusterKeys,
+  type EpochRecord,
+  type ForcedTakeOver,
+  type MasterRecord,
+  type TransferIntent,
+} from './keys.js';
 import type { Membership } from './membership.js';
-import type { EpochRecord, ForcedTakeOver, MasterRecord, TransferIntent } from './records.js';
 import type { ClusterView } from './view.js';
 
 export class NotMasterError extends Error {
@@ -123,11 +132,6 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     return this.#intentPending ? 'handing_over' : 'master';
   }
 
-  /** The master as the view sees it (any node). */
-  currentMaster(): MasterRecord | undefined {
-    return this.view.getJson<MasterRecord>(this.keys.master);
-  }
-
   setTakeOverExtras(extras: TakeOverExtras): void {
     this.#takeOverExtras = extras;
   }
@@ -181,14 +185,14 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
   async #evaluateOnce(): Promise<void> {
     if (this.#stopped || !this.view.synced) return;
     const lease = this.membership.lease;
-    const masterKv = this.view.get(this.keys.master);
+    const masterKv = this.view.get(this.keys.master.key);
     const term = this.#term;
 
     if (term) {
       if (!lease) return this.#depose('lease lost');
       // The view may not have caught up with our own election yet; only a newer revision can depose.
       if (this.view.revision >= term.token && masterKv?.modRevision !== term.token) {
-        const now = masterKv ? (JSON.parse(masterKv.value) as MasterRecord) : undefined;
+        const now = masterKv ? decodeKv(masterRecord, masterKv) : undefined;
         return this.#depose(
           now ? `node ${now.node_uid} is master now (epoch ${now.epoch})` : 'the master key is gone',
         );
@@ -201,11 +205,11 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
       await this.#campaign(lease.id);
       return;
     }
-    const master = JSON.parse(masterKv.value) as MasterRecord;
+    const master = decodeKv(masterRecord, masterKv);
     if (master.node_uid === this.uid && masterKv.lease === lease.id) {
       // Still ours: we had fenced ourselves while the lease was in doubt, and it was renewed in time.
       // The view may lag behind a deposition, so only the store itself can say so.
-      const fresh = await this.store.get(this.keys.master);
+      const fresh = await this.store.get(this.keys.master.key);
       if (fresh?.modRevision !== masterKv.modRevision || fresh.lease !== lease.id) return;
       this.#begin({
         token: masterKv.modRevision,
@@ -217,9 +221,9 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
       });
       return;
     }
-    const transferKv = this.view.get(this.keys.transfer);
+    const transferKv = this.view.get(this.keys.transfer.key);
     if (transferKv) {
-      const intent = JSON.parse(transferKv.value) as TransferIntent;
+      const intent = decodeKv(transferIntent, transferKv);
       if (intent.to === this.uid && intent.from_token === masterKv.modRevision) {
         await this.#takeOver(lease.id, intent, transferKv.modRevision);
       }
@@ -227,20 +231,17 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
   }
 
   async #campaign(leaseId: string): Promise<void> {
-    const epochKv = await this.store.get(this.keys.epoch);
-    const previous = epochKv ? (JSON.parse(epochKv.value) as EpochRecord) : undefined;
+    const epochKv = await this.store.get(this.keys.epoch.key);
+    const previous = epochKv ? decodeKv(epochRecord, epochKv) : undefined;
     const epoch = (previous?.epoch ?? 0) + 1;
     const record: MasterRecord = { node_uid: this.uid, epoch, since: Date.now(), previous };
-    const epochRecord: EpochRecord = { epoch, node_uid: this.uid };
+    const nextEpoch: EpochRecord = { epoch, node_uid: this.uid };
     const result = await this.store.txn({
       compare: [
-        { key: this.keys.master, target: 'create', op: '=', value: 0 },
-        { key: this.keys.epoch, target: 'mod', op: '=', value: epochKv?.modRevision ?? 0 },
+        { key: this.keys.master.key, target: 'create', op: '=', value: 0 },
+        { key: this.keys.epoch.key, target: 'mod', op: '=', value: epochKv?.modRevision ?? 0 },
       ],
-      success: [
-        { type: 'put', key: this.keys.master, value: JSON.stringify(record), lease: leaseId },
-        { type: 'put', key: this.keys.epoch, value: JSON.stringify(epochRecord) },
-      ],
+      success: [putRecord(this.keys.master, record, leaseId), putRecord(this.keys.epoch, nextEpoch)],
     });
     if (!result.succeeded) return;
     this.log.info({ epoch, token: result.revision, previous }, `node ${this.uid} elected master`);
@@ -259,13 +260,13 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     const lease = this.membership.lease;
     if (this.#stopped || this.#term || !lease) return false;
     if (Date.now() >= this.#fenceDeadline(lease.safeUntil, lease.ttlMs)) return false;
-    const masterKv = this.view.get(this.keys.master);
+    const masterKv = this.view.get(this.keys.master.key);
     if (masterKv?.modRevision !== deadToken) return false;
-    const dead = JSON.parse(masterKv.value) as MasterRecord;
+    const dead = decodeKv(masterRecord, masterKv);
     // The view's epoch record first (no round trip); the compare catches a stale one.
-    let epochKv = this.view.get(this.keys.epoch);
+    let epochKv = this.view.get(this.keys.epoch.key);
     for (let attempt = 0; attempt < 2; attempt++) {
-      const previous = epochKv ? (JSON.parse(epochKv.value) as EpochRecord) : undefined;
+      const previous = epochKv ? decodeKv(epochRecord, epochKv) : undefined;
       const epoch = (previous?.epoch ?? dead.epoch) + 1;
       const since = Date.now();
       const record: MasterRecord = {
@@ -278,13 +279,13 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
       };
       const result = await this.store.txn({
         compare: [
-          { key: this.keys.master, target: 'mod', op: '=', value: deadToken },
-          { key: this.keys.epoch, target: 'mod', op: '=', value: epochKv?.modRevision ?? 0 },
+          { key: this.keys.master.key, target: 'mod', op: '=', value: deadToken },
+          { key: this.keys.epoch.key, target: 'mod', op: '=', value: epochKv?.modRevision ?? 0 },
           ...evidence,
         ],
         success: [
-          { type: 'put', key: this.keys.master, value: JSON.stringify(record), lease: lease.id },
-          { type: 'put', key: this.keys.epoch, value: JSON.stringify({ epoch, node_uid: this.uid }) },
+          putRecord(this.keys.master, record, lease.id),
+          putRecord(this.keys.epoch, { epoch, node_uid: this.uid }),
         ],
       });
       if (result.succeeded) {
@@ -309,8 +310,8 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
       }
       // Only a moved epoch record is worth a second try; anything else means someone else acted.
       const [nowMaster, nowEpoch] = await Promise.all([
-        this.store.get(this.keys.master),
-        this.store.get(this.keys.epoch),
+        this.store.get(this.keys.master.key),
+        this.store.get(this.keys.epoch.key),
       ]);
       if (nowMaster?.modRevision !== deadToken || nowEpoch?.modRevision === epochKv?.modRevision)
         return false;
@@ -330,19 +331,19 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
       via_intent_at: intent.created_at,
       previous,
     };
-    const epochRecord: EpochRecord = {
+    const nextEpoch: EpochRecord = {
       epoch: intent.epoch,
       node_uid: this.uid,
       via_action: intent.action_uid,
     };
     const compare: Compare[] = [
-      { key: this.keys.transfer, target: 'mod', op: '=', value: intentRevision },
-      { key: this.keys.master, target: 'mod', op: '=', value: intent.from_token },
+      { key: this.keys.transfer.key, target: 'mod', op: '=', value: intentRevision },
+      { key: this.keys.master.key, target: 'mod', op: '=', value: intent.from_token },
     ];
     const success: Op[] = [
-      { type: 'put', key: this.keys.master, value: JSON.stringify(record), lease: leaseId },
-      { type: 'put', key: this.keys.epoch, value: JSON.stringify(epochRecord) },
-      { type: 'delete', key: this.keys.transfer },
+      putRecord(this.keys.master, record, leaseId),
+      putRecord(this.keys.epoch, nextEpoch),
+      { type: 'delete', key: this.keys.transfer.key },
     ];
     const extras = await this.#takeOverExtras?.(intent, since).catch(() => undefined);
     let result = await this.store.txn(
@@ -449,10 +450,10 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     if (!term || this.#term !== term) throw new NotMasterError();
     const result = await this.store.txn({
       ...request,
-      compare: [{ key: this.keys.master, target: 'mod', op: '=', value: term.token }, ...request.compare],
+      compare: [{ key: this.keys.master.key, target: 'mod', op: '=', value: term.token }, ...request.compare],
     });
     if (result.succeeded) return result;
-    const masterKv = await this.store.get(this.keys.master);
+    const masterKv = await this.store.get(this.keys.master.key);
     if (masterKv?.modRevision !== term.token) {
       if (this.#term === term) this.#depose('a fenced write found a newer master token');
       throw new NotMasterError('this node was deposed as master');
@@ -480,8 +481,8 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
       action_uid: actionUid,
       created_at: Date.now(),
     };
-    const put: Op = { type: 'put', key: this.keys.transfer, value: JSON.stringify(intent), lease: lease.id };
-    const pending: Compare = { key: this.keys.transfer, target: 'create', op: '=', value: 0 };
+    const put = putRecord(this.keys.transfer, intent, lease.id);
+    const pending: Compare = { key: this.keys.transfer.key, target: 'create', op: '=', value: 0 };
     // From the moment the intent may land, the target may take over: stop saying "master".
     this.#intentPending = true;
     let result: TxnResult;
@@ -510,8 +511,8 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     const term = this.#term;
     try {
       await this.fencedTxn({
-        compare: [{ key: this.keys.transfer, target: 'mod', op: '=', value: intentRevision }],
-        success: [{ type: 'delete', key: this.keys.transfer }],
+        compare: [{ key: this.keys.transfer.key, target: 'mod', op: '=', value: intentRevision }],
+        success: [{ type: 'delete', key: this.keys.transfer.key }],
       });
       // The claim resumes only now: the intent is certainly gone and the fence still held.
       if (this.#term === term) this.#resumeClaim();
@@ -535,12 +536,10 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
   async #settleUnknownIntent(term: MasterTerm, intent: TransferIntent): Promise<void> {
     for (let wait = 50; this.#term === term && !this.#stopped; wait = Math.min(wait * 2, 1000)) {
       try {
-        const kv = await this.store.get(this.keys.transfer);
-        const ours =
-          kv !== undefined &&
-          (JSON.parse(kv.value) as TransferIntent).action_uid === intent.action_uid &&
-          (JSON.parse(kv.value) as TransferIntent).from_token === term.token;
-        if (!ours || (await this.withdrawIntent(kv.modRevision))) {
+        const kv = await this.store.get(this.keys.transfer.key);
+        const found = kv && decodeKv(transferIntent, kv);
+        const ours = found?.action_uid === intent.action_uid && found.from_token === term.token;
+        if (!kv || !ours || (await this.withdrawIntent(kv.modRevision))) {
           if (this.#term === term) this.#resumeClaim();
         }
         return;
@@ -555,7 +554,7 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     const term = this.#term;
     if (!term) return;
     try {
-      await this.fencedTxn({ compare: [], success: [{ type: 'delete', key: this.keys.master }] });
+      await this.fencedTxn({ compare: [], success: [{ type: 'delete', key: this.keys.master.key }] });
     } catch (err) {
       this.log.warn({ err }, 'could not resign cleanly; the lease will expire instead');
     }

@@ -11,9 +11,9 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 
 import { TxnOutcomeUnknownError } from '../store/errors.js';
+import { putRecord, readRecord } from '../store/typed-key.js';
 import type { Lease, Store } from '../store/types.js';
-import type { ClusterKeys } from './keys.js';
-import type { MemberRecord, NodeRecord } from './records.js';
+import { nodeRecord, type ClusterKeys, type MemberRecord, type NodeRecord } from './keys.js';
 
 export interface MembershipEvents {
   /** `revision` is the store revision of the registration: a view that has it has caught up. */
@@ -69,7 +69,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       if (this.#stopped) return;
       try {
         if (await this.#tryJoin()) return;
-        const holder = await this.store.get(this.keys.node(this.uid));
+        const holder = await this.store.get(this.keys.node(this.uid).key);
         if (holder?.lease && this.#isStaleOwn(holder.lease, holder.value)) {
           this.log.info(
             { lease: holder.lease },
@@ -96,7 +96,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (this.#formerLeases.has(leaseId)) return true;
     let record: NodeRecord;
     try {
-      record = JSON.parse(value) as NodeRecord;
+      record = nodeRecord.decode(this.keys.node(this.uid).key, value);
     } catch {
       return false;
     }
@@ -123,8 +123,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (!lease || created === 0) return undefined;
     const key = this.keys.node(this.uid);
     const result = await this.store.txn({
-      compare: [{ key, target: 'create', op: '=', value: created }],
-      success: [{ type: 'put', key, value: JSON.stringify(this.record), lease: lease.id }],
+      compare: [{ key: key.key, target: 'create', op: '=', value: created }],
+      success: [putRecord(key, this.record, lease.id)],
     });
     return result.succeeded ? result.revision : undefined;
   }
@@ -156,17 +156,15 @@ export class Membership extends EventEmitter<MembershipEvents> {
       hostname: this.record.hostname,
       joined_at: Date.now(),
     };
-    const existing = await this.store.get(this.keys.member(this.uid));
-    const previous = existing ? (JSON.parse(existing.value) as MemberRecord) : undefined;
+    const previous = (await readRecord(this.store, this.keys.member(this.uid)))?.value;
     const request = {
-      compare: [{ key: this.keys.node(this.uid), target: 'create', op: '=', value: 0 }],
+      compare: [{ key: this.keys.node(this.uid).key, target: 'create', op: '=', value: 0 }],
       success: [
-        { type: 'put', key: this.keys.node(this.uid), value: JSON.stringify(this.record), lease: lease.id },
-        {
-          type: 'put',
-          key: this.keys.member(this.uid),
-          value: JSON.stringify(previous ? { ...member, joined_at: previous.joined_at } : member),
-        },
+        putRecord(this.keys.node(this.uid), this.record, lease.id),
+        putRecord(
+          this.keys.member(this.uid),
+          previous ? { ...member, joined_at: previous.joined_at } : member,
+        ),
       ],
     } as const;
     let succeeded: boolean;
@@ -179,7 +177,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       // "Outcome unknown": the registration may have landed under this very lease.
       const now =
         err instanceof TxnOutcomeUnknownError
-          ? await this.store.get(this.keys.node(this.uid)).catch(() => undefined)
+          ? await this.store.get(this.keys.node(this.uid).key).catch(() => undefined)
           : undefined;
       succeeded = now?.lease === lease.id;
       revision = now?.modRevision ?? 0;

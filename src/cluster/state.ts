@@ -2,8 +2,7 @@
  * Read helpers over the view: who is a member, who is alive, who is master. Every API read and
  * every submit-time validation goes through here, so "active" means one thing everywhere.
  */
-import type { ClusterKeys } from './keys.js';
-import type { MasterRecord, MemberRecord, NodeRecord, TransferIntent } from './records.js';
+import type { ClusterKeys, MasterRecord, MemberRecord, NodeRecord } from './keys.js';
 import type { ClusterView } from './view.js';
 
 export interface MemberState {
@@ -23,7 +22,7 @@ export class ClusterState {
   ) {}
 
   master(): MasterRecord | undefined {
-    return this.view.getJson<MasterRecord>(this.keys.master);
+    return this.view.read(this.keys.master);
   }
 
   /**
@@ -31,10 +30,10 @@ export class ClusterState {
    * of its term is out, so the target may already be master. Such a holder is not called master.
    */
   masterClaim(): { readonly uid: number; readonly handingOver: boolean } | undefined {
-    const kv = this.view.get(this.keys.master);
+    const kv = this.view.get(this.keys.master.key);
     const master = this.master();
     if (!kv || !master) return undefined;
-    const intent = this.view.getJson<TransferIntent>(this.keys.transfer);
+    const intent = this.view.read(this.keys.transfer);
     return {
       uid: master.node_uid,
       handingOver:
@@ -43,18 +42,18 @@ export class ClusterState {
   }
 
   member(uid: number): MemberState | undefined {
-    const member = this.view.getJson<MemberRecord>(this.keys.member(uid));
+    const member = this.view.read(this.keys.member(uid));
     if (!member) return undefined;
-    const live = this.view.getJson<NodeRecord>(this.keys.node(uid));
+    const live = this.view.read(this.keys.node(uid));
     return { uid, member, live, active: live !== undefined };
   }
 
   /** Every registered node, by uid. */
   members(): MemberState[] {
     return this.view
-      .listJson<MemberRecord>(this.keys.members)
+      .readAll(this.keys.members)
       .map((member) => {
-        const live = this.view.getJson<NodeRecord>(this.keys.node(member.uid));
+        const live = this.view.read(this.keys.node(member.uid));
         return { uid: member.uid, member, live, active: live !== undefined };
       })
       .sort((a, b) => a.uid - b.uid);

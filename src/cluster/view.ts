@@ -8,11 +8,13 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 
 import { prefixEnd } from '../store/prefix.js';
+import type { Key, KeyFolder, RecordType } from '../store/typed-key.js';
 import type { KeyValue, Store, WatchBatch, WatchEvent, Watcher } from '../store/types.js';
 
 interface Entry {
   kv: KeyValue;
-  parsed?: unknown;
+  /** The record, parsed and checked against its key's schema at its first read (once per revision). */
+  record?: unknown;
 }
 
 export interface ViewEvents {
@@ -110,12 +112,18 @@ export class ClusterView extends EventEmitter<ViewEvents> {
     return this.get(key) ?? (await this.store.get(key));
   }
 
-  /** The parsed JSON value of a key, parsed once per revision of the key. */
-  getJson<T>(key: string): T | undefined {
-    const entry = this.#entries.get(key);
-    if (!entry) return undefined;
-    if (entry.parsed === undefined) entry.parsed = JSON.parse(entry.kv.value) as unknown;
-    return entry.parsed as T;
+  /**
+   * The record under a typed key, parsed and checked once per revision of the key (its first read);
+   * later reads return the same object. Throws MalformedRecordError for a record of the wrong shape.
+   */
+  read<T>(key: Key<T>): T | undefined {
+    const entry = this.#entries.get(key.key);
+    return entry && this.#record(entry, key.type);
+  }
+
+  #record<T>(entry: Entry, type: RecordType<T>): T {
+    if (entry.record === undefined) entry.record = type.decode(entry.kv.key, entry.kv.value);
+    return entry.record as T;
   }
 
   /** Every key under `prefix`, sorted by key. The array may be shared: do not mutate it. */
@@ -160,9 +168,16 @@ export class ClusterView extends EventEmitter<ViewEvents> {
     if (f.keys.size === 0) this.#folders.delete(folder);
   }
 
-  /** Parsed values of every key under `prefix`, sorted by key. */
-  listJson<T>(prefix: string): T[] {
-    return this.list(prefix).map((kv) => this.getJson<T>(kv.key)!);
+  /** The records of every key in `folder`, sorted by key. */
+  readAll<T>(folder: KeyFolder<T>): T[] {
+    return this.list(folder.prefix).map((kv) => this.#record(this.#entries.get(kv.key)!, folder.type));
+  }
+
+  /** The record of `kv`, a key-value this view listed, checked as `type` (once per revision). */
+  recordOf<T>(kv: KeyValue, type: RecordType<T>): T {
+    const entry = this.#entries.get(kv.key);
+    // A key-value from an older listing: decode it without caching.
+    return entry?.kv === kv ? this.#record(entry, type) : type.decode(kv.key, kv.value);
   }
 
   /**

@@ -5,11 +5,11 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 
-import type { ClusterKeys } from '../cluster/keys.js';
-import type { ClusterConfig } from '../cluster/records.js';
+import type { ClusterConfig, ClusterKeys } from '../cluster/keys.js';
+import { putRecord } from '../store/typed-key.js';
 import type { Store } from '../store/types.js';
 import { hashPassword } from '../users/passwords.js';
-import type { UserRecord } from '../users/user-directory.js';
+import { userKey, type UserRecord } from '../users/user-records.js';
 
 export interface AdminCredentials {
   readonly email: string;
@@ -33,8 +33,8 @@ export async function bootstrapCluster(
     created_time: Math.floor(Date.now() / 1000),
   };
   await store.txn({
-    compare: [{ key: keys.config, target: 'create', op: '=', value: 0 }],
-    success: [{ type: 'put', key: keys.config, value: JSON.stringify(config) }],
+    compare: [{ key: keys.config.key, target: 'create', op: '=', value: 0 }],
+    success: [putRecord(keys.config, config)],
   });
   await store.txn({
     compare: [{ key: keys.jwtSecret, target: 'create', op: '=', value: 0 }],
@@ -59,7 +59,7 @@ export async function bootstrapCluster(
     compare: [{ key: keys.userSeq, target: 'create', op: '=', value: 0 }],
     success: [
       { type: 'put', key: keys.userSeq, value: '1' },
-      { type: 'put', key: keys.user(1), value: JSON.stringify(user) },
+      putRecord(userKey(keys, 1), user),
       { type: 'put', key: keys.userEmail(admin.email), value: '1' },
       { type: 'put', key: keys.userName(user.name), value: '1' },
     ],

@@ -7,10 +7,9 @@
  * - a master change is counted by the new master, once per epoch, with its cause.
  * Runs already final when the view first syncs are not counted: they ended before this node looked.
  */
-import type { ActionRun } from '../actions/run.js';
+import { actionRunRecord, runsFolder, type ActionRun } from '../actions/run.js';
 import { isTerminal } from '../actions/status.js';
-import type { ClusterKeys } from '../cluster/keys.js';
-import type { MasterRecord } from '../cluster/records.js';
+import type { ClusterKeys, MasterRecord } from '../cluster/keys.js';
 import type { ClusterView } from '../cluster/view.js';
 import type { BosunMetrics, MasterChangeCause } from '../metrics/metrics.js';
 import type { WatchEvent } from '../store/types.js';
@@ -51,7 +50,7 @@ export class ClusterMetrics {
   }
 
   #resync(): void {
-    for (const run of this.view.listJson<ActionRun>(this.keys.actions))
+    for (const run of this.view.readAll(runsFolder(this.keys)))
       if (isTerminal(run.status)) this.#ended.add(run.action_uid);
     this.#masterGauges();
   }
@@ -59,12 +58,12 @@ export class ClusterMetrics {
   #apply(events: readonly WatchEvent[], revision: number): void {
     this.applied?.(revision);
     for (const { type, kv } of events) {
-      if (kv.key === this.keys.master) {
+      if (kv.key === this.keys.master.key) {
         this.#masterChanged();
       } else if (kv.key.startsWith(this.keys.actions)) {
         const uid = kv.key.slice(this.keys.actions.length);
         if (type === 'delete') this.#ended.delete(uid);
-        else this.#runChanged(uid, JSON.parse(kv.value) as ActionRun);
+        else this.#runChanged(uid, this.view.recordOf(kv, actionRunRecord));
       }
     }
   }
@@ -77,7 +76,7 @@ export class ClusterMetrics {
   }
 
   #masterGauges(): MasterRecord | undefined {
-    const record = this.view.getJson<MasterRecord>(this.keys.master);
+    const record = this.view.read(this.keys.master);
     this.metrics.isMaster.set(record?.node_uid === this.selfUid ? 1 : 0);
     this.metrics.masterEpoch.set(record?.epoch ?? 0);
     return record;
@@ -86,7 +85,7 @@ export class ClusterMetrics {
   #runChanged(uid: string, run: ActionRun): void {
     if (!isTerminal(run.status) || this.#ended.has(uid)) return;
     this.#ended.add(uid);
-    if (this.view.getJson<MasterRecord>(this.keys.master)?.node_uid !== this.selfUid) return;
+    if (this.view.read(this.keys.master)?.node_uid !== this.selfUid) return;
     const labels = { action: run.name, status: run.status };
     this.metrics.runsFinished.inc(labels);
     // start_time has milliseconds; creation_time only seconds (and a queued run cancelled never started).

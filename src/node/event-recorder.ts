@@ -13,11 +13,10 @@
  * Request events (actions requested or cancelled, user changes, failed logins) are written by the node
  * that answered the request (api/audit.ts).
  */
-import type { ActionRun } from '../actions/run.js';
+import { actionRunRecord, runsFolder, type ActionRun } from '../actions/run.js';
 import { isTerminal } from '../actions/status.js';
-import type { EventLog, Severity } from '../cluster/event-log.js';
-import type { ClusterKeys } from '../cluster/keys.js';
-import type { MasterRecord } from '../cluster/records.js';
+import { eventEntryRecord, type EventLog, type Severity } from '../cluster/event-log.js';
+import type { ClusterKeys, MasterRecord } from '../cluster/keys.js';
 import type { ClusterView } from '../cluster/view.js';
 import type { WatchEvent } from '../store/types.js';
 import { masterChangeCause } from './cluster-metrics.js';
@@ -59,7 +58,7 @@ export class EventRecorder {
   }
 
   #resync(): void {
-    for (const run of this.view.listJson<ActionRun>(this.keys.actions)) {
+    for (const run of this.view.readAll(runsFolder(this.keys))) {
       if (isTerminal(run.status)) this.#ended.add(run.action_uid);
       else if (run.status !== 'queued') this.#started.add(run.action_uid);
     }
@@ -68,7 +67,7 @@ export class EventRecorder {
   }
 
   #master(): MasterRecord | undefined {
-    return this.view.getJson<MasterRecord>(this.keys.master);
+    return this.view.read(this.keys.master);
   }
 
   #write(type: string, severity: Severity, fields: Record<string, unknown>): void {
@@ -81,10 +80,10 @@ export class EventRecorder {
     let logChanged = false;
     for (const { type, kv } of events) {
       const key = kv.key;
-      if (key === this.keys.master) {
+      if (key === this.keys.master.key) {
         if (type === 'put') this.#masterChanged();
-      } else if (key.startsWith(this.keys.nodes)) {
-        const uid = Number(key.slice(this.keys.nodes.length));
+      } else if (key.startsWith(this.keys.nodes.prefix)) {
+        const uid = Number(key.slice(this.keys.nodes.prefix.length));
         if (type === 'put' && kv.version === 1 && uid === this.selfUid) {
           this.#write('cluster_node_joined', 'INFO', { node_uid: uid });
         } else if (type === 'delete') {
@@ -100,12 +99,12 @@ export class EventRecorder {
           this.#started.delete(uid);
           this.#ended.delete(uid);
         } else {
-          this.#runChanged(JSON.parse(kv.value) as ActionRun, isMaster);
+          this.#runChanged(this.view.recordOf(kv, actionRunRecord), isMaster);
         }
       } else if (key.startsWith(this.log.prefix)) {
         logChanged = true;
         if (type === 'put') {
-          const entry = JSON.parse(kv.value) as { type?: string; node_uid?: number };
+          const entry = this.view.recordOf(kv, eventEntryRecord);
           if (entry.type === 'cluster_node_left' && typeof entry.node_uid === 'number')
             this.#leaving.add(entry.node_uid);
         }

@@ -30,7 +30,7 @@ import { ClusterKeys } from '../cluster/keys.js';
 import { MasterRole, type MasterTerm } from '../cluster/master.js';
 import { Membership } from '../cluster/membership.js';
 import { hostId, startTicks } from '../cluster/process-identity.js';
-import type { NodeRecord } from '../cluster/records.js';
+import type { NodeRecord } from '../cluster/keys.js';
 import { Freshness } from '../cluster/freshness.js';
 import { ClusterState } from '../cluster/state.js';
 import { ClusterView } from '../cluster/view.js';
@@ -402,8 +402,8 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     };
     let lastMaster: string | undefined;
     view.on('change', (events) => {
-      if (!events.some((e) => e.kv.key === keys.master)) return;
-      const m = view.get(keys.master)?.value;
+      if (!events.some((e) => e.kv.key === keys.master.key)) return;
+      const m = view.get(keys.master.key)?.value;
       if (m === lastMaster) return;
       lastMaster = m;
       publishMaster();

@@ -6,7 +6,7 @@
 import { statfs } from 'node:fs/promises';
 import { cpus, freemem, hostname, tmpdir, totalmem } from 'node:os';
 
-import type { NodeStatsRecord } from '../cluster/records.js';
+import type { NodeStatsRecord } from '../cluster/keys.js';
 
 interface CpuTotals {
   readonly user: number;

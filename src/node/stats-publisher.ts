@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { Membership } from '../cluster/membership.js';
+import { putRecord } from '../store/typed-key.js';
 import type { Store } from '../store/types.js';
 import type { OsSampler } from './os-sampler.js';
 
@@ -50,14 +51,7 @@ export class StatsPublisher {
       if (lease && !this.#stopped) {
         await this.store.txn({
           compare: [],
-          success: [
-            {
-              type: 'put',
-              key: this.keys.nodeStats(this.uid),
-              value: JSON.stringify(sample),
-              lease: lease.id,
-            },
-          ],
+          success: [putRecord(this.keys.nodeStats(this.uid), sample, lease.id)],
         });
       }
     } catch (err) {

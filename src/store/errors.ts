@@ -37,3 +37,19 @@ export class InvalidRequestError extends StoreError {}
  * the request was sent. The caller must re-read before deciding (a unique op id in the value helps).
  */
 export class TxnOutcomeUnknownError extends StoreUnavailableError {}
+
+/**
+ * A stored record does not have the shape its key promises (typed-key.ts). Not a StoreError: the
+ * store answered; what it holds is wrong, and retrying cannot help. Names the key and the first fault.
+ */
+export class MalformedRecordError extends Error {
+  constructor(
+    readonly key: string,
+    readonly recordType: string,
+    readonly detail: string,
+    options?: ErrorOptions,
+  ) {
+    super(`malformed ${recordType} record under ${key}: ${detail}`, options);
+    this.name = 'MalformedRecordError';
+  }
+}

@@ -13,10 +13,11 @@
  * The record is kept apart from `users/<uid>` on purpose: failures must not change the user
  * record's revision, which is what cached credential checks are keyed on.
  */
-import type { ClusterKeys } from '../cluster/keys.js';
-import type { ClusterConfig } from '../cluster/records.js';
+import type { ClusterConfig, ClusterKeys } from '../cluster/keys.js';
 import type { ClusterView } from '../cluster/view.js';
+import { putRecord, readRecord, unchangedSince } from '../store/typed-key.js';
 import type { Store } from '../store/types.js';
+import { failureKey, type FailureRecord } from './user-records.js';
 
 export interface LockoutSettings {
   readonly threshold: number;
@@ -43,14 +44,6 @@ export function lockoutSettings(config: ClusterConfig | undefined): LockoutSetti
     counterResetAfterMs: seconds(config?.login_lockout_counter_reset_after, d.counterResetAfterMs),
     durationMs: seconds(config?.login_lockout_duration, d.durationMs),
   };
-}
-
-/** What `login-failures/<uid>` holds. Times are ms since the epoch, on the writer's clock. */
-export interface FailureRecord {
-  readonly failures: number;
-  readonly first_failure: number;
-  /** Set once locked: until when, or 0 for "until an admin sets a new password". */
-  readonly locked_until?: number;
 }
 
 /** The record after one more failure at `now`. */
@@ -93,7 +86,7 @@ export class LoginLockout {
   ) {}
 
   settings(): LockoutSettings {
-    return lockoutSettings(this.view.getJson<ClusterConfig>(this.keys.config));
+    return lockoutSettings(this.view.read(this.keys.config));
   }
 
   /**
@@ -104,25 +97,25 @@ export class LoginLockout {
     const kv = this.view.get(this.keys.loginFailures(uid));
     const revision = kv?.modRevision ?? 0;
     if (this.settings().threshold === 0) return { locked: false, revision };
-    return { ...lockState(this.view.getJson<FailureRecord>(this.keys.loginFailures(uid)), now), revision };
+    return { ...lockState(this.view.read(failureKey(this.keys, uid)), now), revision };
   }
 
   /** Counts one failure, atomically across nodes. Resolves the lock state it led to. */
   async recordFailure(uid: number): Promise<LockState> {
     const settings = this.settings();
     if (settings.threshold === 0) return { locked: false };
-    const key = this.keys.loginFailures(uid);
+    const key = failureKey(this.keys, uid);
     for (let attempt = 0; attempt < 10; attempt++) {
-      const kv = await this.store.get(key);
+      const stored = await readRecord(this.store, key);
       const now = Date.now();
-      const next = afterFailure(kv ? (JSON.parse(kv.value) as FailureRecord) : undefined, now, settings);
+      const next = afterFailure(stored?.value, now, settings);
       const result = await this.store.txn({
         compare: [
-          { key, target: 'mod', op: '=', value: kv?.modRevision ?? 0 },
+          unchangedSince(key.key, stored?.kv),
           // A user deleted meanwhile gets no record (it would outlive them).
           { key: this.keys.user(uid), target: 'create', op: '>', value: 0 },
         ],
-        success: [{ type: 'put', key, value: JSON.stringify(next) }],
+        success: [putRecord(key, next)],
       });
       if (result.succeeded) {
         await this.view.waitFor(result.revision);

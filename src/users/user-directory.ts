@@ -7,22 +7,14 @@
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { ClusterView } from '../cluster/view.js';
 import { BosunError } from '../errors/catalogue.js';
+import { decodeKv, putRecord, readRecord } from '../store/typed-key.js';
 import type { Compare, Op, Store } from '../store/types.js';
 import { hashPassword } from './passwords.js';
 import type { Role } from './roles.js';
 import { defaultUserSettings, type UserSettings } from './user-fields.js';
+import { userKey, userRecord, usersFolder, type UserRecord } from './user-records.js';
 
-export interface UserRecord extends Partial<UserSettings> {
-  readonly uid: number;
-  /** Empty when the user has none: RE users may sign in by name alone. */
-  readonly email: string;
-  readonly name: string;
-  readonly role: Role;
-  readonly password_hash: string;
-  readonly auth_method: 'regular';
-  /** ISO 8601. */
-  readonly password_issue_date: string;
-}
+export type { UserRecord } from './user-records.js';
 
 /** A user as the API shows it: never the hash; settings filled with their defaults. */
 export type PublicUser = Omit<UserRecord, 'password_hash'> & UserSettings;
@@ -93,8 +85,9 @@ export class UserDirectory {
   ) {}
 
   byUid(uid: number): { user: UserRecord; revision: number } | undefined {
-    const kv = this.view.get(this.keys.user(uid));
-    return kv ? { user: this.view.getJson<UserRecord>(kv.key)!, revision: kv.modRevision } : undefined;
+    const key = userKey(this.keys, uid);
+    const kv = this.view.get(key.key);
+    return kv ? { user: this.view.read(key)!, revision: kv.modRevision } : undefined;
   }
 
   byEmail(email: string): { user: UserRecord; revision: number } | undefined {
@@ -114,7 +107,7 @@ export class UserDirectory {
   }
 
   list(): UserRecord[] {
-    return this.view.listJson<UserRecord>(this.keys.users).sort((a, b) => a.uid - b.uid);
+    return this.view.readAll(usersFolder(this.keys)).sort((a, b) => a.uid - b.uid);
   }
 
   /** Creates a user; resolves undefined when its email or name is already a login of someone. */
@@ -137,7 +130,7 @@ export class UserDirectory {
       const guards = identifierGuards(this.keys, user, { email: true, name: true });
       const ops: Op[] = [
         { type: 'put', key: this.keys.userSeq, value: String(uid) },
-        { type: 'put', key: this.keys.user(uid), value: JSON.stringify(user) },
+        putRecord(userKey(this.keys, uid), user),
         { type: 'put', key: this.keys.userName(user.name), value: String(uid) },
       ];
       if (user.email) ops.push({ type: 'put', key: this.keys.userEmail(user.email), value: String(uid) });
@@ -164,9 +157,9 @@ export class UserDirectory {
 
   async update(uid: number, changes: UserChanges, guard?: UserGuard): Promise<UserRecord> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const kv = await this.store.get(this.keys.user(uid));
-      if (!kv) throw new BosunError('user_not_exist', `User ${uid} does not exist.`);
-      const current = JSON.parse(kv.value) as UserRecord;
+      const stored = await readRecord(this.store, userKey(this.keys, uid));
+      if (!stored) throw new BosunError('user_not_exist', `User ${uid} does not exist.`);
+      const { kv, value: current } = stored;
       guard?.(current);
       const next: UserRecord = {
         ...current,
@@ -181,7 +174,7 @@ export class UserDirectory {
             }
           : {}),
       };
-      const ops: Op[] = [{ type: 'put', key: kv.key, value: JSON.stringify(next) }];
+      const ops: Op[] = [putRecord(userKey(this.keys, uid), next)];
       // Setting a password is Redis Enterprise's unlock: it clears the failure count and any lock.
       if (changes.password !== undefined) ops.push({ type: 'delete', key: this.keys.loginFailures(uid) });
       const compare: Compare[] = [{ key: kv.key, target: 'mod', op: '=', value: kv.modRevision }];
@@ -222,9 +215,9 @@ export class UserDirectory {
 
   async delete(uid: number, guard?: UserGuard): Promise<void> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const kv = await this.store.get(this.keys.user(uid));
-      if (!kv) throw new BosunError('user_not_exist', `User ${uid} does not exist.`);
-      const user = JSON.parse(kv.value) as UserRecord;
+      const stored = await readRecord(this.store, userKey(this.keys, uid));
+      if (!stored) throw new BosunError('user_not_exist', `User ${uid} does not exist.`);
+      const { kv, value: user } = stored;
       guard?.(user);
       const compare: Compare[] = [{ key: kv.key, target: 'mod', op: '=', value: kv.modRevision }];
       if (user.role === 'admin') compare.push(await this.#anotherAdmin(uid, 'delete'));
@@ -255,7 +248,7 @@ export class UserDirectory {
   async #anotherAdmin(uid: number, verb: 'demote' | 'delete'): Promise<Compare> {
     const { kvs } = await this.store.range(this.keys.users);
     for (const kv of kvs) {
-      const other = JSON.parse(kv.value) as UserRecord;
+      const other = decodeKv(userRecord, kv);
       if (other.uid !== uid && other.role === 'admin') {
         return { key: kv.key, target: 'mod', op: '=', value: kv.modRevision };
       }

@@ -16,6 +16,7 @@ import {
   moveToRunning,
   moveToStarting,
   newRun,
+  runKey,
   type ActionRun,
 } from '../../src/actions/run.js';
 import { MasterDeposed, NodeStopping, RunCancelled } from '../../src/errors/abort-reasons.js';
@@ -71,8 +72,7 @@ async function setUp(handler: ActionHandler = new GatedHandler()) {
     settings: defaultEngineSettings,
     log: silent,
   });
-  const run = (uid: string): ActionRun | undefined =>
-    cluster.view.getJson<ActionRun>(cluster.keys.action(uid));
+  const run = (uid: string): ActionRun | undefined => cluster.view.read(runKey(cluster.keys, uid));
   /** Stores a run (and its pointers) as the submitter would. */
   const submit = async (stored: ActionRun): Promise<ActionRun> => {
     const { store, keys } = cluster;

@@ -8,7 +8,13 @@ import { describe, it } from 'node:test';
 
 import type { ActionHandler } from '../../src/actions/handler.js';
 import { HandlerRegistry } from '../../src/actions/registry.js';
-import { moveToCompleted, moveToRunning, moveToStarting, type ActionRun } from '../../src/actions/run.js';
+import {
+  moveToCompleted,
+  moveToRunning,
+  moveToStarting,
+  runKey,
+  type ActionRun,
+} from '../../src/actions/run.js';
 import { ActionSubmitter } from '../../src/actions/submit.js';
 import { BosunError } from '../../src/errors/catalogue.js';
 import { TxnOutcomeUnknownError } from '../../src/store/errors.js';
@@ -28,8 +34,7 @@ const echo: ActionHandler = {
 async function setUp() {
   const cluster = await memoryCluster();
   const submitter = new ActionSubmitter({ ...cluster, registry: new HandlerRegistry().register(echo) });
-  const stored = (uid: string): ActionRun | undefined =>
-    cluster.view.getJson<ActionRun>(cluster.keys.action(uid));
+  const stored = (uid: string): ActionRun | undefined => cluster.view.read(runKey(cluster.keys, uid));
   /** Moves a stored run as the master would. */
   const rewrite = async (run: ActionRun): Promise<void> => {
     await cluster.view.waitFor(cluster.store.put(cluster.keys.action(run.action_uid), JSON.stringify(run)));

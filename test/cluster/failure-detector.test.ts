@@ -18,7 +18,7 @@ import { ClusterKeys } from '../../src/cluster/keys.js';
 import { MasterRole } from '../../src/cluster/master.js';
 import { Membership } from '../../src/cluster/membership.js';
 import { hostId, startTicks } from '../../src/cluster/process-identity.js';
-import type { MasterRecord, NodeRecord } from '../../src/cluster/records.js';
+import type { MasterRecord, NodeRecord } from '../../src/cluster/keys.js';
 import { ClusterView } from '../../src/cluster/view.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { eventually, sleep } from '../helpers/process-cluster.js';
@@ -107,7 +107,7 @@ describe('FailureDetector', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const masterOf = (m: Member): MasterRecord | undefined => m.view.getJson<MasterRecord>(keys.master);
+  const masterOf = (m: Member): MasterRecord | undefined => m.view.read(keys.master);
 
   it('takes over at once when the master process it saw alive is gone', async () => {
     dir = await mkdtemp(join(tmpdir(), 'bosun-fd-'));
@@ -156,17 +156,19 @@ describe('FailureDetector', () => {
     await sleep(300);
     // The port closes: the master "dies" as far as the port can tell.
     servers[0]!.close();
-    await eventually(async () => ((await b.store.get(keys.suspicion(2))) ? true : undefined), 5000);
+    await eventually(async () => ((await b.store.get(keys.suspicion(2).key)) ? true : undefined), 5000);
     await sleep(500);
     assert.equal(masterOf(b)?.node_uid, 1, 'one suspicion of three live nodes is not a majority');
     // The third node agrees: now a majority suspects, and one of them takes over.
-    const suspicion = JSON.parse((await b.store.get(keys.suspicion(2)))!.value) as { master_token: number };
+    const suspicion = JSON.parse((await b.store.get(keys.suspicion(2).key))!.value) as {
+      master_token: number;
+    };
     await c.store.txn({
       compare: [],
       success: [
         {
           type: 'put',
-          key: keys.suspicion(3),
+          key: keys.suspicion(3).key,
           value: JSON.stringify({ master_uid: 1, master_token: suspicion.master_token, since: Date.now() }),
           lease: c.membership.lease!.id,
         },
@@ -175,6 +177,6 @@ describe('FailureDetector', () => {
     const now = await eventually(() => (masterOf(b)?.node_uid === 2 ? masterOf(b) : undefined));
     assert.equal(now.forced?.signal, 'port_refused');
     // The new master's own suspicion is withdrawn once the old master is gone.
-    await eventually(async () => ((await b.store.get(keys.suspicion(2))) ? undefined : true));
+    await eventually(async () => ((await b.store.get(keys.suspicion(2).key)) ? undefined : true));
   });
 });

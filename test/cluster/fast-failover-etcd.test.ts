@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 
 import type { ActionRun } from '../../src/actions/run.js';
-import type { MasterRecord } from '../../src/cluster/records.js';
+import type { MasterRecord } from '../../src/cluster/keys.js';
 import { EtcdCluster } from '../helpers/etcd-cluster.js';
 import type { ProcessCluster } from '../helpers/process-cluster.js';
 import { eventually, MasterSampler, waitForRun } from '../helpers/process-cluster.js';

@@ -13,7 +13,7 @@ import { afterEach, after, describe, it, type TestContext } from 'node:test';
 
 import type { ActionRun } from '../../src/actions/run.js';
 import { ClusterKeys } from '../../src/cluster/keys.js';
-import type { MasterRecord } from '../../src/cluster/records.js';
+import type { MasterRecord } from '../../src/cluster/keys.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { KeyValue } from '../../src/store/types.js';
 import {
@@ -67,7 +67,7 @@ export function defineFastFailoverSuite(label: string, fixture: FastFailoverFixt
       masterKv: async (c) => {
         const store = await openStore(c.store);
         try {
-          return await store.get(keys.master);
+          return await store.get(keys.master.key);
         } finally {
           await store.close();
         }

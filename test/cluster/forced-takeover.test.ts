@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { ClusterKeys } from '../../src/cluster/keys.js';
 import { MasterRole, NotMasterError } from '../../src/cluster/master.js';
 import { Membership } from '../../src/cluster/membership.js';
-import type { MasterRecord } from '../../src/cluster/records.js';
+import type { MasterRecord } from '../../src/cluster/keys.js';
 import { ClusterView } from '../../src/cluster/view.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/types.js';
@@ -70,7 +70,7 @@ for (const backend of ['sqlite', 'etcd'] as const) {
     /** Waits until every member's view shows the master key at `token`. */
     async function allSee(token: number): Promise<void> {
       await eventually(() =>
-        members.every((m) => m.view.get(keys.master)?.modRevision === token) ? true : undefined,
+        members.every((m) => m.view.get(keys.master.key)?.modRevision === token) ? true : undefined,
       );
     }
 
@@ -104,7 +104,7 @@ for (const backend of ['sqlite', 'etcd'] as const) {
       const loser = results[0] ? c : b;
       assert.equal(winner.master.isMaster, true);
       assert.equal(loser.master.isMaster, false);
-      const kv = await b.store.get(keys.master);
+      const kv = await b.store.get(keys.master.key);
       const rec = JSON.parse(kv!.value) as MasterRecord;
       assert.equal(rec.node_uid, winner.membership.uid);
       assert.equal(rec.epoch, term.epoch + 1);
@@ -112,13 +112,13 @@ for (const backend of ['sqlite', 'etcd'] as const) {
       assert.equal(rec.previous?.node_uid, 1);
       // The dead master's liveness record went with its lease, long before the TTL.
       await eventually(
-        async () => ((await b.store.get(keys.node(1))) === undefined ? true : undefined),
+        async () => ((await b.store.get(keys.node(1).key)) === undefined ? true : undefined),
         TTL_MS / 2,
       );
       // The old token can never be forced out twice.
       await allSee(kv!.modRevision);
       assert.equal(await loser.master.forceTakeOver(term.token, forced), false);
-      assert.equal((await b.store.get(keys.master))?.modRevision, kv!.modRevision);
+      assert.equal((await b.store.get(keys.master.key))?.modRevision, kv!.modRevision);
     });
 
     it('fences a live master that was wrongly judged dead: its next write fails and it steps down', async () => {
@@ -151,7 +151,7 @@ for (const backend of ['sqlite', 'etcd'] as const) {
       const term = await eventually(() => a.master.term);
       const b = await joinNode(2);
       await allSee(term.token);
-      const suspicion = keys.suspicion(2);
+      const suspicion = keys.suspicion(2).key;
       const put = await b.store.txn({ compare: [], success: [{ type: 'put', key: suspicion, value: '{}' }] });
       // Withdrawn before the take-over: the compare on its revision fails, and nothing changes.
       await b.store.txn({ compare: [], success: [{ type: 'delete', key: suspicion }] });
@@ -162,7 +162,7 @@ for (const backend of ['sqlite', 'etcd'] as const) {
         ]),
         false,
       );
-      assert.equal((await b.store.get(keys.master))?.modRevision, term.token);
+      assert.equal((await b.store.get(keys.master.key))?.modRevision, term.token);
       assert.equal(a.master.isMaster, true);
     });
   });

@@ -62,7 +62,7 @@ describe('MasterRole', () => {
       return masters.length === 1 ? masters[0] : undefined;
     });
     assert.equal(elected.master.term?.epoch, 1);
-    const masterKv = await nodes[0]!.store.get(keys.master);
+    const masterKv = await nodes[0]!.store.get(keys.master.key);
     assert.equal(
       masterKv?.modRevision,
       elected.master.term?.token,
@@ -86,7 +86,7 @@ describe('MasterRole', () => {
       // The lease runs out and the master key goes with it (the node may then rejoin and win again,
       // but under a new lease).
       await eventually(
-        async () => ((await observer.get(keys.master))?.lease === lease.id ? undefined : true),
+        async () => ((await observer.get(keys.master.key))?.lease === lease.id ? undefined : true),
         10_000,
         'the master key to expire',
       );
@@ -97,7 +97,7 @@ describe('MasterRole', () => {
       );
       // If it won again after rejoining, that is a new term under a new token.
       const term = a.master.term;
-      if (term) assert.notEqual((await observer.get(keys.master))?.lease, lease.id);
+      if (term) assert.notEqual((await observer.get(keys.master.key))?.lease, lease.id);
     } finally {
       await observer.close();
     }
@@ -109,13 +109,13 @@ describe('MasterRole', () => {
     await eventually(() => (a.master.isMaster ? true : undefined));
     const b = await joinNode(2);
     // Someone else takes the master key behind a's back (as a take-over or a new election would).
-    const masterKv = (await b.store.get(keys.master))!;
+    const masterKv = (await b.store.get(keys.master.key))!;
     await b.store.txn({
-      compare: [{ key: keys.master, target: 'mod', op: '=', value: masterKv.modRevision }],
+      compare: [{ key: keys.master.key, target: 'mod', op: '=', value: masterKv.modRevision }],
       success: [
         {
           type: 'put',
-          key: keys.master,
+          key: keys.master.key,
           value: JSON.stringify({ node_uid: 2, epoch: 2, since: Date.now() }),
           lease: b.membership.lease!.id,
         },

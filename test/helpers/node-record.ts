@@ -1,7 +1,7 @@
 /** A node's liveness record for in-process cluster tests: this process, on this host, no ports. */
 import { hostname } from 'node:os';
 
-import type { NodeRecord } from '../../src/cluster/records.js';
+import type { NodeRecord } from '../../src/cluster/keys.js';
 
 export function testNodeRecord(uid: number): NodeRecord {
   return {

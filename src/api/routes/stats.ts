@@ -6,7 +6,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
 import type { ClusterReadModel } from '../../cluster/cluster-read-model.js';
-import type { NodeStatsRecord } from '../../cluster/records.js';
+import type { NodeStatsRecord } from '../../cluster/keys.js';
 import { errorResponses } from '../schemas.js';
 import { parseStatsQuery, toClusterStats, toNodeStats } from '../stats-wire.js';
 import { findNode } from './node-lookup.js';
