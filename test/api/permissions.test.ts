@@ -10,6 +10,7 @@ import { SignJWT, UnsecuredJWT } from 'jose';
 
 import { permissionsOf, permissionTable, roleHas, type Permission } from '../../src/api/auth/permissions.js';
 import { roles, type Role } from '../../src/users/roles.js';
+import { roles as clientRoles } from '../../src/client/types.js';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
@@ -439,5 +440,11 @@ describe('authentication failures are 401', () => {
 
   it('the node keeps answering after all of it', async () => {
     assert.equal((await attempt(adminAuth)).statusCode, 200);
+  });
+});
+
+describe("the client's role list (src/client/types.ts, which imports nothing from the server)", () => {
+  it('is the server’s, in the same order', () => {
+    assert.deepEqual([...clientRoles], [...roles]);
   });
 });
