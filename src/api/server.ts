@@ -104,8 +104,60 @@ export interface BuildOptions {
 }
 
 export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({
-    loggerInstance: deps.log,
+  const app = createApp(deps.log, options);
+  installErrorHandling(app);
+  // First of all hooks, so every answer carries the id, errors included.
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  installRequestGuards(app);
+  installLingeringClose(app);
+  installJsonBodies(app);
+  installAuthentication(app, deps);
+
+  const routes: RouteSummary[] = [];
+  app.decorate('bosunRoutes', routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) {
+      // HEAD routes are Fastify's automatic twins of the GET routes.
+      if (method !== 'HEAD') routes.push({ method, url: r.url, permission: r.config?.permission });
+    }
+  });
+  // Before every route, so the document sees them all (openapi.ts).
+  await registerOpenApi(app);
+
+  const metrics = deps.metrics;
+  if (metrics) {
+    installHttpMetrics(app, metrics);
+    await app.register(metricsRoutes, { metrics, requireAuth: deps.metricsAuth ?? false });
+  }
+  if (deps.events) {
+    installAudit(app, deps.events, deps.users, deps.cluster.selfUid);
+    await app.register(logsRoutes, { events: deps.events });
+  }
+
+  const { cluster, runs } = deps;
+  await app.register(clusterActionRoutes, { runs, submitter: deps.submitter });
+  await app.register(actionRoutes, { runs });
+  await app.register(nodeRoutes, { cluster, healthy: deps.healthy });
+  await app.register(clusterRoutes, { cluster });
+  await app.register(userRoutes, {
+    users: deps.users,
+    authenticator: deps.authenticator,
+    tokens: deps.tokens,
+  });
+  await app.register(statsRoutes, { cluster });
+  await app.register(unmodelledRoutes, { cluster });
+  await app.register(openApiRoutes);
+  return app;
+}
+
+type App = ReturnType<typeof createApp>;
+
+function createApp(log: FastifyBaseLogger, options: BuildOptions) {
+  return Fastify({
+    loggerInstance: log,
     // Per-request lines would dominate the log and the CPU profile; errors are still logged.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: BODY_LIMIT,
@@ -124,18 +176,13 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
+}
 
-  installErrorHandling(app);
-  // First of all hooks, so every answer carries the id, errors included.
-  app.addHook('onRequest', (request, reply, done) => {
-    void reply.header(REQUEST_ID_HEADER, request.id);
-    done();
-  });
-  installRequestGuards(app);
-  installLingeringClose(app);
-
-  // JSON is the only body type the API takes; anything else is a 415. An empty JSON body is "no
-  // body", not an error: clients send the header on bodiless requests.
+/**
+ * JSON is the only body type the API takes; anything else is a 415. An empty JSON body is "no body",
+ * not an error: clients send the header on bodiless requests.
+ */
+function installJsonBodies(app: App): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     'application/json',
@@ -148,7 +195,10 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
       }
     },
   );
+}
 
+/** The route's permission: 401 without a user, 403 without the permission, 503 on a view it cannot vouch for. */
+function installAuthentication(app: App, deps: ApiDeps): void {
   app.addHook('onRequest', async (request, reply) => {
     const permission = request.routeOptions.config.permission;
     if (!permission) return;
@@ -173,49 +223,17 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
     }
     request.principal = principal;
   });
+}
 
-  const routes: RouteSummary[] = [];
-  app.decorate('bosunRoutes', routes);
-  app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) {
-      // HEAD routes are Fastify's automatic twins of the GET routes.
-      if (method !== 'HEAD') routes.push({ method, url: r.url, permission: r.config?.permission });
-    }
+/** HTTP figures per route pattern, not URL, so label cardinality stays bounded. */
+function installHttpMetrics(app: App, metrics: BosunMetrics): void {
+  app.addHook('onResponse', (request, reply, done) => {
+    // Unmatched URLs share one label.
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    metrics.httpRequests.inc({ method: request.method, route, status });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    if (isFailedLogin(request, status)) metrics.loginFailures.inc({ scheme: authScheme(request) });
+    done();
   });
-  // Before every route, so the document sees them all (openapi.ts).
-  await registerOpenApi(app);
-
-  const metrics = deps.metrics;
-  if (metrics) {
-    // Route patterns, not URLs, so label cardinality stays bounded; unmatched URLs share one label.
-    app.addHook('onResponse', (request, reply, done) => {
-      const route = request.routeOptions.url ?? 'unmatched';
-      const status = reply.statusCode;
-      metrics.httpRequests.inc({ method: request.method, route, status });
-      metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-      if (isFailedLogin(request, status)) metrics.loginFailures.inc({ scheme: authScheme(request) });
-      done();
-    });
-    await app.register(metricsRoutes, { metrics, requireAuth: deps.metricsAuth ?? false });
-  }
-
-  if (deps.events) {
-    installAudit(app, deps.events, deps.users, deps.cluster.selfUid);
-    await app.register(logsRoutes, { events: deps.events });
-  }
-
-  const { cluster, runs } = deps;
-  await app.register(clusterActionRoutes, { runs, submitter: deps.submitter });
-  await app.register(actionRoutes, { runs });
-  await app.register(nodeRoutes, { cluster, healthy: deps.healthy });
-  await app.register(clusterRoutes, { cluster });
-  await app.register(userRoutes, {
-    users: deps.users,
-    authenticator: deps.authenticator,
-    tokens: deps.tokens,
-  });
-  await app.register(statsRoutes, { cluster });
-  await app.register(unmodelledRoutes, { cluster });
-  await app.register(openApiRoutes);
-  return app;
 }
