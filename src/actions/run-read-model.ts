@@ -5,6 +5,8 @@
  */
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { ClusterView } from '../cluster/view.js';
+import type { KeyValue } from '../store/types.js';
+import { queryHistory, type HistoryQuery } from './history-query.js';
 import { actionRunRecord, runKey, type ActionRun } from './run.js';
 
 /**
@@ -21,8 +23,15 @@ export interface RunSnapshot extends RunVersion {
   readonly run: ActionRun;
 }
 
+/** One page of a history search, and the cursor of the next page when there is one. */
+export interface RunPage {
+  readonly runs: readonly RunVersion[];
+  readonly nextCursor: string | undefined;
+}
+
 export class RunReadModel {
-  #history: { revision: number; runs: readonly RunVersion[] } | undefined;
+  #history:
+    { source: readonly KeyValue[]; ordered: readonly KeyValue[]; runs: readonly RunVersion[] } | undefined;
 
   constructor(
     private readonly view: ClusterView,
@@ -53,18 +62,34 @@ export class RunReadModel {
   /**
    * Every retained run, in submission order: the store revision that created each (creation_time has
    * only whole seconds, so runs submitted in the same second would come out in uuid order). The list
-   * is kept until the view moves; do not mutate it.
+   * is kept until the runs change (the view's folder list keeps its identity until then); do not
+   * mutate it.
    */
   history(): readonly RunVersion[] {
-    const revision = this.view.revision;
-    if (this.#history?.revision !== revision) {
-      const from = this.keys.actions.length;
-      const runs = [...this.view.list(this.keys.actions)]
-        .sort((a, b) => a.createRevision - b.createRevision)
-        .map((kv) => ({ uid: kv.key.slice(from), version: kv.modRevision }));
-      this.#history = { revision, runs };
+    return this.#ordered().runs;
+  }
+
+  /** One page of the history that matches `query` (actions/history-query.ts). */
+  search(query: HistoryQuery): RunPage {
+    const page = queryHistory(this.#ordered().ordered, query, (kv) =>
+      this.view.recordOf(kv, actionRunRecord),
+    );
+    return { runs: page.runs.map((kv) => this.#version(kv)), nextCursor: page.nextCursor };
+  }
+
+  #ordered(): { ordered: readonly KeyValue[]; runs: readonly RunVersion[] } {
+    const source = this.view.list(this.keys.actions);
+    if (this.#history?.source !== source) {
+      const ordered = [...source].sort(
+        (a, b) => a.createRevision - b.createRevision || (a.key < b.key ? -1 : 1),
+      );
+      this.#history = { source, ordered, runs: ordered.map((kv) => this.#version(kv)) };
     }
-    return this.#history.runs;
+    return this.#history;
+  }
+
+  #version(kv: KeyValue): RunVersion {
+    return { uid: kv.key.slice(this.keys.actions.length), version: kv.modRevision };
   }
 
   /** How many runs are retained. */

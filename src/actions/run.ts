@@ -45,6 +45,8 @@ export interface ActionRun {
   readonly outcome?: Readonly<Record<string, unknown>> | undefined;
   /** Whether a DELETE can still stop the run before its point of no return. */
   readonly cancellable: boolean;
+  /** Why `cancellable` is false, once it is (src/actions/conflict.ts has the wordings). */
+  readonly cancellable_reason?: string | undefined;
   /** Set by a DELETE that arrived while the run was starting; the engine turns it into `cancelling`. */
   readonly cancel_requested?: boolean | undefined;
   /** Handler-private state a new master needs to finish or fail the run truthfully. */
@@ -72,6 +74,7 @@ const actionRunSchema = Type.Object({
   end_time: optionalString,
   outcome: Type.Optional(fields),
   cancellable: Type.Boolean(),
+  cancellable_reason: optionalString,
   cancel_requested: Type.Optional(Type.Boolean()),
   checkpoint: Type.Optional(fields),
 });
@@ -163,6 +166,7 @@ export function withUpdate(
     readonly phase?: string;
     readonly progress?: number;
     readonly cancellable?: boolean;
+    readonly cancellable_reason?: string;
     readonly checkpoint?: Record<string, unknown>;
     readonly outcome?: Record<string, unknown>;
   },
@@ -171,6 +175,7 @@ export function withUpdate(
   return {
     ...next,
     ...(fields.cancellable !== undefined ? { cancellable: fields.cancellable } : {}),
+    ...(fields.cancellable_reason !== undefined ? { cancellable_reason: fields.cancellable_reason } : {}),
     ...(fields.checkpoint !== undefined ? { checkpoint: fields.checkpoint } : {}),
     ...(fields.outcome !== undefined ? { outcome: fields.outcome } : {}),
   };
@@ -235,7 +240,9 @@ export type CancelRequest =
   /** Starting: flagged, and the engine turns the flag into cancelling; running: cancelling now. */
   | { readonly result: 'cancelling'; readonly run: ActionRun }
   /** Already cancelling: nothing to write. */
-  | { readonly result: 'cancelling'; readonly run: undefined };
+  | { readonly result: 'cancelling'; readonly run: undefined }
+  /** Starting or running past its point of no return (`cancellable: false`): refused, nothing written. */
+  | { readonly result: 'not_cancellable'; readonly run: undefined };
 
 /** The move a DELETE makes, or undefined for a finished run (whose status a DELETE removes instead). */
 export function requestCancel(run: ActionRun): CancelRequest | undefined {
@@ -243,8 +250,10 @@ export function requestCancel(run: ActionRun): CancelRequest | undefined {
     case 'queued':
       return { result: 'cancelled', run: moveToCancelled(run) };
     case 'starting':
+      if (!run.cancellable) return { result: 'not_cancellable', run: undefined };
       return { result: 'cancelling', run: { ...run, cancel_requested: true } };
     case 'running':
+      if (!run.cancellable) return { result: 'not_cancellable', run: undefined };
       return { result: 'cancelling', run: moveToCancelling(run) };
     case 'cancelling':
       return { result: 'cancelling', run: undefined };

@@ -23,6 +23,8 @@ import Fastify, {
 } from 'fastify';
 
 import type { ActionSubmitter } from '../actions/submit.js';
+import type { IdempotentSubmitter } from '../actions/idempotency.js';
+import type { Preflight } from '../actions/preflight.js';
 import type { RunReadModel } from '../actions/run-read-model.js';
 import type { ClusterReadModel } from '../cluster/cluster-read-model.js';
 import type { EventLog } from '../cluster/event-log.js';
@@ -33,6 +35,8 @@ import { roleHas, type Permission } from './auth/permissions.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
 import type { TokenService } from './auth/tokens.js';
 import { authScheme, installAudit, isFailedLogin } from './audit.js';
+import { installClusterCors } from './cluster-cors.js';
+import { dryRunRequested } from './dry-run.js';
 import { frameworkError, installErrorHandling, sendError } from './error-handler.js';
 import { parseJsonBody } from './json-body.js';
 import { BODY_LIMIT, MAX_PARAM_LENGTH } from './limits.js';
@@ -47,7 +51,9 @@ import { logsRoutes } from './routes/logs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { statsRoutes } from './routes/stats.js';
+import { uiRoutes } from './routes/ui.js';
 import { unmodelledRoutes } from './routes/unmodelled.js';
+import { whoamiRoutes } from './routes/whoami.js';
 import { userRoutes } from './routes/users.js';
 
 declare module 'fastify' {
@@ -56,6 +62,11 @@ declare module 'fastify' {
     permission?: Permission;
     /** Answers even when this node cannot reach the store: it reports on this node itself. */
     local?: boolean;
+    /**
+     * The permission a `?dry_run=true` request needs instead (dry-run.ts). A dry run also answers
+     * when the store is out of reach: reporting that is one of its checks.
+     */
+    dryRunPermission?: Permission;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -70,6 +81,7 @@ export interface RouteSummary {
   readonly method: string;
   readonly url: string;
   readonly permission: Permission | undefined;
+  readonly dryRunPermission?: Permission | undefined;
 }
 
 export { BODY_LIMIT } from './limits.js';
@@ -84,6 +96,10 @@ export interface ApiDeps {
   /** The questions the API asks about action runs (actions/run-read-model.ts). */
   readonly runs: RunReadModel;
   readonly submitter: ActionSubmitter;
+  /** Dry runs of cluster actions (`?dry_run=true`). */
+  readonly preflight: Preflight;
+  /** Submits honouring `Idempotency-Key`. */
+  readonly idempotent: IdempotentSubmitter;
   readonly users: UserDirectory;
   readonly authenticator: Authenticator;
   readonly tokens: TokenService;
@@ -112,6 +128,8 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
     done();
   });
   installRequestGuards(app);
+  // Before authentication, so a refusal reaches the dashboard on another node too (cluster-cors.ts).
+  installClusterCors(app, deps.cluster);
   installLingeringClose(app);
   installJsonBodies(app);
   installAuthentication(app, deps);
@@ -121,7 +139,10 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) {
       // HEAD routes are Fastify's automatic twins of the GET routes.
-      if (method !== 'HEAD') routes.push({ method, url: r.url, permission: r.config?.permission });
+      if (method !== 'HEAD') {
+        const { permission, dryRunPermission } = r.config ?? {};
+        routes.push({ method, url: r.url, permission, ...(dryRunPermission ? { dryRunPermission } : {}) });
+      }
     }
   });
   // Before every route, so the document sees them all (openapi.ts).
@@ -138,7 +159,8 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
   }
 
   const { cluster, runs } = deps;
-  await app.register(clusterActionRoutes, { runs, submitter: deps.submitter });
+  const { submitter, preflight, idempotent } = deps;
+  await app.register(clusterActionRoutes, { runs, submitter, preflight, idempotent });
   await app.register(actionRoutes, { runs });
   await app.register(nodeRoutes, { cluster, healthy: deps.healthy });
   await app.register(clusterRoutes, { cluster });
@@ -150,6 +172,8 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
   await app.register(statsRoutes, { cluster });
   await app.register(unmodelledRoutes, { cluster });
   await app.register(openApiRoutes);
+  await app.register(whoamiRoutes);
+  await app.register(uiRoutes, { cluster });
   return app;
 }
 
@@ -200,7 +224,9 @@ function installJsonBodies(app: App): void {
 /** The route's permission: 401 without a user, 403 without the permission, 503 on a view it cannot vouch for. */
 function installAuthentication(app: App, deps: ApiDeps): void {
   app.addHook('onRequest', async (request, reply) => {
-    const permission = request.routeOptions.config.permission;
+    const config = request.routeOptions.config;
+    const dryRun = config.dryRunPermission !== undefined && dryRunRequested(request.query);
+    const permission = dryRun ? config.dryRunPermission : config.permission;
     if (!permission) return;
     const principal = await deps.authenticator.authenticate(request.headers.authorization, request.ip);
     if (!principal) {
@@ -214,7 +240,7 @@ function installAuthentication(app: App, deps: ApiDeps): void {
         `Role ${principal.role} lacks the ${permission} permission.`,
       );
     }
-    if (!request.routeOptions.config.local && !deps.healthy()) {
+    if (!config.local && !dryRun && !deps.healthy()) {
       return sendError(
         reply,
         'store_unavailable',

@@ -4,7 +4,7 @@
  * asks these, never the key layout or the view, so the layout can change below it.
  */
 import type { MasterStatus } from './master.js';
-import type { ClusterKeys, NodeStatsRecord } from './keys.js';
+import type { ClusterKeys, MasterRecord, NodeStatsRecord } from './keys.js';
 import type { ClusterState, MemberState } from './state.js';
 import type { ClusterView } from './view.js';
 
@@ -66,6 +66,11 @@ export class ClusterReadModel {
   /** This node's own entry. */
   self(): MemberState | undefined {
     return this.state.member(this.selfUid);
+  }
+
+  /** The master key's record: its holder, epoch and since when, whether or not it is acting (`roles`). */
+  master(): MasterRecord | undefined {
+    return this.state.master();
   }
 
   /**

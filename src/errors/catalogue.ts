@@ -14,6 +14,10 @@ export const errorCatalogue = {
   invalid_json: { description: 'The request body is not valid JSON.' },
   invalid_schema: { description: 'An illegal parameter or a parameter with an illegal value.' },
   unsupported_action: { description: 'The action is not supported.' },
+  invalid_idempotency_key: {
+    description: 'The Idempotency-Key header must be 1 to 255 printable ASCII characters.',
+  },
+  invalid_cursor: { description: 'The cursor is not one this server issued for this query.' },
   unauthorized: { description: 'Authentication is missing or incorrect.' },
   account_locked: { description: 'The account is locked after too many failed logins.' },
   unauthorized_action: { description: "The user's role does not allow this request." },
@@ -28,6 +32,10 @@ export const errorCatalogue = {
   action_in_progress: { description: 'A conflicting action is already in progress.' },
   name_already_exists: { description: 'A user with this email or name already exists.' },
   last_admin: { description: 'The cluster must keep at least one admin.' },
+  action_not_cancellable: {
+    description: 'The run is past its point of no return and can no longer be cancelled.',
+  },
+  idempotency_key_reused: { description: 'The Idempotency-Key was already used with a different request.' },
   body_too_large: { description: 'The request body is larger than the server accepts.' },
   unsupported_media_type: { description: 'The request body must be application/json.' },
   too_many_requests: { description: 'Too many failed logins from this client; retry later.' },
@@ -47,18 +55,39 @@ export const errorCatalogue = {
 export type ErrorCode = keyof typeof errorCatalogue;
 
 /**
+ * The codes that say the request itself is wrong (its form, its fields, the action it names),
+ * whatever the cluster's state: a dry run reports every other refusal as a failed check, and these
+ * as the refusal they are (actions/preflight.ts). The API answers all of them 400; a test checks it.
+ */
+export const badRequestCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'malformed_request',
+  'duplicate_header',
+  'invalid_json',
+  'invalid_schema',
+  'unsupported_action',
+  'invalid_idempotency_key',
+  'invalid_cursor',
+]);
+
+/**
  * A domain error that carries a catalogue code and says what went wrong; it knows nothing of HTTP
  * (the API maps its code to a status, api/http-errors.ts).
  */
 export class BosunError extends Error {
   /** When trying again makes sense, in seconds (the API sends it as `Retry-After`). */
   retryAfterSeconds: number | undefined;
+  /**
+   * Additive fields of the error body, next to `error_code` and `description`: a 409 names the run
+   * that blocks the request (docs/errors.md, "action_in_progress").
+   */
+  details: Readonly<Record<string, unknown>> | undefined;
   constructor(
     readonly code: ErrorCode,
     description?: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { details?: Readonly<Record<string, unknown>> },
   ) {
     super(description ?? errorCatalogue[code].description, options);
     this.name = 'BosunError';
+    this.details = options?.details;
   }
 }

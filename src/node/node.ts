@@ -11,6 +11,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
 import { ActionEngine, defaultEngineSettings } from '../actions/engine.js';
+import { DEFAULT_IDEMPOTENCY_TTL_MS, IdempotentSubmitter } from '../actions/idempotency.js';
+import { Preflight } from '../actions/preflight.js';
+import { defaultRetention, type RetentionSettings } from '../actions/retention.js';
 import { clusterActionHandlers, type HandlerRegistry } from '../actions/registry.js';
 import { RunReadModel } from '../actions/run-read-model.js';
 import { ActionSubmitter } from '../actions/submit.js';
@@ -82,6 +85,10 @@ export interface NodeOptions {
   readonly metricsAuth?: boolean | undefined;
   /** Whether to keep metrics and serve `GET /metrics` at all. (Default: true) */
   readonly metrics?: boolean | undefined;
+  /** How many finished runs `/v1/actions` keeps, and for how long (src/actions/retention.ts). */
+  readonly retention?: Partial<RetentionSettings> | undefined;
+  /** How long an Idempotency-Key holds, in ms. (Default: 24 hours) */
+  readonly idempotencyTtlMs?: number | undefined;
   /** How many entries the cluster event log (`GET /v1/logs`) keeps. (Default: 10000) */
   readonly eventRetention?: number | undefined;
   /** Timeouts and the connection limit of the HTTP and HTTPS listeners. (Default: defaultListenerLimits) */
@@ -274,13 +281,22 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     this.certificateFingerprint = tls.fingerprint;
     let https: HttpsServer | undefined;
     const limits: ListenerLimits = { ...defaultListenerLimits, ...definedOnly(o.listenerLimits ?? {}) };
+    const healthy = (): boolean => {
+      const lease = this.#membership?.lease;
+      const now = Date.now();
+      return lease !== undefined && now < lease.safeUntil && freshness.fresh(now);
+    };
+    const submitter = new ActionSubmitter({ store, view, keys, state, registry: ctx.registry });
+    const idempotencyTtlMs = o.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
     const deps: ApiDeps = {
       cluster: new ClusterReadModel(view, keys, state, o.uid, {
         status: () => this.#master?.status ?? 'none',
         since: () => this.#master?.claimSince,
       }),
       runs: new RunReadModel(view, keys),
-      submitter: new ActionSubmitter({ store, view, keys, state, registry: ctx.registry }),
+      submitter,
+      preflight: new Preflight(store, view, keys, state, ctx.registry, healthy),
+      idempotent: new IdempotentSubmitter(store, view, keys, submitter, idempotencyTtlMs),
       users,
       authenticator: new Authenticator(users, tokens, new LoginLockout(store, view, keys), {
         ...o.auth,
@@ -294,11 +310,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
       metrics,
       metricsAuth: o.metricsAuth,
       events: eventLog,
-      healthy: () => {
-        const lease = this.#membership?.lease;
-        const now = Date.now();
-        return lease !== undefined && now < lease.safeUntil && freshness.fresh(now);
-      },
+      healthy,
     };
     const app = await buildServer(deps, {
       serverFactory: (handler) => {
@@ -356,6 +368,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const settings = {
       ...defaultEngineSettings,
       handoverTimeoutMs: o.handoverTimeoutMs ?? defaultEngineSettings.handoverTimeoutMs,
+      retention: { ...defaultRetention, ...definedOnly(o.retention ?? {}) },
     };
     const engine = new ActionEngine({
       ...{ store, view, keys, state, master, registry: ctx.registry, settings },

@@ -10,7 +10,7 @@ import { errorCodes, type FastifyError } from 'fastify';
 import { classify } from '../../src/api/error-handler.js';
 import { httpStatus } from '../../src/api/http-errors.js';
 import { NotMasterError } from '../../src/cluster/master.js';
-import { BosunError } from '../../src/errors/catalogue.js';
+import { badRequestCodes, BosunError, type ErrorCode } from '../../src/errors/catalogue.js';
 import { StoreUnavailableError } from '../../src/store/errors.js';
 
 describe('classify: Fastify errors to catalogue codes', () => {
@@ -71,6 +71,11 @@ describe('classify: domain errors to catalogue codes (api/http-errors.ts)', () =
     assert.equal('status' in err, false, 'a BosunError carries a code, not a status');
     assert.equal(classify(err).code, 'action_not_found');
     assert.equal(httpStatus[classify(err).code], 404);
+  });
+
+  it('answers 400 for exactly the codes the domain calls bad requests', () => {
+    const four100 = (Object.keys(httpStatus) as ErrorCode[]).filter((c) => httpStatus[c] === 400).sort();
+    assert.deepEqual([...badRequestCodes].sort(), four100);
   });
 
   it('answers a store out of reach, or a master role lost mid-request, with store_unavailable', () => {

@@ -4,9 +4,11 @@
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
-import type { RunReadModel, RunSnapshot } from '../../actions/run-read-model.js';
+import { parseHistoryQuery } from '../../actions/history-query.js';
+import type { RunReadModel, RunSnapshot, RunVersion } from '../../actions/run-read-model.js';
 import { BosunError } from '../../errors/catalogue.js';
 import { BodyCache, sendJsonText } from '../body-cache.js';
+import { HistoryQueryString } from '../history.js';
 import { RunJsonCache } from '../run-json-cache.js';
 import { ActionTaskBody, V2ActionBody, errorResponses } from '../schemas.js';
 import { toWireTask, toWireV2Action } from '../wire.js';
@@ -21,6 +23,8 @@ export const actionRoutes: FastifyPluginAsyncTypebox<ActionRoutesOptions> = asyn
   const bodies = new BodyCache(runs);
   const tasks = new RunJsonCache(runs, toWireTask);
   const v2 = new RunJsonCache(runs, toWireV2Action);
+  const taskJson = (ref: RunVersion | RunSnapshot): string => tasks.json(ref);
+  const v2Json = (ref: RunVersion | RunSnapshot): string => v2.json(ref);
   const one = async (uid: string): Promise<RunSnapshot> => {
     const found = await runs.confirmed(uid);
     if (!found) throw new BosunError('action_not_found', `No action with uid ${uid}.`);
@@ -32,25 +36,34 @@ export const actionRoutes: FastifyPluginAsyncTypebox<ActionRoutesOptions> = asyn
     {
       config: { permission: 'view_status_of_cluster_action' },
       schema: {
+        querystring: HistoryQueryString,
         response: {
           200: Type.Object({
             actions: Type.Array(ActionTaskBody),
             'state-machines': Type.Array(Type.Unknown()),
+            next_cursor: Type.Optional(Type.String()),
           }),
           ...errorResponses,
         },
       },
     },
-    async (_request, reply) =>
-      bodies.sendSerialized(
+    async (request, reply) => {
+      const query = parseHistoryQuery(request.query);
+      // No history parameter: today's answer, every retained run (what RE clients expect).
+      if (!query) {
+        return bodies.sendSerialized(
+          reply,
+          'list',
+          () => `{"actions":[${runs.history().map(taskJson).join(',')}],"state-machines":[]}`,
+        );
+      }
+      const page = runs.search(query);
+      const next = page.nextCursor === undefined ? '' : `,"next_cursor":${JSON.stringify(page.nextCursor)}`;
+      return sendJsonText(
         reply,
-        'list',
-        () =>
-          `{"actions":[${runs
-            .history()
-            .map((r) => tasks.json(r))
-            .join(',')}],"state-machines":[]}`,
-      ),
+        `{"actions":[${page.runs.map(taskJson).join(',')}],"state-machines":[]${next}}`,
+      );
+    },
   );
 
   app.get(
@@ -69,15 +82,7 @@ export const actionRoutes: FastifyPluginAsyncTypebox<ActionRoutesOptions> = asyn
       schema: { response: { 200: Type.Array(V2ActionBody), ...errorResponses } },
     },
     async (_request, reply) =>
-      bodies.sendSerialized(
-        reply,
-        'v2-list',
-        () =>
-          `[${runs
-            .history()
-            .map((r) => v2.json(r))
-            .join(',')}]`,
-      ),
+      bodies.sendSerialized(reply, 'v2-list', () => `[${runs.history().map(v2Json).join(',')}]`),
   );
 
   app.get(

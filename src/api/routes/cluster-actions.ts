@@ -1,21 +1,29 @@
 /** `/v1/cluster/actions`: the seed's four methods (docs/re-contract.md, "Cluster actions"). */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
+import { IDEMPOTENCY_KEY_HEADER, type IdempotentSubmitter } from '../../actions/idempotency.js';
+import type { Preflight } from '../../actions/preflight.js';
 import type { RunReadModel } from '../../actions/run-read-model.js';
 import type { ActionSubmitter } from '../../actions/submit.js';
 import { BosunError } from '../../errors/catalogue.js';
+import { roleHas } from '../auth/permissions.js';
 import { BodyCache } from '../body-cache.js';
-import { ActionNameParams, ActionRunBody, errorResponses } from '../schemas.js';
+import { ActionPostQuery, dryRunRequested } from '../dry-run.js';
+import { ActionNameParams, ActionRunBody, PreflightBody, errorResponses } from '../schemas.js';
 import { toWireRun } from '../wire.js';
 
 export interface ClusterActionRoutesOptions {
   readonly runs: RunReadModel;
   readonly submitter: ActionSubmitter;
+  /** Dry runs (`?dry_run=true`). */
+  readonly preflight: Preflight;
+  /** Submits honouring `Idempotency-Key`. */
+  readonly idempotent: IdempotentSubmitter;
 }
 
 export const clusterActionRoutes: FastifyPluginAsyncTypebox<ClusterActionRoutesOptions> = async (
   app,
-  { runs, submitter },
+  { runs, submitter, preflight, idempotent },
 ) => {
   const bodies = new BodyCache(runs);
   app.get(
@@ -50,17 +58,31 @@ export const clusterActionRoutes: FastifyPluginAsyncTypebox<ClusterActionRoutesO
   app.post(
     '/v1/cluster/actions/:action',
     {
-      config: { permission: 'start_cluster_action' },
-      schema: { params: ActionNameParams, response: { 200: ActionRunBody, ...errorResponses } },
+      config: { permission: 'start_cluster_action', dryRunPermission: 'view_status_of_cluster_action' },
+      schema: {
+        params: ActionNameParams,
+        querystring: ActionPostQuery,
+        response: { 200: Type.Union([ActionRunBody, PreflightBody]), ...errorResponses },
+      },
     },
-    async (request) => {
-      const run = await submitter.submit(
-        request.params.action,
-        request.body,
-        // Who asked: the email, or the name of a user who has none.
-        request.principal?.email || request.principal?.name,
-        request.id,
-      );
+    async (request, reply) => {
+      const principal = request.principal;
+      // Who asked: the email, or the name of a user who has none.
+      const requester = principal?.email || principal?.name;
+      if (dryRunRequested(request.query)) {
+        return preflight.run(request.params.action, request.body, {
+          name: requester,
+          role: principal?.role ?? 'none',
+          mayStart: principal !== undefined && roleHas(principal.role, 'start_cluster_action'),
+        });
+      }
+      const { run, replayed } = await idempotent.submit(request.params.action, request.body, {
+        requester,
+        requestId: request.id,
+        scope: principal ? String(principal.uid) : '',
+        key: request.headers[IDEMPOTENCY_KEY_HEADER],
+      });
+      if (replayed) void reply.header('idempotent-replayed', 'true');
       return toWireRun(run);
     },
   );

@@ -24,6 +24,7 @@ export const clusterRoutes: FastifyPluginAsyncTypebox<ClusterRoutesOptions> = as
     async () => {
       const identity = cluster.identity();
       const self = cluster.self()?.member;
+      const master = cluster.master();
       return {
         name: identity.name,
         created_time: isoSeconds(identity.createdTime),
@@ -33,6 +34,12 @@ export const clusterRoutes: FastifyPluginAsyncTypebox<ClusterRoutesOptions> = as
         handle_redirects: false,
         rack_aware: false,
         nodes_count: cluster.members().length,
+        // Additive (the dashboard's header): the master key's holder, its epoch, since when it
+        // holds the role, and which node answered. /v1/nodes/status says whether it is acting.
+        master_uid: master?.node_uid,
+        master_epoch: master?.epoch,
+        master_since: master ? new Date(master.since).toISOString() : undefined,
+        node_uid: cluster.selfUid,
       };
     },
   );
