@@ -4,7 +4,10 @@
  */
 import type { Logger } from 'pino';
 
-import type { ActionRun } from './run.js';
+import type { ActionRun, RunUpdate } from './run.js';
+
+// What a handler may record on its run; it lives with the run (run.ts).
+export type { RunUpdate } from './run.js';
 
 /** A member as an action sees it. */
 export interface MemberView {
@@ -51,16 +54,6 @@ export interface ClusterControl extends ClusterReadout {
       record?: RunUpdate;
     },
   ): Promise<HandOverResult>;
-}
-
-export interface RunUpdate {
-  readonly phase?: string;
-  readonly progress?: number;
-  readonly cancellable?: boolean;
-  /** Why the run is no longer cancellable; shown to clients next to `cancellable: false`. */
-  readonly cancellable_reason?: string;
-  readonly checkpoint?: Record<string, unknown>;
-  readonly outcome?: Record<string, unknown>;
 }
 
 export interface ActionContext<P> {

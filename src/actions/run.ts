@@ -159,18 +159,19 @@ export function moveToFailed(
   });
 }
 
+/** The additive fields a handler may record on its run (actions/handler.ts, `update`). */
+export interface RunUpdate {
+  readonly phase?: string;
+  readonly progress?: number;
+  readonly cancellable?: boolean;
+  /** Why the run is no longer cancellable; shown to clients next to `cancellable: false`. */
+  readonly cancellable_reason?: string;
+  readonly checkpoint?: Record<string, unknown>;
+  readonly outcome?: Record<string, unknown>;
+}
+
 /** Applies a handler's additive fields (and progress, by `withProgress`'s rules). */
-export function withUpdate(
-  run: ActionRun,
-  fields: {
-    readonly phase?: string;
-    readonly progress?: number;
-    readonly cancellable?: boolean;
-    readonly cancellable_reason?: string;
-    readonly checkpoint?: Record<string, unknown>;
-    readonly outcome?: Record<string, unknown>;
-  },
-): ActionRun {
+export function withUpdate(run: ActionRun, fields: RunUpdate): ActionRun {
   const next = withProgress(run, fields.progress ?? run.progress, fields.phase);
   return {
     ...next,

@@ -361,6 +361,13 @@ describe('guarded moves (what the engine and the submitter write)', () => {
     assert.deepEqual(requestCancel(runs.cancelling), { result: 'cancelling', run: undefined });
     for (const s of ['cancelled', 'completed', 'failed'] as const)
       assert.equal(requestCancel(runs[s]), undefined);
+    // Past the point of no return (`cancellable: false`): refused, whether starting or running.
+    for (const s of ['starting', 'running'] as const) {
+      assert.deepEqual(requestCancel({ ...runs[s], cancellable: false }), {
+        result: 'not_cancellable',
+        run: undefined,
+      });
+    }
   });
 });
 
