@@ -54,23 +54,23 @@ export function historyReport(s: SectionResult<StoreHistoryResult[]>): string {
     table(
       [
         'Store',
-        'Attempts',
-        'Cancelled by the DELETE (queued)',
-        'Cancelled by the engine (running)',
-        '409 past the point',
-        'Other',
-        'DELETE→cancelled median / p99',
+        'Attempts per case',
+        'Queued: DELETE→cancelled median / p99 ms',
+        'Raced: cancelled by the DELETE (queued)',
+        'Raced: cancelled by the engine (running)',
+        'Raced: 409 past the point',
+        'Raced: other (ended first)',
       ],
       s.results.map((r) => [
         r.store,
         String(r.cancel.attempts),
+        r.cancel.deleteToCancelled
+          ? `${f(r.cancel.deleteToCancelled.median)} / ${f(r.cancel.deleteToCancelled.p99)}`
+          : 'n/a',
         String(r.cancel.cancelledAtOnce),
         String(r.cancel.cancelledByEngine),
         String(r.cancel.refusedPastPoint),
         String(r.cancel.other),
-        r.cancel.deleteToCancelled
-          ? `${f(r.cancel.deleteToCancelled.median)} / ${f(r.cancel.deleteToCancelled.p99)}`
-          : 'n/a',
       ]),
     ),
   );

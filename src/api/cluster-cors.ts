@@ -26,7 +26,7 @@ export function installClusterCors(app: FastifyInstance, cluster: Pick<ClusterRe
     if (typeof origin !== 'string' || !clusterOrigins(cluster.members()).has(origin)) return done();
     reply.raw.setHeader('access-control-allow-origin', origin);
     reply.raw.setHeader('vary', 'Origin');
-    reply.raw.setHeader('access-control-expose-headers', 'x-request-id');
+    reply.raw.setHeader('access-control-expose-headers', 'x-request-id, idempotent-replayed');
     if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
       void reply
         .code(204)

@@ -89,6 +89,5 @@ export const errorResponses = {
   404: ErrorBody,
   406: ErrorBody,
   409: ConflictBody,
-  422: ConflictBody,
   503: ErrorBody,
 };

@@ -1027,8 +1027,7 @@ describe('bad input', () => {
     for (const [method, url] of [
       ['GET', '/v1/nope'],
       ['GET', '/v2/cluster/actions'],
-      // (`/` is the dashboard's redirect: src/api/routes/ui.ts.)
-      ['GET', '/v2'],
+      ['GET', '/favicon.ico'],
       ['PUT', '/v1/cluster/actions/change_master'],
       ['PATCH', '/v1/cluster'],
       ['POST', '/v1/cluster/actions'],

@@ -97,7 +97,7 @@ describe('live actions: dry run, Idempotency-Key, history, point of no return', 
   before(async () => {
     t = await startTestNode({
       registry: clusterActionHandlers().register(pointHandler),
-      idempotencyTtlMs: 1500,
+      idempotencyTtlMs: 4000,
     });
   });
   after(async () => {
@@ -219,7 +219,7 @@ describe('live actions: dry run, Idempotency-Key, history, point of no return', 
     );
 
     const runs = (await list()).actions.length;
-    await new Promise((r) => setTimeout(r, 1600)); // past the 1.5 s TTL this node was given
+    await new Promise((r) => setTimeout(r, 4100)); // past the 4 s TTL this node was given
     const fresh = await post('/v1/cluster/actions/point_test', { hold: false }, headers);
     assert.equal(fresh.statusCode, 200, fresh.body);
     assert.notEqual(fresh.json<Task>().action_uid, uid, 'an expired key starts a new run');

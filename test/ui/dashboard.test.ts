@@ -30,6 +30,11 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     if ((await rows.count()) !== 1) return undefined;
     return Number(await rows.first().getAttribute('data-node'));
   };
+  /** Back to the overview (a hash change: the page is not reloaded), whatever an earlier test left. */
+  const overview = async () => {
+    await page.evaluate("location.hash = '#/overview'");
+    await page.locator('tr[data-node]').first().waitFor();
+  };
   /** A marker set in the page: still there later means the page was never reloaded. */
   const markPage = () => page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
   const stillSamePage = async () =>
@@ -63,7 +68,21 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     await screenshot(page, 'overview');
   });
 
+  it('reads on a phone: nothing wider than the screen, every node still listed', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+    try {
+      await signIn(phone, home.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await phone.locator('tr[data-node]').nth(2).waitFor();
+      const overflow = await phone.evaluate('document.documentElement.scrollWidth - window.innerWidth');
+      assert.ok(Number(overflow) <= 0, `the page is ${String(overflow)} px wider than the phone`);
+      await screenshot(phone, 'overview-phone');
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('"Make master" runs the preflight, asks, moves the badge and shows the completed run', async () => {
+    await overview();
     const before = await cluster.waitForAgreedMaster();
     // Neither the master nor the page's node: the later tests kill the master and the page's node apart.
     const target = cluster.nodes.find((n) => n.uid !== before && n.uid !== home.uid)!.uid;
@@ -91,11 +110,12 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
   });
 
   it('an admin creates a user (password shown once) and deletes one; API text is never markup', async () => {
+    await overview();
     await page.getByRole('link', { name: 'Users' }).click();
     // An email the API accepts that would be markup if written as HTML.
     const hostile = '<img/src=x/onerror=window.pwned=1>@ui.test';
     await page.getByLabel('Email').fill(hostile);
-    await page.getByLabel('Role', { exact: true }).selectOption('db_viewer');
+    await page.getByLabel('Role of the new user').selectOption('db_viewer');
     await page.getByRole('button', { name: 'Create user' }).click();
     const secret = page.getByTestId('new-password');
     await secret.waitFor();
@@ -124,7 +144,14 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     assert.equal(res.status, 200);
     const viewer = await browser.newPage();
     try {
-      await signIn(viewer, home.url, VIEWER.email, VIEWER.password);
+      // Keyboard only: the sign-in form takes focus, Tab moves on, Enter submits.
+      await viewer.goto(`${home.url}/`);
+      await viewer.waitForFunction('document.activeElement?.getAttribute("name") === "login"');
+      await viewer.keyboard.type(VIEWER.email);
+      await viewer.keyboard.press('Tab');
+      await viewer.keyboard.type(VIEWER.password);
+      await viewer.keyboard.press('Enter');
+      await viewer.getByTestId('master').waitFor();
       await viewer.locator('tr[data-node]').nth(2).waitFor();
       assert.equal(await viewer.getByRole('button', { name: /Make .* master/ }).count(), 0);
       assert.equal(await viewer.getByRole('link', { name: 'Users' }).count(), 0);
@@ -151,22 +178,26 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
   });
 
   it('a preflight failure (the target is down) is shown and blocks the change', async () => {
+    await overview();
     const master = await cluster.waitForAgreedMaster();
     const down = cluster.nodes.find((n) => n.uid !== master && n.uid !== home.uid)!;
     await down.signal('SIGKILL');
     await row(down.uid).and(page.locator('[data-status="down"]')).waitFor({ timeout: 15_000 });
-    await page.goto(`${home.url}/ui/#/make-master/${down.uid}`);
+    await page.evaluate(`location.hash = '#/make-master/${down.uid}'`);
     const dialog = page.getByTestId('make-master');
     await dialog.getByTestId('blocked').waitFor();
     assert.ok((await dialog.locator('tr[data-passed="false"]').count()) >= 1);
     assert.equal(await dialog.getByTestId('confirm').isDisabled(), true);
     await screenshot(page, 'preflight-blocked');
-    await dialog.getByRole('button', { name: 'Close' }).click();
+    // Escape closes the dialog.
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
     down.start();
     await row(down.uid).and(page.locator('[data-status="active"]')).waitFor({ timeout: 20_000 });
   });
 
   it('kill -9 of the master: the page shows the failover and the new master without a reload', async () => {
+    await overview();
     const master = await cluster.waitForAgreedMaster();
     assert.notEqual(master, home.uid);
     await markPage();
@@ -185,6 +216,7 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
   });
 
   it('kill -9 of the node the page talks to: the page says so, moves to another node and recovers', async () => {
+    await overview();
     await markPage();
     await home.signal('SIGKILL');
     // Said within a few seconds: the banner names the lost node (while looking, then once moved).

@@ -78,6 +78,7 @@ export class Model {
   /** Bumped on every user change, so the users page reloads. */
   usersVersion = 0;
   #listeners = new Set<() => void>();
+  #masterKnown = false;
 
   subscribe(fn: () => void): () => void {
     this.#listeners.add(fn);
@@ -101,7 +102,10 @@ export class Model {
       n.role = n.uid === acting ? 'master' : 'slave';
       n.masterStatus = n.uid === next.uid && next.status !== 'master' ? next.status : undefined;
     }
-    if (before.uid !== next.uid || before.status !== next.status) {
+    // The first load is not a change.
+    const first = !this.#masterKnown;
+    this.#masterKnown = true;
+    if (!first && (before.uid !== next.uid || before.status !== next.status)) {
       const who = next.uid === null ? 'no node' : `node ${next.uid}`;
       this.notice(`Master: ${who} (${next.status}, epoch ${next.epoch ?? '?'})`);
     }

@@ -56,7 +56,7 @@ export class Session {
     this.api.token = token;
     this.me = await this.api.get<Whoami>('/v1/whoami');
     sessionStorage.setItem(TOKEN_KEY, token);
-    await this.loadAll();
+    // The state loads after the stream's hello (#onEvent), so no change falls between the two.
     this.#stream.open(this.api.origin, token);
     this.#timers.push(setInterval(() => void this.guard(() => this.loadStats()), STATS_EVERY_MS));
   }
@@ -180,6 +180,7 @@ export class Session {
     m.linkMessage = 'This node serves no event stream; refreshing every 2 s.';
     m.changed();
     if (this.#pollTimer) return;
+    void this.guard(() => this.loadAll());
     let sinceRetry = 0;
     this.#pollTimer = setInterval(() => {
       sinceRetry += POLL_EVERY_MS;

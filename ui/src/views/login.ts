@@ -1,5 +1,5 @@
 /** Sign-in: email (or user name) and password, through `POST /v1/users/authorize`. */
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 import { describeError } from '../api.js';
 import { html } from '../html.js';
@@ -10,6 +10,9 @@ export function Login({ message, onSession }: { message: string; onSession: (s: 
   const [password, setPassword] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  const first = useRef<HTMLInputElement>(null);
+  // The keyboard starts where the typing starts.
+  useEffect(() => first.current?.focus(), []);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -35,6 +38,7 @@ export function Login({ message, onSession }: { message: string; onSession: (s: 
       <label
         >Email or user name
         <input
+          ref=${first}
           name="login"
           autocomplete="username"
           required

@@ -1,6 +1,4 @@
 /** The cluster at a glance: the master and its term, every node, the run in flight, what happened. */
-import { useEffect, useState } from 'preact/hooks';
-
 import { bytes, duration, percent } from '../format.js';
 import { html } from '../html.js';
 import type { NodeRow } from '../model.js';
@@ -13,12 +11,10 @@ import { RunPanel } from './run-panel.js';
 export function Overview({ session, makeMaster }: { session: Session; makeMaster?: number }) {
   const m = session.model;
   const now = useNow();
-  const [target, setTarget] = useState<number | undefined>(makeMaster);
-  useEffect(() => setTarget(makeMaster), [makeMaster]);
-  const close = () => {
-    setTarget(undefined);
-    if (location.hash.startsWith('#/make-master')) location.hash = '#/overview';
-  };
+  // The dialog is a route (#/make-master/<uid>), so it can be linked to, and Back closes it.
+  const target = makeMaster;
+  const open = (uid: number) => (location.hash = `#/make-master/${uid}`);
+  const close = () => (location.hash = '#/overview');
   const rows = [...m.nodes.values()].sort((a, b) => a.uid - b.uid);
   return html`
     <section class="summary" aria-label="Master">
@@ -42,7 +38,7 @@ export function Overview({ session, makeMaster }: { session: Session; makeMaster
           </tr>
         </thead>
         <tbody>
-          ${rows.map((n) => html`<${NodeLine} key=${n.uid} session=${session} n=${n} now=${now} onMakeMaster=${setTarget} />`)}
+          ${rows.map((n) => html`<${NodeLine} key=${n.uid} session=${session} n=${n} now=${now} onMakeMaster=${open} />`)}
         </tbody>
       </table>
     </section>

@@ -127,7 +127,7 @@ function CreateUser({ session, roles, act, onCreated }: CreateProps) {
       >Email
       <input
         name="email"
-        type="email"
+        inputmode="email"
         value=${email}
         onInput=${(e: Event) => setEmail((e.target as HTMLInputElement).value)}
     /></label>
@@ -139,6 +139,7 @@ function CreateUser({ session, roles, act, onCreated }: CreateProps) {
       >Role
       <select
         name="role"
+        aria-label="Role of the new user"
         value=${role}
         onChange=${(e: Event) => setRole((e.target as HTMLSelectElement).value)}
       >
