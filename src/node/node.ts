@@ -261,17 +261,12 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const ttl = o.leaseTtlMs ?? defaultLeaseTtlMs;
     // A view more than half a TTL behind what the store reported is not served from. (Watch events
     // arrive within milliseconds; the slack is for a busy machine.)
-<<<<<<< HEAD
-    const freshness = new Freshness(view, Math.floor(ttl / 2), () =>
-      this.#membership ? this.#membership.touch() : Promise.resolve(undefined),
-=======
     // Nor is it served from after two thirds of a TTL without a word from the store (freshness.ts).
     const freshness = new Freshness(
       view,
       Math.floor(ttl / 2),
-      () => (late.membership ? late.membership.touch() : Promise.resolve(undefined)),
+      () => (this.#membership ? this.#membership.touch() : Promise.resolve(undefined)),
       Math.floor((2 * ttl) / 3),
->>>>>>> main
     );
     view.on('interrupted', () => freshness.invalidate());
     const state = new ClusterState(view, keys, o.uid);
