@@ -13,7 +13,7 @@ import { decodeKv } from '../store/typed-key.js';
 import type { Compare, Op, Store } from '../store/types.js';
 import { actionInProgress, notCancellable } from './conflict.js';
 import type { HandlerRegistry } from './registry.js';
-import { actionRunRecord, moveToCancelled, moveToCancelling, newRun, runKey, type ActionRun } from './run.js';
+import { actionRunRecord, newRun, requestCancel, type ActionRun } from './run.js';
 import { isTerminal } from './status.js';
 
 /** More conditions and writes for a submit's own transaction (src/actions/idempotency.ts). */
@@ -26,19 +26,31 @@ export interface SubmitClaim {
 
 export type CancelResult = 'cancelled' | 'cancelling' | 'removed';
 
-export class ActionSubmitter {
-  constructor(
-    private readonly store: Store,
-    private readonly view: ClusterView,
-    private readonly keys: ClusterKeys,
-    private readonly state: ClusterState,
-    private readonly registry: HandlerRegistry,
-  ) {}
+/** What the submitter works with; the node builds it (node/node.ts). */
+export interface SubmitterDeps {
+  readonly store: Store;
+  readonly view: ClusterView;
+  readonly keys: ClusterKeys;
+  /** What a handler's validation reads of the cluster. */
+  readonly state: ClusterState;
+  readonly registry: HandlerRegistry;
+}
 
-  /** The latest run of `name` as `/v1/cluster/actions/<name>` shows it. */
-  latest(name: string): ActionRun | undefined {
-    const uid = this.view.get(this.keys.clusterAction(name))?.value;
-    return uid === undefined ? undefined : this.view.read(runKey(this.keys, uid));
+export class ActionSubmitter {
+  private readonly store: Store;
+  private readonly view: ClusterView;
+  private readonly keys: ClusterKeys;
+  private readonly state: ClusterState;
+  private readonly registry: HandlerRegistry;
+
+  constructor(deps: SubmitterDeps) {
+    ({
+      store: this.store,
+      view: this.view,
+      keys: this.keys,
+      state: this.state,
+      registry: this.registry,
+    } = deps);
   }
 
   /** Validates and stores a new queued run; 409 while another run of that name is queued or in flight. */
@@ -108,8 +120,8 @@ export class ActionSubmitter {
   }
 
   /**
-   * DELETE semantics (re-api.md §1.1): cancel a queued or running run, or remove a finished run's
-   * status from the cluster-actions view. 404 when there is none.
+   * DELETE semantics (docs/re-contract.md, "Cluster actions"): cancel a queued or running run, or remove a
+   * finished run's status from the cluster-actions view. 404 when there is none.
    */
   async cancel(name: string): Promise<{ result: CancelResult; run: ActionRun }> {
     for (let attempt = 0; attempt < 20; attempt++) {
@@ -134,32 +146,16 @@ export class ActionSubmitter {
         }
         continue;
       }
-      let next: ActionRun;
-      let result: CancelResult;
+      const request = requestCancel(run);
+      if (!request) throw new Error(`unexpected status ${run.status}`);
+      // Past the point of no return a cancel cannot be kept: say so rather than accept it.
+      if (request.result === 'not_cancellable') throw notCancellable(run);
+      const { result, run: next } = request;
+      if (!next) return { result, run };
       const ops = [];
-      switch (run.status) {
-        case 'queued': {
-          next = moveToCancelled(run);
-          result = 'cancelled';
-          const active = await this.store.get(this.keys.activeAction(name));
-          if (active?.value === run.action_uid) ops.push({ type: 'delete' as const, key: active.key });
-          break;
-        }
-        case 'starting':
-          if (!run.cancellable) throw notCancellable(run);
-          next = { ...run, cancel_requested: true };
-          result = 'cancelling';
-          break;
-        case 'running':
-          // Past the point of no return a cancel cannot be kept: say so rather than accept it.
-          if (!run.cancellable) throw notCancellable(run);
-          next = moveToCancelling(run);
-          result = 'cancelling';
-          break;
-        case 'cancelling':
-          return { result: 'cancelling', run };
-        default:
-          throw new Error(`unexpected status ${run.status}`);
+      if (result === 'cancelled') {
+        const active = await this.store.get(this.keys.activeAction(name));
+        if (active?.value === run.action_uid) ops.push({ type: 'delete' as const, key: active.key });
       }
       const res = await this.store.txn({
         compare: [unchanged],

@@ -3,6 +3,7 @@
  * master key, for the target to vanish, for the timeout or for a cancel; withdraw the intent in the
  * last three cases (DESIGN.md, "Hand-over" and "Timeout").
  */
+import { RunCancelled } from '../errors/abort-reasons.js';
 import type { Compare, Op } from '../store/types.js';
 import type { ClusterKeys } from './keys.js';
 import { NotMasterError, type MasterRole } from './master.js';
@@ -12,7 +13,7 @@ export type HandOverOutcome = 'taken_over' | 'timeout' | 'target_lost' | 'cancel
 
 export interface HandOverOptions {
   readonly timeoutMs: number;
-  /** Aborting with reason 'cancelled' withdraws the intent; any other reason means "deposed". */
+  /** Aborting with a RunCancelled reason withdraws the intent; any other reason means "deposed". */
   readonly signal: AbortSignal;
   /** Writes to make in the intent's own transaction, when their compares hold (bookkeeping). */
   readonly alongside?: { compare: Compare[]; ops: Op[] } | undefined;
@@ -37,7 +38,8 @@ export async function handOver(
       if (takenOver()) finish('taken_over');
       else if (!view.get(keys.node(to).key)) finish('target_lost');
     };
-    const onAbort = (): void => finish(options.signal.reason === 'cancelled' ? 'cancelled' : 'deposed');
+    const onAbort = (): void =>
+      finish(options.signal.reason instanceof RunCancelled ? 'cancelled' : 'deposed');
     const timer = setTimeout(() => finish('timeout'), options.timeoutMs);
     const finish = (outcome: HandOverOutcome | 'deposed'): void => {
       clearTimeout(timer);
