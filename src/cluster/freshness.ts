@@ -19,6 +19,9 @@
  * revisions, which a quiet prefix never reaches by its own changes; there a watch progress report
  * counts (ClusterView.reportedRevision).
  */
+import { setTimeout as delay } from 'node:timers/promises';
+
+import { backoff } from '../lib/retry.js';
 import type { ClusterView } from './view.js';
 
 export class Freshness {
@@ -49,7 +52,7 @@ export class Freshness {
 
   async #sync(): Promise<void> {
     // Loops while owed: an invalidation during a touch needs a touch of its own, after it.
-    let wait = 50;
+    let failures = 0;
     while (this.#owed) {
       this.#owed = false;
       try {
@@ -57,8 +60,7 @@ export class Freshness {
         if (revision !== undefined) this.require(revision);
       } catch {
         this.#owed = true;
-        await new Promise((r) => setTimeout(r, wait));
-        wait = Math.min(wait * 2, 1000);
+        await delay(backoff(failures++));
       }
     }
   }

@@ -17,6 +17,7 @@ import { EventEmitter } from 'node:events';
 
 import type { Logger } from 'pino';
 
+import { retry } from '../lib/retry.js';
 import { decodeKv, putRecord } from '../store/typed-key.js';
 import type { Compare, Op, Store, TxnRequest, TxnResult } from '../store/types.js';
 import {
@@ -534,19 +535,17 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
    * landed, before this node says "master" again.
    */
   async #settleUnknownIntent(term: MasterTerm, intent: TransferIntent): Promise<void> {
-    for (let wait = 50; this.#term === term && !this.#stopped; wait = Math.min(wait * 2, 1000)) {
-      try {
+    await retry(
+      async () => {
         const kv = await this.store.get(this.keys.transfer.key);
         const found = kv && decodeKv(transferIntent, kv);
         const ours = found?.action_uid === intent.action_uid && found.from_token === term.token;
         if (!kv || !ours || (await this.withdrawIntent(kv.modRevision))) {
           if (this.#term === term) this.#resumeClaim();
         }
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
+      },
+      () => this.#term === term && !this.#stopped,
+    ).catch(() => undefined);
   }
 
   /** Gives up mastership at once (on shutdown), so the others elect without waiting for a TTL. */

@@ -36,6 +36,10 @@ export const errorCatalogue = {
   action_in_progress: { status: 409, description: 'A conflicting action is already in progress.' },
   name_already_exists: { status: 409, description: 'A user with this email or name already exists.' },
   last_admin: { status: 409, description: 'The cluster must keep at least one admin.' },
+  concurrent_update: {
+    status: 409,
+    description: 'The resource kept changing under concurrent updates; try again.',
+  },
   body_too_large: { status: 413, description: 'The request body is larger than the server accepts.' },
   unsupported_media_type: { status: 415, description: 'The request body must be application/json.' },
   too_many_requests: { status: 429, description: 'Too many failed logins from this client; retry later.' },

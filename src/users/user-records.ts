@@ -50,6 +50,8 @@ const failureSchema = Type.Object({
 });
 
 export const userRecord = recordType<UserRecord>('user', userSchema);
+/** `user-seq`: the last uid handed out (a JSON number). */
+export const userSeqRecord = recordType<number>('user sequence', Type.Integer());
 export const failureRecord = recordType<FailureRecord>('login failures', failureSchema);
 
 export function userKey(keys: ClusterKeys, uid: number): Key<UserRecord> {
@@ -62,4 +64,8 @@ export function usersFolder(keys: ClusterKeys): KeyFolder<UserRecord> {
 
 export function failureKey(keys: ClusterKeys, uid: number): Key<FailureRecord> {
   return typedKey(keys.loginFailures(uid), failureRecord);
+}
+
+export function userSeqKey(keys: ClusterKeys): Key<number> {
+  return typedKey(keys.userSeq, userSeqRecord);
 }
