@@ -20,6 +20,7 @@ import { readResult, repoRoot, type SectionResult } from './lib/results.js';
 import type { Summary } from './lib/stats.js';
 import type { LoginFloodResult } from './login-flood.js';
 import type { ScaleResult } from './scale.js';
+import type { VersusResult } from './versus.js';
 
 const BEGIN = '<!-- generated:begin (npm run bench rewrites everything up to generated:end) -->';
 const END = '<!-- generated:end -->';
@@ -66,6 +67,7 @@ interface Sections {
   profile?: SectionResult<ProfileResult[]>;
   memory?: SectionResult<MemoryDiagResult>;
   loginFlood?: SectionResult<LoginFloodResult>;
+  versus?: SectionResult<VersusResult>;
 }
 
 function loadSections(): Sections {
@@ -75,6 +77,7 @@ function loadSections(): Sections {
     api: readResult('api'),
     scale: readResult('scale'),
     trace: readResult('trace'),
+    versus: readResult('versus'),
     profile: readResult('profile'),
     memory: readResult('memory'),
     loginFlood: readResult('login-flood'),
@@ -618,6 +621,30 @@ function memory(s: SectionResult<MemoryDiagResult>): string {
   ].join('\n');
 }
 
+function versus(s: SectionResult<VersusResult>): string {
+  const r = s.results;
+  const baseline = typeof s.settings.baselineBin === 'string' ? s.settings.baselineBin : '?';
+  return [
+    `This build against \`${baseline}\`, side by side (bench/versus.ts). Ratios are current over baseline.`,
+    '',
+    table(
+      ['Hand-over', 'Current median / p90 ms', 'Baseline median / p90 ms', 'Ratio (lower is faster)'],
+      r.handover.map((h) => [h.store, mp(h.current), mp(h.baseline), f(h.ratio, 3)]),
+    ),
+    '',
+    table(
+      ['GET', 'Current req/s', 'Baseline req/s', 'Ratio (higher is faster)', 'p99 ms current / baseline'],
+      r.get.map((g) => [
+        `\`${g.path}\``,
+        int(g.currentRps),
+        int(g.baselineRps),
+        f(g.ratio, 3),
+        `${f(g.currentP99, 2)} / ${f(g.baselineP99, 2)}`,
+      ]),
+    ),
+  ].join('\n');
+}
+
 export function renderGenerated(s: Sections = loadSections()): string {
   const all = Object.values(s).filter((x): x is SectionResult => x !== undefined);
   const dates = all.map(
@@ -642,6 +669,7 @@ export function renderGenerated(s: Sections = loadSections()): string {
   if (s.api) out.push('', '### API', '', api(s.api));
   if (s.scale) out.push('', '### Scale: listing retained runs', '', scale(s.scale));
   if (s.loginFlood) out.push('', '### Login flood', '', loginFlood(s.loginFlood));
+  if (s.versus) out.push('', '### Versus the commit before a change', '', versus(s.versus));
   if (s.trace) out.push('', '### Diagnostics: store calls along a hand-over', '', trace(s.trace));
   if (s.profile) out.push('', '### Diagnostics: CPU profiles', '', profile(s.profile));
   if (s.memory) out.push('', '### Diagnostics: memory', '', memory(s.memory));

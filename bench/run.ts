@@ -7,6 +7,7 @@
  *   npm run bench -- --no-report       # results JSON only
  *   npm run bench -- --full --diagnostics
  *   npm run bench -- --only metrics --baseline /path/to/other/build/bin/bosun.js
+ *   npm run bench -- --only versus --baseline /path/to/other/build/bin/bosun.js   # before/after a change
  *
  * Sections: handover, failover, api (GET load, bare Fastify, memory, POST contention), scale, login-flood
  * (token and cached-credential latency under a wrong-password flood; BOSUN_BENCH_BASELINE_BIN names a
@@ -34,12 +35,15 @@ import { runLoginFlood, type LoginFloodSettings } from './login-flood.js';
 import { resultsDir, writeResult, type SectionResult } from './lib/results.js';
 import { runMetrics, type MetricsSettings } from './metrics.js';
 import { runScale, type ScaleSettings } from './scale.js';
+import { runVersus, type VersusSettings } from './versus.js';
 
 export type Mode = 'quick' | 'full';
 
 const SECTIONS = ['handover', 'failover', 'api', 'scale', 'login-flood', 'metrics'] as const;
 const DIAGNOSTICS = ['trace', 'profile', 'memory'] as const;
-type Section = (typeof SECTIONS)[number] | (typeof DIAGNOSTICS)[number];
+// Run only when named: it needs another build (--baseline).
+const COMPARISONS = ['versus'] as const;
+type Section = (typeof SECTIONS)[number] | (typeof DIAGNOSTICS)[number] | (typeof COMPARISONS)[number];
 
 const { values } = parseArgs({
   options: {
@@ -61,8 +65,8 @@ const wanted = new Set<string>(
     : [...SECTIONS, ...(values.diagnostics ? DIAGNOSTICS : [])],
 );
 for (const s of wanted) {
-  if (![...SECTIONS, ...DIAGNOSTICS].includes(s as Section)) {
-    console.error(`unknown section ${s}; known: ${[...SECTIONS, ...DIAGNOSTICS].join(', ')}`);
+  if (![...SECTIONS, ...DIAGNOSTICS, ...COMPARISONS].includes(s as Section)) {
+    console.error(`unknown section ${s}; known: ${[...SECTIONS, ...DIAGNOSTICS, ...COMPARISONS].join(', ')}`);
     process.exit(2);
   }
 }
@@ -189,6 +193,19 @@ async function main(): Promise<void> {
       await section('metrics', { ...settings, etcdFsync: !values['etcd-no-fsync'] }, () =>
         runMetrics(settings, e, log),
       );
+    }
+    if (wanted.has('versus')) {
+      if (!values.baseline) throw new Error('the versus section needs --baseline <other build>/bin/bosun.js');
+      const settings: VersusSettings = {
+        baselineBin: values.baseline,
+        handovers: mode === 'full' ? 100 : 30,
+        warmup: 3,
+        rounds: mode === 'full' ? 6 : 2,
+        durationS: mode === 'full' ? 5 : 3,
+        connections: 50,
+      };
+      const e = await sharedEtcd();
+      await section('versus', { ...settings }, () => runVersus(settings, e, log));
     }
     if (wanted.has('trace')) {
       const runs = mode === 'full' ? 30 : 10;

@@ -18,6 +18,14 @@
  * applying every change before it: proof that nothing is missing. Observations are store-wide
  * revisions, which a quiet prefix never reaches by its own changes; there a watch progress report
  * counts (ClusterView.reportedRevision).
+ *
+ * Both kinds need the store to speak. A node cut off from it entirely hears nothing, so nothing
+ * above ever fires, and its lease alone would keep it answering for up to a TTL after the cut. So
+ * a third rule bounds the silence: the node answers only while its last store answer (a keep-alive
+ * round trip, sent at most `allowanceMs` ago) is that recent. Keep-alives go every third of a TTL
+ * and the allowance is half of one, so a healthy node never trips it, and a cut-off one stops
+ * answering reads within half a TTL, not a whole one. (A 404 is never served from the view at
+ * all: ClusterView.getConfirmed asks the store.)
  */
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -30,6 +38,8 @@ export class Freshness {
   #syncing: Promise<void> | undefined;
   /** A barrier is owed: set until a touch has landed and been required. */
   #owed = false;
+  /** When the request behind the store's latest answer was sent (0: none yet). */
+  #heardAt = 0;
 
   /**
    * @param touch writes this node's registration again and resolves with that write's revision, or
@@ -70,6 +80,11 @@ export class Freshness {
     this.#barrier = Math.max(this.#barrier, revision);
   }
 
+  /** The store answered a request sent at `sentAt`. */
+  heard(sentAt: number): void {
+    this.#heardAt = Math.max(this.#heardAt, sentAt);
+  }
+
   /** The store was at `revision` just now: the view must get there within the allowance. */
   observe(revision: number, now = Date.now()): void {
     if (revision <= this.view.reportedRevision) return;
@@ -80,6 +95,7 @@ export class Freshness {
   /** Whether reads may be answered from the view now. */
   fresh(now = Date.now()): boolean {
     if (this.#owed || this.#syncing || !this.view.current || this.view.revision < this.#barrier) return false;
+    if (now - this.#heardAt > this.allowanceMs) return false;
     const reported = this.view.reportedRevision;
     if (this.#observed.length > 0) this.#observed = this.#observed.filter((o) => o.revision > reported);
     return this.#observed.every((o) => now - o.at <= this.allowanceMs);

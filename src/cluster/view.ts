@@ -103,6 +103,18 @@ export class ClusterView extends EventEmitter<ViewEvents> {
   }
 
   /**
+   * The key as the view holds it, or, when the view has no such key, as the store holds it now.
+   * A key the view lacks may simply not have reached it yet (a watch behind, a node cut off from
+   * the store for less than its lease), and an answer of "no such thing" is the one a stale view
+   * gets most wrong: a run accepted elsewhere a second ago answered 404. So absence is confirmed
+   * by a read from the store, which is linearizable on both backends, before anyone is told. A
+   * store that cannot be reached rejects, and the caller answers 503 rather than a guess.
+   */
+  async getConfirmed(key: string): Promise<KeyValue | undefined> {
+    return this.get(key) ?? (await this.store.get(key));
+  }
+
+  /**
    * The record under a typed key, parsed and checked once per revision of the key (its first read);
    * later reads return the same object. Throws MalformedRecordError for a record of the wrong shape.
    */

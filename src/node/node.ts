@@ -285,7 +285,10 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     this.#membership = late.membership = membership;
     membership.on('joined', (lease, revision) => {
       freshness.require(revision);
-      lease.on('renewed', (_until, rev, resumed) => {
+      // The join's own writes were the store's latest answer.
+      freshness.heard(Date.now());
+      lease.on('renewed', (_until, rev, resumed, rttMs) => {
+        freshness.heard(Date.now() - rttMs);
         if (resumed) freshness.invalidate();
         else if (rev > 0) freshness.observe(rev);
       });

@@ -5,7 +5,8 @@
  * - a half-deaf master (its requests reach etcd, the replies are dropped) gives its lease up once it
  *   fences itself, so another node takes over while the partition lasts;
  * - a node coming back from a partition answers no read from its old view: 503 until it has caught
- *   up, then the truth, never a 404 for a run accepted while it was away.
+ *   up, then the truth, never a 404 for a run accepted while it was away;
+ * - a node cut off while its lease still runs never answers a 404 from its view either.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -106,6 +107,32 @@ describe('store partitions', { timeout: 600_000 }, () => {
     proxy!.resume('downstream');
     proxy!.closeAll();
     assert.equal(await c.waitForAgreedMaster({ timeoutMs: 60_000 }), next);
+  });
+
+  it('a node cut off from the store answers no 404 from its view while its lease still runs', async () => {
+    // A long TTL: the cut-off node's lease stays "safe" for seconds, during which its view cannot
+    // see the run accepted elsewhere. Its answers must be the truth (the store confirms an absence)
+    // or 503, never a 404 made up from what it last heard.
+    const c = await startProxied(4000);
+    await makeMaster(c, 2);
+    const cut = c.node(1);
+    proxy!.pause('both');
+    const res = await c.node(3).request<ActionRun>('POST', '/v1/cluster/actions/change_master', {
+      node_uid: 3,
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const answers: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      answers.push((await cut.get<ActionRun>(`/v1/actions/${res.body.action_uid}`)).status);
+      answers.push((await cut.get<ActionRun>(`/v2/actions/${res.body.action_uid}`)).status);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    proxy!.resume('both');
+    assert.deepEqual(
+      answers.filter((s) => s !== 503 && s !== 200),
+      [],
+      `answers while cut off: ${answers.join(' ')}`,
+    );
   });
 
   it('a node back from a partition answers 503 until its view caught up, never a stale 404', async () => {

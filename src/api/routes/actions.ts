@@ -23,6 +23,7 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
     return (kv: KeyValue): string => {
       const hit = serialized.get(kv.key);
       if (hit?.modRevision === kv.modRevision) return hit.json;
+      // (A run read through from the store is not in the view yet: recordOf decodes its own value.)
       const json = JSON.stringify(render(deps.view.recordOf(kv, actionRunRecord)));
       // Pruned runs would otherwise stay here forever; rebuilding on growth keeps it to the live set.
       if (serialized.size > 2 * deps.view.list(deps.keys.actions).length + 100) serialized.clear();
@@ -36,8 +37,9 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   // seconds, so runs submitted in the same second would come out in uuid order).
   const runsInOrder = () =>
     [...deps.view.list(deps.keys.actions)].sort((a, b) => a.createRevision - b.createRevision);
-  const one = (uid: string): KeyValue => {
-    const kv = deps.view.get(deps.keys.action(uid));
+  // A run the view lacks may have been accepted elsewhere moments ago: confirmed by the store first.
+  const one = async (uid: string): Promise<KeyValue> => {
+    const kv = await deps.view.getConfirmed(deps.keys.action(uid));
     if (!kv) throw new BosunError('action_not_found', `No action with uid ${uid}.`);
     return kv;
   };
@@ -71,7 +73,7 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         config: { permission: 'view_status_of_cluster_action' },
         schema: { params: ActionUidParams, response: { 200: ActionTaskBody, ...errorResponses } },
       },
-      async (request, reply) => sendJsonText(reply, taskJson(one(request.params.uid))),
+      async (request, reply) => sendJsonText(reply, taskJson(await one(request.params.uid))),
     );
 
     app.get(
@@ -90,7 +92,7 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
         config: { permission: 'view_status_of_cluster_action' },
         schema: { params: ActionUidParams, response: { 200: V2ActionBody, ...errorResponses } },
       },
-      async (request, reply) => sendJsonText(reply, v2Json(one(request.params.uid))),
+      async (request, reply) => sendJsonText(reply, v2Json(await one(request.params.uid))),
     );
   };
 }
