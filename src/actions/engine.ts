@@ -14,6 +14,7 @@ import type { ClusterKeys, TransferIntent } from '../cluster/keys.js';
 import { NotMasterError, type MasterRole, type MasterTerm } from '../cluster/master.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { ClusterView } from '../cluster/view.js';
+import { CoalescingTask } from '../lib/coalescing-task.js';
 import type { Compare, Op, Store } from '../store/types.js';
 import {
   ActionCancelled,
@@ -59,8 +60,11 @@ export class ActionEngine {
   readonly #handedOff = new Set<string>();
   #term: MasterTerm | undefined;
   #pauses = 0;
-  #scanQueued = false;
   #stopped = false;
+  // A macrotask, not a microtask: with the embedded store every call completes synchronously, and a
+  // scan that re-runs in microtasks would starve the event loop (and the lease keep-alive) while the
+  // view waits for its next poll.
+  readonly #scan = new CoalescingTask(() => this.#scanOnce(), { defer: true });
   readonly #control: ClusterControl;
   readonly #onViewChange = (events: readonly { kv: { key: string } }[]): void => {
     if (
@@ -135,18 +139,10 @@ export class ActionEngine {
   }
 
   #scheduleScan(): void {
-    if (this.#scanQueued || this.#stopped) return;
-    this.#scanQueued = true;
-    // A macrotask, not a microtask: with the embedded store every call completes synchronously, and
-    // a scan that re-runs in microtasks would starve the event loop (and the lease keep-alive) while
-    // the view waits for its next poll.
-    setImmediate(() => {
-      this.#scanQueued = false;
-      this.#scan();
-    });
+    if (!this.#stopped) this.#scan.request();
   }
 
-  #scan(): void {
+  #scanOnce(): void {
     const term = this.#term;
     if (!term || this.#stopped) return;
     for (const activeKv of this.view.list(this.keys.activeActions)) {

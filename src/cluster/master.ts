@@ -17,6 +17,7 @@ import { EventEmitter } from 'node:events';
 
 import type { Logger } from 'pino';
 
+import { CoalescingTask } from '../lib/coalescing-task.js';
 import { retry } from '../lib/retry.js';
 import { decodeKv, putRecord } from '../store/typed-key.js';
 import type { Compare, Op, Store, TxnRequest, TxnResult } from '../store/types.js';
@@ -80,8 +81,6 @@ export interface MasterRoleEvents {
 
 export class MasterRole extends EventEmitter<MasterRoleEvents> {
   #term: MasterTerm | undefined;
-  #busy = false;
-  #again = false;
   #stopped = false;
   #fenceTimer: NodeJS.Timeout | undefined;
   #takeOverExtras: TakeOverExtras | undefined;
@@ -93,6 +92,9 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
   #abandonTimer: NodeJS.Timeout | undefined;
   /** Unix ms since when this node has said "master" without a break (a term, or a withdrawal). */
   #claimSince = 0;
+  readonly #evaluation = new CoalescingTask(() => this.#evaluateOnce(), {
+    onError: (err) => this.log.warn({ err }, 'master evaluation failed; will retry on the next change'),
+  });
   readonly #onChange = (): void => this.evaluate();
 
   constructor(
@@ -165,22 +167,7 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
    * this node, step down when the master key is no longer ours. Runs one pass at a time.
    */
   evaluate(): void {
-    if (this.#busy) {
-      this.#again = true;
-      return;
-    }
-    this.#busy = true;
-    void this.#evaluateOnce()
-      .catch((err: unknown) =>
-        this.log.warn({ err }, 'master evaluation failed; will retry on the next change'),
-      )
-      .finally(() => {
-        this.#busy = false;
-        if (this.#again && !this.#stopped) {
-          this.#again = false;
-          this.evaluate();
-        }
-      });
+    this.#evaluation.request();
   }
 
   async #evaluateOnce(): Promise<void> {

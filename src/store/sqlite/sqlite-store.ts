@@ -19,6 +19,7 @@ import { dirname, basename } from 'node:path';
 
 import type Database from 'better-sqlite3';
 
+import { CoalescingTask } from '../../lib/coalescing-task.js';
 import { CompactedError, LeaseLostError, StoreClosedError, StoreUnavailableError } from '../errors.js';
 import { BaseLease, type KeepAliveAnswer } from '../lease-base.js';
 import { isLockError, openDatabase } from './open-database.js';
@@ -172,7 +173,8 @@ export class SqliteStore implements Store {
   readonly #leases = new Map<string, SqliteLease>();
   #closed = false;
   #pollTimer: NodeJS.Timeout | undefined;
-  #pollScheduled = false;
+  /** A poll soon after this process's own writes: many writes in one tick cost one poll. */
+  readonly #pollSoon = new CoalescingTask(() => this.#poll(), { defer: true });
   #chasing = false;
   #fsWatcher: FSWatcher | undefined;
   /** The highest revision whose events were dispatched to live watchers. */
@@ -536,12 +538,7 @@ export class SqliteStore implements Store {
   }
 
   #schedulePoll(): void {
-    if (this.#pollScheduled || this.#closed) return;
-    this.#pollScheduled = true;
-    setImmediate(() => {
-      this.#pollScheduled = false;
-      this.#poll();
-    });
+    if (!this.#closed) this.#pollSoon.request();
   }
 
   #poll(): void {
