@@ -9,11 +9,11 @@
  */
 import type { Logger } from 'pino';
 
-import { handOver } from '../cluster/hand-over.js';
 import type { ClusterKeys, TransferIntent } from '../cluster/keys.js';
-import { NotMasterError, type MasterRole, type MasterTerm } from '../cluster/master.js';
+import type { MasterRole, MasterTerm } from '../cluster/master.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { ClusterView } from '../cluster/view.js';
+import { NotMasterError } from '../errors/domain.js';
 import { CoalescingTask } from '../lib/coalescing-task.js';
 import type { Compare, Op, Store } from '../store/types.js';
 import {
@@ -106,14 +106,14 @@ export class ActionEngine {
         const record = options.record;
         const alongside = record && writer ? writer.prepare((r) => withUpdate(r, record)) : undefined;
         return {
-          kind: await handOver(this.master, this.view, this.keys, to, actionUid, { ...options, alongside }),
+          kind: await this.master.handOver.give(to, actionUid, { ...options, alongside }),
         };
       },
     };
   }
 
   start(): void {
-    this.master.setTakeOverExtras((intent, since) => this.#completionAlongTakeOver(intent, since));
+    this.master.handOver.setTakeOverExtras((intent, since) => this.#completionAlongTakeOver(intent, since));
     this.master.on('elected', (term) => {
       this.#term = term;
       this.#handedOff.clear();

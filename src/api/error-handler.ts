@@ -8,7 +8,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import { NotMasterError } from '../cluster/master.js';
+import { NotMasterError } from '../errors/domain.js';
 import { BosunError, errorCatalogue, type ErrorCode } from '../errors/catalogue.js';
 import { preview, truncate } from '../errors/preview.js';
 import { StoreError } from '../store/errors.js';
