@@ -10,13 +10,17 @@ import { Type } from '@sinclair/typebox';
 import { keyFolder, keyIn, recordType, typedKey, type Key, type KeyFolder } from '../store/typed-key.js';
 
 /** A node's liveness record, bound to its lease: present exactly while the node is alive. */
-export interface NodeRecord {
+/** Who a node is and where it answers: in its liveness record and its registration alike. */
+export interface NodeEndpoint {
   readonly uid: number;
   readonly addr: string;
   readonly http_port: number;
   readonly https_port: number;
   readonly software_version: string;
   readonly hostname: string;
+}
+
+export interface NodeRecord extends NodeEndpoint {
   readonly pid: number;
   /**
    * Who can interpret `pid`: nodes with the same host_id share a kernel boot and a pid namespace
@@ -63,13 +67,7 @@ export interface NodeStatsRecord {
 }
 
 /** A node's durable registration. */
-export interface MemberRecord {
-  readonly uid: number;
-  readonly addr: string;
-  readonly http_port: number;
-  readonly https_port: number;
-  readonly software_version: string;
-  readonly hostname: string;
+export interface MemberRecord extends NodeEndpoint {
   /** Unix ms of the first join. */
   readonly joined_at: number;
 }
@@ -147,13 +145,17 @@ export interface ClusterConfig {
 const optionalNumber = Type.Optional(Type.Number());
 const optionalString = Type.Optional(Type.String());
 
-const nodeSchema = Type.Object({
+const endpointFields = {
   uid: Type.Integer(),
   addr: Type.String(),
   http_port: Type.Integer(),
   https_port: Type.Integer(),
   software_version: Type.String(),
   hostname: Type.String(),
+};
+
+const nodeSchema = Type.Object({
+  ...endpointFields,
   pid: Type.Integer(),
   host_id: optionalString,
   proc_start: optionalNumber,
@@ -182,15 +184,7 @@ const nodeStatsSchema = Type.Object({
   uptime: Type.Number(),
 });
 
-const memberSchema = Type.Object({
-  uid: Type.Integer(),
-  addr: Type.String(),
-  http_port: Type.Integer(),
-  https_port: Type.Integer(),
-  software_version: Type.String(),
-  hostname: Type.String(),
-  joined_at: Type.Number(),
-});
+const memberSchema = Type.Object({ ...endpointFields, joined_at: Type.Number() });
 
 const epochSchema = Type.Object({
   epoch: Type.Integer(),

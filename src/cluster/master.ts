@@ -16,8 +16,10 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 
 import { CoalescingTask } from '../lib/coalescing-task.js';
+import { retryPolicy } from '../lib/retry.js';
+import { casUpdate } from '../store/cas.js';
 import { decodeKv, putRecord } from '../store/typed-key.js';
-import { NotMasterError } from '../errors/domain.js';
+import { ConflictError, NotMasterError } from '../errors/domain.js';
 import type { Compare, Store, TxnRequest, TxnResult } from '../store/types.js';
 import { HandOver, type HandOverHost } from './hand-over.js';
 import {
@@ -236,61 +238,82 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     const masterKv = this.view.get(this.keys.master.key);
     if (masterKv?.modRevision !== deadToken) return false;
     const dead = this.view.recordOf(masterKv, masterRecord);
-    // The view's epoch record first (no round trip); the compare catches a stale one.
-    let epochKv = this.view.get(this.keys.epoch.key);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const previous = epochKv ? decodeKv(epochRecord, epochKv) : undefined;
-      const epoch = (previous?.epoch ?? dead.epoch) + 1;
-      const since = Date.now();
-      const record: MasterRecord = {
-        node_uid: this.uid,
-        epoch,
-        since,
-        // The epoch record, as an election takes it: it names the run a hand-over came from.
-        previous: previous ?? { epoch: dead.epoch, node_uid: dead.node_uid },
-        forced,
-      };
-      const result = await this.store.txn({
-        compare: [
-          { key: this.keys.master.key, target: 'mod', op: '=', value: deadToken },
-          { key: this.keys.epoch.key, target: 'mod', op: '=', value: epochKv?.modRevision ?? 0 },
-          ...evidence,
-        ],
-        success: [
-          putRecord(this.keys.master, record, lease.id),
-          putRecord(this.keys.epoch, { epoch, node_uid: this.uid }),
-        ],
-      });
-      if (result.succeeded) {
-        this.log.warn(
-          { epoch, token: result.revision, dead: dead.node_uid, deadToken, signal: forced.signal },
-          `node ${this.uid} replaced dead master ${dead.node_uid} before its lease ran out`,
-        );
-        this.#begin({
-          token: result.revision,
-          epoch,
-          since,
-          viaAction: undefined,
-          previous: record.previous,
-        });
-        if (masterKv.lease !== undefined) {
-          const deadLease = masterKv.lease;
-          void this.store
-            .revokeLease(deadLease)
-            .catch((err: unknown) => this.log.warn({ err }, 'could not revoke the dead master lease'));
-        }
-        return true;
-      }
-      // Only a moved epoch record is worth a second try; anything else means someone else acted.
-      const [nowMaster, nowEpoch] = await Promise.all([
-        this.store.get(this.keys.master.key),
-        this.store.get(this.keys.epoch.key),
-      ]);
-      if (nowMaster?.modRevision !== deadToken || nowEpoch?.modRevision === epochKv?.modRevision)
-        return false;
-      epochKv = nowEpoch;
+    const won = await this.#replaceDead(deadToken, dead, forced, evidence, lease.id);
+    if (!won) return false;
+    const { record, revision } = won;
+    this.log.warn(
+      { epoch: record.epoch, token: revision, dead: dead.node_uid, deadToken, signal: forced.signal },
+      `node ${this.uid} replaced dead master ${dead.node_uid} before its lease ran out`,
+    );
+    this.#begin({
+      token: revision,
+      epoch: record.epoch,
+      since: record.since,
+      viaAction: undefined,
+      previous: record.previous,
+    });
+    if (masterKv.lease !== undefined) {
+      void this.store
+        .revokeLease(masterKv.lease)
+        .catch((err: unknown) => this.log.warn({ err }, 'could not revoke the dead master lease'));
     }
-    return false;
+    return true;
+  }
+
+  /** The forced take-over's transaction: the next epoch, guarded by the dead master's token. */
+  async #replaceDead(
+    deadToken: number,
+    dead: MasterRecord,
+    forced: ForcedTakeOver,
+    evidence: Compare[],
+    leaseId: string,
+  ): Promise<{ record: MasterRecord; revision: number } | undefined> {
+    let revision = 0;
+    const record = await casUpdate(
+      this.store,
+      this.keys.epoch,
+      (stored) => {
+        const previous = stored?.value;
+        const epoch = (previous?.epoch ?? dead.epoch) + 1;
+        const next: MasterRecord = {
+          node_uid: this.uid,
+          epoch,
+          since: Date.now(),
+          // The epoch record, as an election takes it: it names the run a hand-over came from.
+          previous: previous ?? { epoch: dead.epoch, node_uid: dead.node_uid },
+          forced,
+        };
+        // Only a moved epoch record is worth a second try; anything else means someone else acted.
+        const onConflict = async () => {
+          const [nowMaster, nowEpoch] = await Promise.all([
+            this.store.get(this.keys.master.key),
+            this.store.get(this.keys.epoch.key),
+          ]);
+          const moved = nowEpoch?.modRevision !== stored?.kv.modRevision;
+          return nowMaster?.modRevision === deadToken && moved ? undefined : null;
+        };
+        return {
+          compare: [{ key: this.keys.master.key, target: 'mod', op: '=', value: deadToken }, ...evidence],
+          ops: [
+            putRecord(this.keys.master, next, leaseId),
+            putRecord(this.keys.epoch, { epoch, node_uid: this.uid }),
+          ],
+          result: next,
+          onConflict,
+        };
+      },
+      {
+        what: 'The epoch record',
+        policy: { ...retryPolicy, attempts: 2 },
+        // The view's epoch record first (no round trip); the compare catches a stale one.
+        firstBase: () => this.view.get(this.keys.epoch.key),
+        onWritten: (r) => (revision = r),
+      },
+    ).catch((err: unknown) => {
+      if (err instanceof ConflictError) return null;
+      throw err;
+    });
+    return record ? { record, revision } : undefined;
   }
 
   #begin(term: MasterTerm): void {

@@ -7,8 +7,8 @@
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { ClusterView } from '../cluster/view.js';
 import { BosunError } from '../errors/catalogue.js';
-import { casUpdate } from '../store/cas.js';
-import { decodeKv, putRecord } from '../store/typed-key.js';
+import { casUpdate, type CasMutation } from '../store/cas.js';
+import { decodeKv, putRecord, type Key } from '../store/typed-key.js';
 import type { Compare, Op, Store } from '../store/types.js';
 import { hashPassword } from './passwords.js';
 import type { Role } from './roles.js';
@@ -184,61 +184,62 @@ export class UserDirectory {
             password_issue_date: new Date().toISOString(),
           }
         : {};
+    return this.#change(uid, guard, async (current, key) => {
+      const next: UserRecord = { ...current, ...settingsOf(changes), ...identityOf(changes), ...password };
+      const ops: Op[] = [putRecord(key, next)];
+      // Setting a password is Redis Enterprise's unlock: it clears the failure count and any lock.
+      if (changes.password !== undefined) ops.push({ type: 'delete', key: this.keys.loginFailures(uid) });
+      const compare: Compare[] = [];
+      if (current.role === 'admin' && next.role !== 'admin') {
+        compare.push(await this.#anotherAdmin(uid, 'demote'));
+      }
+      const changed = {
+        email: next.email.toLowerCase() !== current.email.toLowerCase(),
+        name: next.name.toLowerCase() !== current.name.toLowerCase(),
+      };
+      // A user's own other identifier never blocks them: only someone else's does.
+      const own = new Set([this.keys.userName(current.name)]);
+      if (current.email) own.add(this.keys.userEmail(current.email));
+      const guards = identifierGuards(this.keys, next, changed).filter((g) => !own.has(g.key));
+      compare.push(...guards);
+      ops.push(...this.#indexOps(uid, current, next, changed));
+      const onConflict = async (): Promise<undefined> => {
+        if (!(await this.#anyTaken(guards))) return undefined;
+        const which = changed.email && next.email ? `email or name ${next.email}` : `name ${next.name}`;
+        throw new BosunError('name_already_exists', `A user with ${which} already exists.`);
+      };
+      return { compare, ops, result: next, onConflict };
+    });
+  }
+
+  async delete(uid: number, guard?: UserGuard): Promise<void> {
+    await this.#change(uid, guard, async (user, key) => {
+      const compare: Compare[] = user.role === 'admin' ? [await this.#anotherAdmin(uid, 'delete')] : [];
+      const ops: Op[] = [
+        { type: 'delete', key: key.key },
+        ...(user.email ? [{ type: 'delete', key: this.keys.userEmail(user.email) } as const] : []),
+        { type: 'delete', key: this.keys.userName(user.name) },
+        // Its lockout state goes with it; a later user given the same uid starts clean.
+        { type: 'delete', key: this.keys.loginFailures(uid) },
+      ];
+      return { compare, ops, result: undefined };
+    });
+  }
+
+  /** A read-modify-write of user `uid`: 404 when absent, `guard` checked against the record as read. */
+  #change<R>(
+    uid: number,
+    guard: UserGuard | undefined,
+    decide: (current: UserRecord, key: Key<UserRecord>) => Promise<CasMutation<R>>,
+  ): Promise<R> {
     const key = userKey(this.keys, uid);
     return casUpdate(
       this.store,
       key,
       async (stored) => {
         if (!stored) throw new BosunError('user_not_exist', `User ${uid} does not exist.`);
-        const current = stored.value;
-        guard?.(current);
-        const next: UserRecord = { ...current, ...settingsOf(changes), ...identityOf(changes), ...password };
-        const ops: Op[] = [putRecord(key, next)];
-        // Setting a password is Redis Enterprise's unlock: it clears the failure count and any lock.
-        if (changes.password !== undefined) ops.push({ type: 'delete', key: this.keys.loginFailures(uid) });
-        const compare: Compare[] = [];
-        if (current.role === 'admin' && next.role !== 'admin') {
-          compare.push(await this.#anotherAdmin(uid, 'demote'));
-        }
-        const changed = {
-          email: next.email.toLowerCase() !== current.email.toLowerCase(),
-          name: next.name.toLowerCase() !== current.name.toLowerCase(),
-        };
-        // A user's own other identifier never blocks them: only someone else's does.
-        const own = new Set([this.keys.userName(current.name)]);
-        if (current.email) own.add(this.keys.userEmail(current.email));
-        const guards = identifierGuards(this.keys, next, changed).filter((g) => !own.has(g.key));
-        compare.push(...guards);
-        ops.push(...this.#indexOps(uid, current, next, changed));
-        const onConflict = async (): Promise<undefined> => {
-          if (!(await this.#anyTaken(guards))) return undefined;
-          const which = changed.email && next.email ? `email or name ${next.email}` : `name ${next.name}`;
-          throw new BosunError('name_already_exists', `A user with ${which} already exists.`);
-        };
-        return { compare, ops, result: next, onConflict };
-      },
-      { what: `User ${uid}`, onWritten: (revision) => this.view.waitFor(revision) },
-    );
-  }
-
-  async delete(uid: number, guard?: UserGuard): Promise<void> {
-    const key = userKey(this.keys, uid);
-    await casUpdate(
-      this.store,
-      key,
-      async (stored) => {
-        if (!stored) throw new BosunError('user_not_exist', `User ${uid} does not exist.`);
-        const user = stored.value;
-        guard?.(user);
-        const compare: Compare[] = user.role === 'admin' ? [await this.#anotherAdmin(uid, 'delete')] : [];
-        const ops: Op[] = [
-          { type: 'delete', key: key.key },
-          ...(user.email ? [{ type: 'delete', key: this.keys.userEmail(user.email) } as const] : []),
-          { type: 'delete', key: this.keys.userName(user.name) },
-          // Its lockout state goes with it; a later user given the same uid starts clean.
-          { type: 'delete', key: this.keys.loginFailures(uid) },
-        ];
-        return { compare, ops, result: undefined };
+        guard?.(stored.value);
+        return decide(stored.value, key);
       },
       { what: `User ${uid}`, onWritten: (revision) => this.view.waitFor(revision) },
     );
