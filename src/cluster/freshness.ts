@@ -1,5 +1,5 @@
 /**
- * Whether this node's view is current enough to answer reads from (DESIGN.md, "Reads").
+ * Whether this node's view is current enough to answer reads from (docs/design.md, "Reads").
  *
  * The view is fed by a watch, and a watch can fall behind without a word: its connection may stall
  * (a partition, a hung member) while the lease's keep-alives still get through on another one, or

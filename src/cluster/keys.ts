@@ -1,9 +1,10 @@
 /**
  * The key layout of one cluster, all under one prefix, and the records the cluster layer stores under
- * its keys (docs/design.md, "Keys"). Every key the project writes is named here, so the layout can be
- * read in one place. A key that holds a JSON record is typed (`Key<MasterRecord>`), and the record's
- * schema is checked where stored JSON enters (store/typed-key.ts). The layers above type their own
- * records (actions/run.ts, users/user-records.ts) on the paths named here, so nothing points upward.
+ * its keys (docs/design.md, "Keys" and "Typed records"). Every key the project writes is named here,
+ * so the layout can be read in one place. A key that holds a JSON record is typed
+ * (`Key<MasterRecord>`), and the record's schema is checked where stored JSON enters
+ * (store/typed-key.ts). The layers above type their own records (actions/run.ts,
+ * users/user-records.ts) on the paths named here, so nothing points upward.
  */
 import { Type } from '@sinclair/typebox';
 

@@ -1,6 +1,6 @@
 /**
  * The records the users layer stores, their schemas and typed keys on the paths cluster/keys.ts
- * names (docs/design.md, "Keys"): `users/<uid>` and `login-failures/<uid>`.
+ * names (docs/design.md, "Typed records"): `users/<uid>` and `login-failures/<uid>`.
  */
 import { Type } from '@sinclair/typebox';
 

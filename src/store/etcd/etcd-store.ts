@@ -1,5 +1,6 @@
 /**
- * The distributed backend: etcd 3.4+ through the `etcd3` client, applying reference/etcd.md's lessons.
+ * The distributed backend: etcd 3.4+ through the `etcd3` client, guarding against the pitfalls listed
+ * in docs/design.md, "etcd client pitfalls".
  *
  * - Deadlines. Every unary call has one (2 s by default): without it a call routed to a hung member
  *   waits as long as the member hangs, and a write during a raft leader change waits ~7 s.
