@@ -16,11 +16,14 @@ import type { TraceResult } from './diag/trace.js';
 import type { StoreFailoverResult } from './failover.js';
 import type { StoreHandoverResult } from './handover.js';
 import type { MachineInfo } from './lib/machine.js';
+import type { StoreHistoryResult } from './history.js';
+import { historyReport } from './history-report.js';
 import { readResult, repoRoot, type SectionResult } from './lib/results.js';
 import type { Summary } from './lib/stats.js';
 import type { LoginFloodResult } from './login-flood.js';
 import type { ScaleResult } from './scale.js';
 import type { VersusResult } from './versus.js';
+import { dashboardReport, type DashboardResult } from './dashboard.js';
 
 const BEGIN = '<!-- generated:begin (npm run bench rewrites everything up to generated:end) -->';
 const END = '<!-- generated:end -->';
@@ -68,6 +71,8 @@ interface Sections {
   memory?: SectionResult<MemoryDiagResult>;
   loginFlood?: SectionResult<LoginFloodResult>;
   versus?: SectionResult<VersusResult>;
+  history?: SectionResult<StoreHistoryResult[]>;
+  dashboard?: SectionResult<DashboardResult>;
 }
 
 function loadSections(): Sections {
@@ -81,6 +86,8 @@ function loadSections(): Sections {
     profile: readResult('profile'),
     memory: readResult('memory'),
     loginFlood: readResult('login-flood'),
+    history: readResult('history'),
+    dashboard: readResult('dashboard'),
   };
 }
 
@@ -669,7 +676,10 @@ export function renderGenerated(s: Sections = loadSections()): string {
   if (s.api) out.push('', '### API', '', api(s.api));
   if (s.scale) out.push('', '### Scale: listing retained runs', '', scale(s.scale));
   if (s.loginFlood) out.push('', '### Login flood', '', loginFlood(s.loginFlood));
+  if (s.history)
+    out.push('', '### History: 1,000 against 100,000 retained runs', '', historyReport(s.history));
   if (s.versus) out.push('', '### Versus the commit before a change', '', versus(s.versus));
+  if (s.dashboard) out.push('', '### Dashboard', '', dashboardReport(s.dashboard.results));
   if (s.trace) out.push('', '### Diagnostics: store calls along a hand-over', '', trace(s.trace));
   if (s.profile) out.push('', '### Diagnostics: CPU profiles', '', profile(s.profile));
   if (s.memory) out.push('', '### Diagnostics: memory', '', memory(s.memory));

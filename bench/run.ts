@@ -12,7 +12,7 @@
  * Sections: handover, failover, api (GET load, bare Fastify, memory, POST contention), scale, login-flood
  * (token and cached-credential latency under a wrong-password flood; BOSUN_BENCH_BASELINE_BIN names a
  * pre-fix build to run side by side), metrics (the per-scrape cost of /metrics, and the hand-over with
- * metrics on against off); and the
+ * metrics on against off), dashboard (page weight, and master change to DOM against the CLI's polling); and the
  * diagnostics, which run with --diagnostics or when named in --only: trace (every store call along a
  * hand-over), profile (CPU profiles of a node listing 10,000 runs and under GET load) and memory (where
  * an idle node's RSS goes).
@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 
 import type { EtcdCluster } from '../test/helpers/etcd-cluster.js';
 import { runApi, type ApiSettings } from './api.js';
+import { runDashboard, type DashboardSettings } from './dashboard.js';
 import { runMemoryDiag } from './diag/memory.js';
 import { runProfiles } from './diag/profile.js';
 import { traceStore, type TraceResult } from './diag/trace.js';
@@ -31,6 +32,7 @@ import { failoverOnStore, type FailoverSettings, type StoreFailoverResult } from
 import { handoverOnStore, type HandoverSettings, type StoreHandoverResult } from './handover.js';
 import { startEtcd } from './lib/cluster.js';
 import { machineInfo } from './lib/machine.js';
+import { runHistory, type HistorySettings } from './history.js';
 import { runLoginFlood, type LoginFloodSettings } from './login-flood.js';
 import { resultsDir, writeResult, type SectionResult } from './lib/results.js';
 import { runMetrics, type MetricsSettings } from './metrics.js';
@@ -39,7 +41,16 @@ import { runVersus, type VersusSettings } from './versus.js';
 
 export type Mode = 'quick' | 'full';
 
-const SECTIONS = ['handover', 'failover', 'api', 'scale', 'login-flood', 'metrics'] as const;
+const SECTIONS = [
+  'handover',
+  'failover',
+  'api',
+  'scale',
+  'login-flood',
+  'metrics',
+  'history',
+  'dashboard',
+] as const;
 const DIAGNOSTICS = ['trace', 'profile', 'memory'] as const;
 // Run only when named: it needs another build (--baseline).
 const COMPARISONS = ['versus'] as const;
@@ -162,6 +173,15 @@ async function main(): Promise<void> {
       };
       await section('api', { ...settings }, () => runApi(settings, scratch, log));
     }
+    if (wanted.has('history')) {
+      const settings: HistorySettings = {
+        levels: [1000, 100_000],
+        requests: mode === 'full' ? 200 : 30,
+        cancels: mode === 'full' ? 100 : 20,
+      };
+      const e = await sharedEtcd();
+      await section('history', { ...settings }, () => runHistory(settings, e, log));
+    }
     if (wanted.has('scale')) {
       const settings: ScaleSettings = {
         levels: [100, 1000, 10_000],
@@ -193,6 +213,10 @@ async function main(): Promise<void> {
       await section('metrics', { ...settings, etcdFsync: !values['etcd-no-fsync'] }, () =>
         runMetrics(settings, e, log),
       );
+    }
+    if (wanted.has('dashboard')) {
+      const settings: DashboardSettings = { changes: mode === 'full' ? 20 : 6 };
+      await section('dashboard', { ...settings }, () => runDashboard(settings, log));
     }
     if (wanted.has('versus')) {
       if (!values.baseline) throw new Error('the versus section needs --baseline <other build>/bin/bosun.js');

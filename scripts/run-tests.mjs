@@ -2,7 +2,7 @@
 // Runs every compiled test file with Node's test runner, after making sure etcd is installed:
 // the etcd legs of the suite are never skipped silently.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 function hasEtcd() {
@@ -38,6 +38,27 @@ function findTests(dir) {
   return out.sort();
 }
 
+// The dashboard's browser tests (test/ui) need Debian's Chromium (test/helpers/browser.ts).
+function ensureChromium() {
+  const bin = process.env.BOSUN_CHROMIUM ?? '/usr/bin/chromium';
+  if (existsSync(bin)) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const hasApt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (isRoot && hasApt && bin === '/usr/bin/chromium') {
+    console.log('chromium not found: installing Debian chromium with apt-get ...');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env });
+  }
+  if (!existsSync(bin)) {
+    console.error(
+      'The dashboard tests need Chromium (the browser tests are never skipped).\n' +
+        'Install it with:  sudo apt-get install chromium   (Debian/Ubuntu), or set BOSUN_CHROMIUM.',
+    );
+    process.exit(1);
+  }
+}
+
 ensureEtcd();
 const filter = process.argv.slice(2);
 let files = findTests('dist/test');
@@ -46,6 +67,7 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+if (files.some((f) => f.includes('/ui/'))) ensureChromium();
 // One file at a time: the integration files start real clusters, and a 2-core machine shared by two
 // of them turns lease deadlines into flakes.
 const result = spawnSync(

@@ -287,11 +287,15 @@ export function check(journal: Journal, history: HistoryChecker, graceMs: number
   for (const [email, u] of journal.users) {
     const present = history.users.has(email.toLowerCase());
     if (u.state === 'created' && !present) {
-      usersLost++;
-      violations.push(`user ${email} was acknowledged created but is gone`);
+      if (u.deleteMayHaveApplied) {
+        notes.push(`user ${email} is gone after a DELETE of unknown outcome (${u.calls.join(', ')})`);
+      } else {
+        usersLost++;
+        violations.push(`user ${email} was acknowledged created but is gone (${u.calls.join(', ')})`);
+      }
     }
     if (u.state === 'deleted' && present)
-      violations.push(`user ${email} was acknowledged deleted but is still there`);
+      violations.push(`user ${email} was acknowledged deleted but is still there (${u.calls.join(', ')})`);
   }
   figures['users acknowledged'] = journal.users.size;
   figures['users lost'] = usersLost;

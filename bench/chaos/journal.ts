@@ -64,8 +64,16 @@ export class Journal {
   readonly answers: HttpAnswer[] = [];
   /** action_uid -> when it was accepted (200 to the POST). */
   readonly acceptedRuns = new Map<string, number>();
-  /** email -> acknowledged state: 'created' after a 200 to POST, 'deleted' after a 200 to DELETE. */
-  readonly users = new Map<string, { uid: number; state: 'created' | 'deleted'; at: number }>();
+  /**
+   * email -> acknowledged state: 'created' after a 200 to POST, 'deleted' after a 200 to DELETE;
+   * `calls` lists every answer about the user in order ("DELETE 0" is no answer at all). A DELETE
+   * with no answer, or a 5xx, may have been applied (the node can die after its commit): the user
+   * may then be gone without a DELETE ever being acknowledged, and that is not a loss.
+   */
+  readonly users = new Map<
+    string,
+    { uid: number; state: 'created' | 'deleted'; at: number; calls: string[]; deleteMayHaveApplied: boolean }
+  >();
   /** Event-loop stalls of the harness itself (ms late), with their time: starvation, not faults. */
   readonly stalls: { at: number; lateMs: number }[] = [];
   /** 404s to GET /v1/actions/<uid> for a run accepted more than a second before the request. */

@@ -195,9 +195,16 @@ export class Workload {
         if (created.length > 5 && Math.random() < 0.4) {
           const victim = created.splice(Math.floor(Math.random() * created.length), 1)[0]!;
           const res = await this.call(pick(nodes), 'DELETE', `/v1/users/${victim.uid}`, 'DELETE user');
-          if (res.status === 200)
-            this.journal.users.set(victim.email, { uid: victim.uid, state: 'deleted', at: Date.now() });
-          else if (res.status !== 404) created.push(victim);
+          const entry = this.journal.users.get(victim.email)!;
+          entry.calls.push(`DELETE ${res.status}`);
+          if (res.status === 200) {
+            entry.state = 'deleted';
+            entry.at = Date.now();
+          } else if (res.status !== 404) {
+            // No answer or a 5xx: the delete's outcome is unknown. Try again later.
+            if (res.status === 0 || res.status >= 500) entry.deleteMayHaveApplied = true;
+            created.push(victim);
+          }
         } else {
           const email = `chaos-${process.pid}-${++this.#userSeq}@example.com`;
           const res = await this.call<{ uid: number }>(pick(nodes), 'POST', '/v1/users', 'POST user', {
@@ -206,7 +213,13 @@ export class Workload {
             role: 'db_viewer',
           });
           if (res.status === 200 && res.body) {
-            this.journal.users.set(email, { uid: res.body.uid, state: 'created', at: Date.now() });
+            this.journal.users.set(email, {
+              uid: res.body.uid,
+              state: 'created',
+              at: Date.now(),
+              calls: ['POST 200'],
+              deleteMayHaveApplied: false,
+            });
             created.push({ email, uid: res.body.uid });
           }
         }

@@ -38,16 +38,17 @@ import {
   runKey,
   type ActionRun,
 } from './run.js';
+import { defaultRetention, Retention, type RetentionSettings } from './retention.js';
 import { RunWriter } from './run-writer.js';
 
 export interface EngineSettings {
   /** How long the old master waits for the target to take over. (Default: 5000) */
   readonly handoverTimeoutMs: number;
-  /** How many finished runs to keep for `/v1/actions`; older ones are pruned. (Default: 10000) */
-  readonly retainRuns: number;
+  /** How many finished runs `/v1/actions` keeps, and for how long (retention.ts). */
+  readonly retention: RetentionSettings;
 }
 
-export const defaultEngineSettings: EngineSettings = { handoverTimeoutMs: 5000, retainRuns: 10_000 };
+export const defaultEngineSettings: EngineSettings = { handoverTimeoutMs: 5000, retention: defaultRetention };
 
 interface InFlight {
   readonly controller: AbortController;
@@ -66,6 +67,7 @@ export class ActionEngine {
   // view waits for its next poll.
   readonly #scan = new CoalescingTask(() => this.#scanOnce(), { defer: true });
   readonly #control: ClusterControl;
+  readonly #retention: Retention;
   readonly #onViewChange = (events: readonly { kv: { key: string } }[]): void => {
     if (
       events.some(
@@ -86,6 +88,14 @@ export class ActionEngine {
     private readonly settings: EngineSettings,
     private readonly log: Logger,
   ) {
+    this.#retention = new Retention(
+      view,
+      keys,
+      master,
+      () => this.#term !== undefined,
+      settings.retention,
+      log.child({ component: 'retention' }),
+    );
     this.#control = {
       selfUid: state.selfUid,
       master: () => state.master(),
@@ -118,6 +128,7 @@ export class ActionEngine {
       this.#term = term;
       this.#handedOff.clear();
       this.#scheduleScan();
+      void this.#retention.prune();
     });
     this.master.on('deposed', (term, reason) => {
       if (this.#term !== term) return;
@@ -125,6 +136,7 @@ export class ActionEngine {
       for (const { controller } of this.#inFlight.values()) controller.abort(`deposed: ${reason}`);
     });
     this.view.on('change', this.#onViewChange);
+    this.#retention.start();
     if (this.master.term) {
       this.#term = this.master.term;
       this.#scheduleScan();
@@ -135,6 +147,7 @@ export class ActionEngine {
   stop(): void {
     this.#stopped = true;
     this.view.off('change', this.#onViewChange);
+    this.#retention.stop();
     for (const { controller } of this.#inFlight.values()) controller.abort('node shutting down');
   }
 
@@ -181,7 +194,7 @@ export class ActionEngine {
       .finally(() => {
         this.#inFlight.delete(uid);
         this.#scheduleScan();
-        void this.#prune();
+        void this.#retention.prune();
       });
   }
 
@@ -368,32 +381,6 @@ export class ActionEngine {
         r.status === 'running' || r.status === 'cancelling' ? moveToCompleted(r, result.outcome) : undefined,
       );
       if (done) log.info({ outcome: result.outcome }, 'action completed by the new master');
-    }
-  }
-
-  /** Keeps the run history bounded: deletes the oldest finished runs no cluster-action view points at. */
-  async #prune(): Promise<void> {
-    const all = this.view.list(this.keys.actions);
-    const excess = all.length - this.settings.retainRuns;
-    if (excess <= 0 || !this.#term) return;
-    const pinned = new Set(this.view.list(this.keys.clusterActions).map((kv) => kv.value));
-    const finished = all
-      .map((kv) => this.view.recordOf(kv, actionRunRecord))
-      .filter(
-        (r) =>
-          !pinned.has(r.action_uid) &&
-          (r.status === 'completed' || r.status === 'failed' || r.status === 'cancelled'),
-      )
-      .sort((a, b) => a.creation_time - b.creation_time)
-      .slice(0, excess);
-    if (finished.length === 0) return;
-    try {
-      await this.master.fencedTxn({
-        compare: [],
-        success: finished.map((r) => ({ type: 'delete', key: this.keys.action(r.action_uid) })),
-      });
-    } catch (err) {
-      if (!(err instanceof NotMasterError)) this.log.warn({ err }, 'could not prune old runs');
     }
   }
 }

@@ -58,6 +58,8 @@ export interface RunUpdate {
   readonly phase?: string;
   readonly progress?: number;
   readonly cancellable?: boolean;
+  /** Why the run is no longer cancellable; shown to clients next to `cancellable: false`. */
+  readonly cancellable_reason?: string;
   readonly checkpoint?: Record<string, unknown>;
   readonly outcome?: Record<string, unknown>;
 }
@@ -105,10 +107,29 @@ export type HandlerResult =
   /** The work moved to another node, which will finish the run: the engine must not touch it again. */
   | { readonly kind: 'handed_off' };
 
+/** One line of a dry-run preflight (src/actions/preflight.ts). */
+export interface PreflightCheck {
+  readonly name: string;
+  readonly passed: boolean;
+  readonly message: string;
+}
+
+/** What a handler's own preflight checks may read: the view, and the store for a live record. */
+export interface PreflightContext {
+  readonly cluster: ClusterReadout;
+  /** Whether the store itself (not this node's view) holds node `uid`'s lease-bound liveness record. */
+  liveRecordInStore(uid: number): Promise<boolean>;
+}
+
 export interface ActionHandler<P = Record<string, unknown>> {
   readonly name: string;
   /** Validates a POST body against the cluster as the receiving node sees it; throws BosunError. */
   validate(body: unknown, cluster: ClusterReadout): P;
+  /**
+   * The handler's checks for a dry run: throws BosunError 400 for a body no run could take, and
+   * reports everything else (such as a target that is down) as failed checks.
+   */
+  preflight?(body: unknown, ctx: PreflightContext): Promise<PreflightCheck[]>;
   run(ctx: ActionContext<P>): Promise<HandlerResult>;
   /** Ends an unfinished run truthfully on a new master: resolves with the outcome or throws ActionFailure. */
   recover(ctx: RecoveryContext<P>): Promise<HandlerResult>;

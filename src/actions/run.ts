@@ -42,6 +42,8 @@ export interface ActionRun {
   readonly outcome?: Readonly<Record<string, unknown>> | undefined;
   /** Whether a DELETE can still stop the run before its point of no return. */
   readonly cancellable: boolean;
+  /** Why `cancellable` is false, once it is (src/actions/conflict.ts has the wordings). */
+  readonly cancellable_reason?: string | undefined;
   /** Set by a DELETE that arrived while the run was starting; the engine turns it into `cancelling`. */
   readonly cancel_requested?: boolean | undefined;
   /** Handler-private state a new master needs to finish or fail the run truthfully. */
@@ -69,6 +71,7 @@ const actionRunSchema = Type.Object({
   end_time: optionalString,
   outcome: Type.Optional(fields),
   cancellable: Type.Boolean(),
+  cancellable_reason: optionalString,
   cancel_requested: Type.Optional(Type.Boolean()),
   checkpoint: Type.Optional(fields),
 });
@@ -160,6 +163,7 @@ export function withUpdate(
     readonly phase?: string;
     readonly progress?: number;
     readonly cancellable?: boolean;
+    readonly cancellable_reason?: string;
     readonly checkpoint?: Record<string, unknown>;
     readonly outcome?: Record<string, unknown>;
   },
@@ -168,6 +172,7 @@ export function withUpdate(
   return {
     ...next,
     ...(fields.cancellable !== undefined ? { cancellable: fields.cancellable } : {}),
+    ...(fields.cancellable_reason !== undefined ? { cancellable_reason: fields.cancellable_reason } : {}),
     ...(fields.checkpoint !== undefined ? { checkpoint: fields.checkpoint } : {}),
     ...(fields.outcome !== undefined ? { outcome: fields.outcome } : {}),
   };

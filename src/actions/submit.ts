@@ -11,11 +11,20 @@ import { BosunError } from '../errors/catalogue.js';
 import { casLoop } from '../store/cas.js';
 import { TxnOutcomeUnknownError } from '../store/errors.js';
 import { retry } from '../lib/retry.js';
-import { putRecord, readRecord, unchangedSince } from '../store/typed-key.js';
-import type { Op, Store } from '../store/types.js';
+import { decodeKv, putRecord, readRecord, unchangedSince } from '../store/typed-key.js';
+import type { Compare, Op, Store } from '../store/types.js';
+import { actionInProgress, notCancellable } from './conflict.js';
 import type { HandlerRegistry } from './registry.js';
-import { moveToCancelled, moveToCancelling, newRun, runKey, type ActionRun } from './run.js';
+import { actionRunRecord, moveToCancelled, moveToCancelling, newRun, runKey, type ActionRun } from './run.js';
 import { isTerminal } from './status.js';
+
+/** More conditions and writes for a submit's own transaction (src/actions/idempotency.ts). */
+export interface SubmitClaim {
+  readonly compare: readonly Compare[];
+  ops(run: ActionRun): Op[];
+  /** The transaction failed: the run to answer with instead of a 409, or undefined. May throw. */
+  onLost(): Promise<ActionRun | undefined>;
+}
 
 export type CancelResult = 'cancelled' | 'cancelling' | 'removed';
 
@@ -40,6 +49,7 @@ export class ActionSubmitter {
     body: unknown,
     requester: string | undefined,
     requestId?: string,
+    claim?: SubmitClaim,
   ): Promise<ActionRun> {
     const handler = this.registry.get(name);
     if (!handler) {
@@ -53,11 +63,15 @@ export class ActionSubmitter {
     let result;
     try {
       result = await this.store.txn({
-        compare: [{ key: this.keys.activeAction(name), target: 'create', op: '=', value: 0 }],
+        compare: [
+          { key: this.keys.activeAction(name), target: 'create', op: '=', value: 0 },
+          ...(claim?.compare ?? []),
+        ],
         success: [
           { type: 'put', key: this.keys.action(run.action_uid), value: JSON.stringify(run) },
           { type: 'put', key: this.keys.clusterAction(name), value: run.action_uid },
           { type: 'put', key: this.keys.activeAction(name), value: run.action_uid },
+          ...(claim?.ops(run) ?? []),
         ],
       });
     } catch (err) {
@@ -68,14 +82,19 @@ export class ActionSubmitter {
       result = { succeeded: true, revision: stored.modRevision };
     }
     if (!result.succeeded) {
-      const holder = (await this.store.get(this.keys.activeAction(name)))?.value;
-      throw new BosunError(
-        'action_in_progress',
-        `A ${name} action is already queued or in progress${holder ? ` (action_uid ${holder})` : ''}.`,
-      );
+      const replay = await claim?.onLost();
+      if (replay) return replay;
+      throw await this.#inProgress(name);
     }
     await this.view.waitFor(result.revision);
     return run;
+  }
+
+  /** The 409 for a lost race: names the run holding the guard, as the store has it now. */
+  async #inProgress(name: string): Promise<BosunError> {
+    const holderUid = (await this.store.get(this.keys.activeAction(name)))?.value;
+    const kv = holderUid === undefined ? undefined : await this.store.get(this.keys.action(holderUid));
+    return actionInProgress(name, kv ? decodeKv(actionRunRecord, kv) : undefined, holderUid);
   }
 
   /** Reads a key, retrying briefly: after an unclear write the store is often mid-election. */
@@ -136,8 +155,11 @@ export class ActionSubmitter {
         return { next: moveToCancelled(run), result: 'cancelled', ops };
       }
       case 'starting':
+        if (!run.cancellable) throw notCancellable(run);
         return { next: { ...run, cancel_requested: true }, result: 'cancelling', ops: [] };
       case 'running':
+        // Past the point of no return a cancel cannot be kept: say so rather than accept it.
+        if (!run.cancellable) throw notCancellable(run);
         return { next: moveToCancelling(run), result: 'cancelling', ops: [] };
       case 'cancelling':
         return { done: { result: 'cancelling', run } };

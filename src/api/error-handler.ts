@@ -14,7 +14,12 @@ import { preview, truncate } from '../errors/preview.js';
 import { StoreError } from '../store/errors.js';
 import { BODY_LIMIT, MAX_DESCRIPTION_CHARS, MAX_PARAM_LENGTH } from './limits.js';
 
-export function sendError(reply: FastifyReply, code: ErrorCode, description?: string): FastifyReply {
+export function sendError(
+  reply: FastifyReply,
+  code: ErrorCode,
+  description?: string,
+  details?: Readonly<Record<string, unknown>>,
+): FastifyReply {
   return (
     reply
       .code(errorCatalogue[code].status)
@@ -22,6 +27,7 @@ export function sendError(reply: FastifyReply, code: ErrorCode, description?: st
       // Here too, not only in request-guards.ts: errors raised before routing skip the hooks.
       .header('cache-control', 'no-store')
       .send({
+        ...details,
         error_code: code,
         // Whatever a description quotes, it stays small.
         description: truncate(description ?? errorCatalogue[code].description, MAX_DESCRIPTION_CHARS),
@@ -118,7 +124,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       void reply.header('retry-after', String(err.retryAfterSeconds));
     }
     if (errorCatalogue[code].status >= 500) request.log.error({ err }, 'request failed');
-    return sendError(reply, code, description);
+    return sendError(reply, code, description, err instanceof BosunError ? err.details : undefined);
   });
   app.setNotFoundHandler((request, reply) =>
     sendError(

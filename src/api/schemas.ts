@@ -3,6 +3,22 @@ import { Type } from '@fastify/type-provider-typebox';
 
 export const ErrorBody = Type.Object({ error_code: Type.String(), description: Type.String() });
 
+/**
+ * A 409 or 422 about an action: the error body, plus the run that blocks the request when there is
+ * one (docs/errors.md, "action_in_progress").
+ */
+export const ConflictBody = Type.Object(
+  {
+    error_code: Type.String(),
+    description: Type.String(),
+    action_uid: Type.Optional(Type.String()),
+    status: Type.Optional(Type.String()),
+    progress: Type.Optional(Type.Number()),
+    cancellable_reason: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
 /** An action run on the wire; additive fields pass through. */
 export const ActionRunBody = Type.Object(
   {
@@ -48,6 +64,22 @@ export const V2ActionBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** A dry run's answer (src/actions/preflight.ts): the same shape for go and no-go. */
+export const PreflightBody = Type.Object(
+  {
+    action: Type.String(),
+    dry_run: Type.Literal(true),
+    verdict: Type.Union([Type.Literal('go'), Type.Literal('no-go')]),
+    checks: Type.Array(
+      Type.Object(
+        { name: Type.String(), passed: Type.Boolean(), message: Type.String() },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const ActionNameParams = Type.Object({ action: Type.String({ minLength: 1, maxLength: 128 }) });
 
 export const errorResponses = {
@@ -56,6 +88,6 @@ export const errorResponses = {
   403: ErrorBody,
   404: ErrorBody,
   406: ErrorBody,
-  409: ErrorBody,
+  409: ConflictBody,
   503: ErrorBody,
 };

@@ -22,6 +22,8 @@ import Fastify, {
   type FastifyServerFactory,
 } from 'fastify';
 
+import type { IdempotentSubmitter } from '../actions/idempotency.js';
+import type { Preflight } from '../actions/preflight.js';
 import type { ActionSubmitter } from '../actions/submit.js';
 import type { EventLog } from '../cluster/event-log.js';
 import type { ClusterKeys } from '../cluster/keys.js';
@@ -36,11 +38,13 @@ import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
 import type { TokenService } from './auth/tokens.js';
 import { authScheme, installAudit, isFailedLogin } from './audit.js';
 import { frameworkError, installErrorHandling, sendError } from './error-handler.js';
+import { dryRunRequested } from './dry-run.js';
 import { parseJsonBody } from './json-body.js';
 import { BODY_LIMIT, MAX_PARAM_LENGTH } from './limits.js';
 import { handleClientError } from './raw-error.js';
 import { installLingeringClose } from './lingering-close.js';
 import { installRequestGuards } from './request-guards.js';
+import { installClusterCors } from './cluster-cors.js';
 import { openApiRoutes, registerOpenApi } from './openapi.js';
 import { actionRoutes } from './routes/actions.js';
 import { clusterActionRoutes } from './routes/cluster-actions.js';
@@ -49,6 +53,8 @@ import { logsRoutes } from './routes/logs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { statsRoutes } from './routes/stats.js';
+import { uiRoutes } from './routes/ui.js';
+import { whoamiRoutes } from './routes/whoami.js';
 import { unmodelledRoutes } from './routes/unmodelled.js';
 import { userRoutes } from './routes/users.js';
 
@@ -58,6 +64,11 @@ declare module 'fastify' {
     permission?: Permission;
     /** Answers even when this node cannot reach the store: it reports on this node itself. */
     local?: boolean;
+    /**
+     * The permission a `?dry_run=true` request needs instead (dry-run.ts). A dry run also answers
+     * when the store is out of reach: reporting that is one of its checks.
+     */
+    dryRunPermission?: Permission;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -72,6 +83,7 @@ export interface RouteSummary {
   readonly method: string;
   readonly url: string;
   readonly permission: Permission | undefined;
+  readonly dryRunPermission?: Permission | undefined;
 }
 
 export { BODY_LIMIT } from './limits.js';
@@ -81,6 +93,10 @@ export interface ApiDeps {
   readonly keys: ClusterKeys;
   readonly state: ClusterState;
   readonly submitter: ActionSubmitter;
+  /** Dry runs of cluster actions (`?dry_run=true`). */
+  readonly preflight: Preflight;
+  /** Submits honouring `Idempotency-Key`. */
+  readonly idempotent: IdempotentSubmitter;
   readonly users: UserDirectory;
   readonly authenticator: Authenticator;
   readonly tokens: TokenService;
@@ -138,6 +154,8 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
     done();
   });
   installRequestGuards(app);
+  // Before authentication, so a refusal reaches the dashboard on another node too (cluster-cors.ts).
+  installClusterCors(app, deps.state);
   installLingeringClose(app);
 
   // JSON is the only body type the API takes; anything else is a 415. An empty JSON body is "no
@@ -156,7 +174,9 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
   );
 
   app.addHook('onRequest', async (request, reply) => {
-    const permission = request.routeOptions.config.permission;
+    const config = request.routeOptions.config;
+    const dryRun = config.dryRunPermission !== undefined && dryRunRequested(request.query);
+    const permission = dryRun ? config.dryRunPermission : config.permission;
     if (!permission) return;
     const principal = await deps.authenticator.authenticate(request.headers.authorization, request.ip);
     if (!principal) {
@@ -170,7 +190,7 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
         `Role ${principal.role} lacks the ${permission} permission.`,
       );
     }
-    if (!request.routeOptions.config.local && !deps.healthy()) {
+    if (!config.local && !dryRun && !deps.healthy()) {
       return sendError(
         reply,
         'store_unavailable',
@@ -185,7 +205,10 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) {
       // HEAD routes are Fastify's automatic twins of the GET routes.
-      if (method !== 'HEAD') routes.push({ method, url: r.url, permission: r.config?.permission });
+      if (method !== 'HEAD') {
+        const { permission, dryRunPermission } = r.config ?? {};
+        routes.push({ method, url: r.url, permission, ...(dryRunPermission ? { dryRunPermission } : {}) });
+      }
     }
   });
   // Before every route, so the document sees them all (openapi.ts).
@@ -218,5 +241,7 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
   await app.register(statsRoutes(deps));
   await app.register(unmodelledRoutes(deps));
   await app.register(openApiRoutes);
+  await app.register(whoamiRoutes);
+  await app.register(uiRoutes(deps));
   return app;
 }

@@ -20,6 +20,13 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
 function port(value: string): number {
   const n = positiveInt(value);
   if (n > 65535) throw new InvalidArgumentError('expected a port number (1-65535)');
@@ -127,6 +134,29 @@ program
       'how many entries the cluster event log (GET /v1/logs) keeps (default 10000)',
     )
       .env('BOSUN_EVENT_LOG_RETENTION')
+      .argParser(positiveInt),
+  )
+  .addOption(
+    new Option('--retain-runs <n>', 'how many runs GET /v1/actions keeps at most (default 10000)')
+      .env('BOSUN_RETAIN_RUNS')
+      .argParser(positiveInt),
+  )
+  .addOption(
+    new Option(
+      '--retain-runs-age <seconds>',
+      'finished runs older than this are pruned; 0 keeps them (default 2592000, 30 days)',
+    )
+      .env('BOSUN_RETAIN_RUNS_AGE')
+      .argParser(wholeNumber),
+  )
+  .addOption(
+    new Option('--retention-sweep <ms>', 'how often the master prunes by age (default 60000)')
+      .env('BOSUN_RETENTION_SWEEP')
+      .argParser(positiveInt),
+  )
+  .addOption(
+    new Option('--idempotency-ttl <seconds>', 'how long an Idempotency-Key holds (default 86400, 24 hours)')
+      .env('BOSUN_IDEMPOTENCY_TTL')
       .argParser(positiveInt),
   )
   .addOption(

@@ -22,6 +22,12 @@ export interface NodeCommandOptions {
   /** false with --no-metrics. */
   metrics?: boolean | undefined;
   eventLogRetention?: number | undefined;
+  retainRuns?: number | undefined;
+  /** Seconds. */
+  retainRunsAge?: number | undefined;
+  retentionSweep?: number | undefined;
+  /** Seconds. */
+  idempotencyTtl?: number | undefined;
   fastFailover?: FastFailoverMode | undefined;
   headersTimeout?: number | undefined;
   requestTimeout?: number | undefined;
@@ -80,6 +86,12 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     metricsAuth: opts.metricsAuth === true || envFlag(process.env.BOSUN_METRICS_AUTH),
     // BOSUN_METRICS=0 (or false, no, off) is --no-metrics, for benchmarks that compare with and without.
     eventRetention: opts.eventLogRetention,
+    retention: {
+      maxRuns: opts.retainRuns,
+      maxAgeMs: opts.retainRunsAge === undefined ? undefined : opts.retainRunsAge * 1000,
+      sweepEveryMs: opts.retentionSweep,
+    },
+    idempotencyTtlMs: opts.idempotencyTtl === undefined ? undefined : opts.idempotencyTtl * 1000,
     metrics: opts.metrics !== false && !/^(0|false|no|off)$/i.test(process.env.BOSUN_METRICS?.trim() ?? ''),
     fastFailover: opts.fastFailover,
     listenerLimits: {

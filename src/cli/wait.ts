@@ -41,7 +41,9 @@ export async function followRun(cli: Cli, run: ActionRun): Promise<ActionRun> {
         ExitCode.interrupted,
         [
           `follow it:  bosun actions get ${last.action_uid} --wait`,
-          `cancel it:  bosun actions cancel ${last.name}`,
+          last.cancellable === false
+            ? `it can no longer be cancelled: ${last.cancellable_reason ?? 'it is past its point of no return'}`
+            : `cancel it:  bosun actions cancel ${last.name}`,
         ],
       );
     }

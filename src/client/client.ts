@@ -11,6 +11,8 @@ import {
   isTerminalStatus,
   type ActionRun,
   type ClusterObject,
+  type HistoryPage,
+  type HistoryQuery,
   type LogEntry,
   type LogQuery,
   type MasterHealthcheck,
@@ -18,6 +20,7 @@ import {
   type NodeObject,
   type NodesStatus,
   type NodeStatus,
+  type Preflight,
   type RoleObject,
   type User,
   type UserChanges,
@@ -37,6 +40,14 @@ export interface ClientOptions extends TlsTrust {
 
 export interface RequestOptions {
   readonly signal?: AbortSignal;
+}
+
+export interface StartOptions extends RequestOptions {
+  /**
+   * Sent as `Idempotency-Key`: a retry with the same key and parameters answers with the run the
+   * first request created, on any node, for 24 hours (README, "Idempotent submit").
+   */
+  readonly idempotencyKey?: string;
 }
 
 export interface WaitOptions extends RequestOptions {
@@ -130,9 +141,18 @@ export class BosunClient {
   }
 
   /** One request; the parsed JSON body of a 2xx answer (undefined when empty). */
-  async request<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: RequestOptions & { readonly headers?: Readonly<Record<string, string>> } = {},
+  ): Promise<T> {
     const url = new URL(path.replace(/^\//, ''), this.baseUrl);
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.#userAgent };
+    const headers: Record<string, string> = {
+      ...options.headers,
+      accept: 'application/json',
+      'user-agent': this.#userAgent,
+    };
     if (this.#authorization) headers.authorization = this.#authorization;
     let payload: string | undefined;
     if (body !== undefined) {
@@ -230,9 +250,33 @@ export class BosunClient {
   startClusterAction(
     name: string,
     params: Record<string, unknown> = {},
-    options?: RequestOptions,
+    options: StartOptions = {},
   ): Promise<ActionRun> {
-    return this.request('POST', `/v1/cluster/actions/${enc(name)}`, params, options);
+    const { idempotencyKey, ...rest } = options;
+    const headers = idempotencyKey === undefined ? undefined : { 'idempotency-key': idempotencyKey };
+    return this.request('POST', `/v1/cluster/actions/${enc(name)}`, params, { ...rest, headers });
+  }
+
+  /** The dry run of a start: every check and a verdict; nothing is started (README, "Dry run"). */
+  preflight(
+    name: string,
+    params: Record<string, unknown> = {},
+    options?: RequestOptions,
+  ): Promise<Preflight> {
+    return this.request('POST', `/v1/cluster/actions/${enc(name)}?dry_run=true`, params, options);
+  }
+
+  /** One page of the run history (README, "Searching the history"). */
+  async searchActions(query: HistoryQuery, options?: RequestOptions): Promise<HistoryPage> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+    const body = await this.request<{ actions: WireTask[]; next_cursor?: string }>(
+      'GET',
+      `/v1/actions?${params.toString()}`,
+      undefined,
+      options,
+    );
+    return { actions: body.actions.map(fromWireTask), next_cursor: body.next_cursor };
   }
 
   /** Cancels a queued or running run of the action, or removes a finished run's status. */
@@ -241,7 +285,7 @@ export class BosunClient {
   }
 
   /** `change_master`: moves the master role to node `uid`. */
-  changeMaster(uid: number, options?: RequestOptions): Promise<ActionRun> {
+  changeMaster(uid: number, options?: StartOptions): Promise<ActionRun> {
     return this.startClusterAction('change_master', { node_uid: String(uid) }, options);
   }
 

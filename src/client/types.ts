@@ -33,6 +33,8 @@ export interface ActionRun {
   readonly start_time?: string;
   readonly end_time?: string;
   readonly cancellable?: boolean;
+  /** Why `cancellable` is false: past the point of no return, "the target may take over at any moment". */
+  readonly cancellable_reason?: string;
   readonly outcome?: Readonly<Record<string, unknown>>;
 }
 
@@ -180,4 +182,37 @@ export interface LogQuery {
   readonly order?: 'asc' | 'desc' | undefined;
   readonly limit?: number | undefined;
   readonly offset?: number | undefined;
+}
+
+/** One check of a dry run. */
+export interface PreflightCheck {
+  readonly name: string;
+  readonly passed: boolean;
+  readonly message: string;
+}
+
+/** `POST /v1/cluster/actions/<name>?dry_run=true`: the same shape for go and no-go. */
+export interface Preflight {
+  readonly action: string;
+  readonly dry_run: true;
+  readonly verdict: 'go' | 'no-go';
+  readonly checks: readonly PreflightCheck[];
+}
+
+/** The history parameters of `GET /v1/actions`; none given is the whole list. */
+export interface HistoryQuery {
+  readonly name?: string | undefined;
+  /** Comma-separated statuses. */
+  readonly status?: string | undefined;
+  /** Unix seconds or ISO 8601. */
+  readonly since?: string | undefined;
+  readonly until?: string | undefined;
+  readonly limit?: number | undefined;
+  readonly cursor?: string | undefined;
+  readonly order?: 'asc' | 'desc' | undefined;
+}
+
+export interface HistoryPage {
+  readonly actions: ActionRun[];
+  readonly next_cursor: string | undefined;
 }

@@ -22,10 +22,11 @@
  * Both kinds need the store to speak. A node cut off from it entirely hears nothing, so nothing
  * above ever fires, and its lease alone would keep it answering for up to a TTL after the cut. So
  * a third rule bounds the silence: the node answers only while its last store answer (a keep-alive
- * round trip, sent at most `allowanceMs` ago) is that recent. Keep-alives go every third of a TTL
- * and the allowance is half of one, so a healthy node never trips it, and a cut-off one stops
- * answering reads within half a TTL, not a whole one. (A 404 is never served from the view at
- * all: ClusterView.getConfirmed asks the store.)
+ * round trip) was sent at most `silenceMs` ago. Keep-alives go every third of a TTL and the node
+ * sets the bound to two thirds of one: a healthy node keeps a third of a TTL of slack for a late
+ * timer or a slow round trip on a busy machine, and a cut-off one stops answering reads within two
+ * thirds of a TTL, not a whole one. (A 404 is never served from the view at all:
+ * ClusterView.getConfirmed asks the store.)
  */
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -49,6 +50,7 @@ export class Freshness {
     private readonly view: ClusterView,
     private readonly allowanceMs: number,
     private readonly touch: () => Promise<number | undefined>,
+    private readonly silenceMs = allowanceMs,
   ) {}
 
   /**
@@ -95,7 +97,7 @@ export class Freshness {
   /** Whether reads may be answered from the view now. */
   fresh(now = Date.now()): boolean {
     if (this.#owed || this.#syncing || !this.view.current || this.view.revision < this.#barrier) return false;
-    if (now - this.#heardAt > this.allowanceMs) return false;
+    if (now - this.#heardAt > this.silenceMs) return false;
     const reported = this.view.reportedRevision;
     if (this.#observed.length > 0) this.#observed = this.#observed.filter((o) => o.revision > reported);
     return this.#observed.every((o) => now - o.at <= this.allowanceMs);

@@ -307,6 +307,16 @@ export class ClusterKeys {
   get activeActions(): string {
     return `${this.prefix}active/`;
   }
+  /**
+   * An Idempotency-Key's record: the run it created and the request's fingerprint (src/actions/
+   * idempotency.ts). `digest` hashes the user and the key, so keys are per user and of fixed length.
+   */
+  idempotency(digest: string): string {
+    return `${this.prefix}idempotency/${digest}`;
+  }
+  get idempotencyKeys(): string {
+    return `${this.prefix}idempotency/`;
+  }
   /** A user (users/user-records.ts). */
   user(uid: number): string {
     return `${this.prefix}users/${uid}`;

@@ -16,6 +16,14 @@ export const errorCatalogue = {
   invalid_json: { status: 400, description: 'The request body is not valid JSON.' },
   invalid_schema: { status: 400, description: 'An illegal parameter or a parameter with an illegal value.' },
   unsupported_action: { status: 400, description: 'The action is not supported.' },
+  invalid_idempotency_key: {
+    status: 400,
+    description: 'The Idempotency-Key header must be 1 to 255 printable ASCII characters.',
+  },
+  invalid_cursor: {
+    status: 400,
+    description: 'The cursor is not one this server issued for this query.',
+  },
   unauthorized: { status: 401, description: 'Authentication is missing or incorrect.' },
   account_locked: {
     status: 401,
@@ -39,6 +47,14 @@ export const errorCatalogue = {
   concurrent_update: {
     status: 409,
     description: 'The resource kept changing under concurrent updates; try again.',
+  },
+  action_not_cancellable: {
+    status: 409,
+    description: 'The run is past its point of no return and can no longer be cancelled.',
+  },
+  idempotency_key_reused: {
+    status: 422,
+    description: 'The Idempotency-Key was already used with a different request.',
   },
   body_too_large: { status: 413, description: 'The request body is larger than the server accepts.' },
   unsupported_media_type: { status: 415, description: 'The request body must be application/json.' },
@@ -70,13 +86,19 @@ export class BosunError extends Error {
   readonly status: number;
   /** Sent as `Retry-After` (seconds) with the error answer. */
   retryAfterSeconds: number | undefined;
+  /**
+   * Additive fields of the error body, next to `error_code` and `description`: a 409 names the run
+   * that blocks the request (docs/errors.md, "action_in_progress").
+   */
+  details: Readonly<Record<string, unknown>> | undefined;
   constructor(
     readonly code: ErrorCode,
     description?: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { details?: Readonly<Record<string, unknown>> },
   ) {
     super(description ?? errorCatalogue[code].description, options);
     this.name = 'BosunError';
     this.status = errorCatalogue[code].status;
+    this.details = options?.details;
   }
 }

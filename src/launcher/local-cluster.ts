@@ -63,6 +63,8 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<void
       `bosun: ready: ${opts.nodes} nodes, master is node ${master}. HTTP ${urls()} ` +
         `(HTTPS on ports ${opts.httpsPort}-${opts.httpsPort + opts.nodes - 1}). Ctrl-C stops the cluster.`,
     );
+    // Every node serves the dashboard (src/api/routes/ui.ts); the first is as good as any.
+    say(`bosun: dashboard: http://127.0.0.1:${opts.httpPort}/ (any node's address; sign in as an admin)`);
   };
 
   let etcd: LocalEtcd | undefined;

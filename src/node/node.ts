@@ -11,6 +11,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
 import { ActionEngine, defaultEngineSettings } from '../actions/engine.js';
+import { DEFAULT_IDEMPOTENCY_TTL_MS, IdempotentSubmitter } from '../actions/idempotency.js';
+import { Preflight } from '../actions/preflight.js';
+import { defaultRetention, type RetentionSettings } from '../actions/retention.js';
 import { clusterActionHandlers, type HandlerRegistry } from '../actions/registry.js';
 import { ActionSubmitter } from '../actions/submit.js';
 import { Authenticator, type AuthenticatorOptions } from '../api/auth/authenticator.js';
@@ -80,6 +83,10 @@ export interface NodeOptions {
   readonly metricsAuth?: boolean | undefined;
   /** Whether to keep metrics and serve `GET /metrics` at all. (Default: true) */
   readonly metrics?: boolean | undefined;
+  /** How many finished runs `/v1/actions` keeps, and for how long (src/actions/retention.ts). */
+  readonly retention?: Partial<RetentionSettings> | undefined;
+  /** How long an Idempotency-Key holds, in ms. (Default: 24 hours) */
+  readonly idempotencyTtlMs?: number | undefined;
   /** How many entries the cluster event log (`GET /v1/logs`) keeps. (Default: 10000) */
   readonly eventRetention?: number | undefined;
   /** Timeouts and the connection limit of the HTTP and HTTPS listeners. (Default: defaultListenerLimits) */
@@ -197,8 +204,12 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const ttl = o.leaseTtlMs ?? defaultLeaseTtlMs;
     // A view more than half a TTL behind what the store reported is not served from. (Watch events
     // arrive within milliseconds; the slack is for a busy machine.)
-    const freshness = new Freshness(view, Math.floor(ttl / 2), () =>
-      late.membership ? late.membership.touch() : Promise.resolve(undefined),
+    // Nor is it served from after two thirds of a TTL without a word from the store (freshness.ts).
+    const freshness = new Freshness(
+      view,
+      Math.floor(ttl / 2),
+      () => (late.membership ? late.membership.touch() : Promise.resolve(undefined)),
+      Math.floor((2 * ttl) / 3),
     );
     view.on('interrupted', () => freshness.invalidate());
     const registry = o.registry ?? clusterActionHandlers();
@@ -215,12 +226,21 @@ export class BosunNode extends EventEmitter<NodeEvents> {
 
     let https: HttpsServer | undefined;
     const limits: ListenerLimits = { ...defaultListenerLimits, ...definedOnly(o.listenerLimits ?? {}) };
+    const healthy = (): boolean => {
+      const lease = late.membership?.lease;
+      const now = Date.now();
+      return lease !== undefined && now < lease.safeUntil && freshness.fresh(now);
+    };
+    const submitter = new ActionSubmitter(store, view, keys, state, registry);
+    const idempotencyTtlMs = o.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
     const app = await buildServer(
       {
         view,
         keys,
         state,
-        submitter: new ActionSubmitter(store, view, keys, state, registry),
+        submitter,
+        preflight: new Preflight(store, view, keys, state, registry, healthy),
+        idempotent: new IdempotentSubmitter(store, view, keys, submitter, idempotencyTtlMs),
         users,
         authenticator: new Authenticator(users, tokens, new LoginLockout(store, view, keys), {
           ...o.auth,
@@ -237,11 +257,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
         events: eventLog,
         selfMasterStatus: () => late.master?.status ?? 'none',
         selfMasterSince: () => late.master?.claimSince,
-        healthy: () => {
-          const lease = late.membership?.lease;
-          const now = Date.now();
-          return lease !== undefined && now < lease.safeUntil && freshness.fresh(now);
-        },
+        healthy,
       },
       {
         serverFactory: (handler) => {
@@ -305,6 +321,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
       {
         ...defaultEngineSettings,
         handoverTimeoutMs: o.handoverTimeoutMs ?? defaultEngineSettings.handoverTimeoutMs,
+        retention: { ...defaultRetention, ...definedOnly(o.retention ?? {}) },
       },
       log.child({ component: 'engine' }),
     );

@@ -145,6 +145,8 @@ export interface Lease {
 /** What a backend can do; layers above branch on these, never on the backend's name. */
 export interface StoreProfile {
   readonly name: 'sqlite' | 'etcd';
+  /** Whether reads go through a quorum (distributed) or one local file (embedded). */
+  readonly kind: 'embedded' | 'distributed';
   /** The smallest lease TTL the backend honours, in ms. */
   readonly minLeaseTtlMs: number;
 }

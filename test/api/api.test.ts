@@ -1023,7 +1023,7 @@ describe('bad input', () => {
     for (const [method, url] of [
       ['GET', '/v1/nope'],
       ['GET', '/v2/cluster/actions'],
-      ['GET', '/'],
+      ['GET', '/favicon.ico'],
       ['PUT', '/v1/cluster/actions/change_master'],
       ['PATCH', '/v1/cluster'],
       ['POST', '/v1/cluster/actions'],

@@ -96,6 +96,8 @@ describe('authorization matrix: every role × every endpoint × Basic and JWT', 
       '/v1/actions/:uid': () => actionUid,
       '/v2/actions/:uid': () => actionUid,
       '/v1/cluster/actions/:action': () => 'change_master',
+      // The dashboard's built files (public, like the page itself): one real file.
+      '/ui/:file': () => 'app.js',
     };
     // The documentation UI's static files (public, like the document itself): one real asset.
     let filled = url.replace('*', 'swagger-ui.css');
@@ -187,6 +189,60 @@ describe('authorization matrix: every role × every endpoint × Basic and JWT', 
     }
     assert.deepEqual(failures, []);
     assert.ok(checked >= 7 * 2 * 15, `only ${checked} cells`);
+  });
+
+  it('a dry run (?dry_run=true) answers the roles holding its own permission, and says whether they may start the action', async () => {
+    const dryRoutes = t.node.app.bosunRoutes.filter((r) => r.dryRunPermission !== undefined);
+    assert.ok(dryRoutes.some((r) => r.method === 'POST' && r.url === '/v1/cluster/actions/:action'));
+    const failures: string[] = [];
+    for (const route of dryRoutes) {
+      const c = await concrete(route.method, route.url);
+      for (const role of roles) {
+        for (const scheme of schemes) {
+          const res = await inject(
+            route.method,
+            `${c.url}?dry_run=true`,
+            auth.get(`${role}/${scheme}`),
+            c.payload,
+          );
+          const expected = roleHas(role, route.dryRunPermission!) ? 200 : 403;
+          if (res.statusCode !== expected) {
+            failures.push(
+              `${route.method} ${c.url}?dry_run=true as ${role} (${scheme}): ${res.statusCode}, expected ${expected}`,
+            );
+            continue;
+          }
+          if (expected === 403) {
+            expectError(res, 403, 'unauthorized_action');
+            continue;
+          }
+          const check = res
+            .json<{ checks: { name: string; passed: boolean }[] }>()
+            .checks.find((x) => x.name === 'requester_permission');
+          if (check?.passed !== roleHas(role, route.permission!))
+            failures.push(`${c.url}?dry_run=true as ${role}: requester_permission ${String(check?.passed)}`);
+        }
+      }
+      // No credentials: 401, as for the real request.
+      expectError(
+        await inject(route.method, `${c.url}?dry_run=true`, undefined, c.payload),
+        401,
+        'unauthorized',
+      );
+    }
+    assert.deepEqual(failures, []);
+  });
+
+  it('the history query parameters of GET /v1/actions need the same permission as the plain list', async () => {
+    for (const role of roles) {
+      const res = await inject(
+        'GET',
+        '/v1/actions?name=change_master&order=desc&limit=1',
+        auth.get(`${role}/basic`),
+      );
+      const expected = roleHas(role, 'view_status_of_cluster_action') ? 200 : 403;
+      assert.equal(res.statusCode, expected, `${role}: ${res.body}`);
+    }
   });
 
   it('without credentials, with a wrong password, or with a forged token: 401 on every protected route', async () => {

@@ -10,15 +10,31 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 }
 
 /**
+ * The additive fields an error about a run may carry: the blocking run (src/actions/conflict.ts).
+ * Every other error body has exactly `error_code` and `description`.
+ */
+export const runFields: Partial<Record<ErrorCode, readonly string[]>> = {
+  action_in_progress: ['action_uid', 'progress', 'status'],
+  action_not_cancellable: ['action_uid', 'cancellable_reason', 'progress', 'status'],
+  idempotency_key_reused: ['action_uid'],
+};
+
+/**
  * Asserts a Redis Enterprise error answer: the status, a JSON body with exactly `error_code` and
- * `description`, a catalogue code whose status matches, and a non-empty description.
+ * `description` (and, for an error about a run, the run's fields), a catalogue code whose status
+ * matches, and a non-empty description.
  */
 export function expectError(res: LightMyRequestResponse, status: number, code?: ErrorCode): ErrorCode {
   assert.equal(res.statusCode, status, `expected HTTP ${status}, got ${res.statusCode}: ${res.body}`);
   assert.match(String(res.headers['content-type']), /^application\/json/);
   const body = res.json<Record<string, unknown>>();
-  assert.deepEqual(Object.keys(body).sort(), ['description', 'error_code'], `error body keys: ${res.body}`);
   assert.ok(isErrorCode(body.error_code), `${String(body.error_code)} is not in the error catalogue`);
+  const extra = runFields[body.error_code] ?? [];
+  assert.deepEqual(
+    Object.keys(body).sort(),
+    ['description', 'error_code', ...extra].sort(),
+    `error body keys: ${res.body}`,
+  );
   assert.equal(
     errorCatalogue[body.error_code].status,
     status,

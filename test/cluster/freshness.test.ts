@@ -20,11 +20,12 @@ function fakeView(revision: number): ClusterView {
 describe('Freshness', () => {
   const allowance = 1500;
 
-  it('answers while the store was heard from within the allowance, and not after', () => {
-    const f = new Freshness(fakeView(10), allowance, () => Promise.resolve(undefined));
+  it('answers while the store was heard from within the silence bound, and not after', () => {
+    const silence = 2000;
+    const f = new Freshness(fakeView(10), allowance, () => Promise.resolve(undefined), silence);
     f.heard(1_000);
-    assert.equal(f.fresh(1_000 + allowance), true);
-    assert.equal(f.fresh(1_000 + allowance + 1), false, 'a node cut off from the store stops answering');
+    assert.equal(f.fresh(1_000 + silence), true);
+    assert.equal(f.fresh(1_000 + silence + 1), false, 'a node cut off from the store stops answering');
     f.heard(3_000);
     assert.equal(f.fresh(3_100), true, 'the next store answer restores it');
   });

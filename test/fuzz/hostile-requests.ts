@@ -125,8 +125,29 @@ function path(r: Random): string {
     () => `/v1/cluster/actions/${action()}/${param(r, ['x', ''])}`,
   ];
   let p = r.pick(templates)();
+  if (p === '/v1/actions' && r.chance(0.5)) return `${p}?${historyQuery(r)}`;
+  if (p.startsWith('/v1/cluster/actions/') && r.chance(0.2)) {
+    return `${p}?dry_run=${param(r, ['true', '1', 'false', 'yes', ''])}`;
+  }
   if (r.chance(0.1)) p += `?${param(r, ['a=1', 'a', '&&', 'a=%zz', `a=${'b'.repeat(3000)}`])}`;
   return p;
+}
+
+/** The history parameters of `GET /v1/actions` (src/actions/history-query.ts), good and bad. */
+function historyQuery(r: Random): string {
+  const values: Record<string, readonly string[]> = {
+    name: ['change_master', 'nope', 'Bad-Name', ''],
+    status: ['completed', 'completed,failed', 'done', ',', ''],
+    since: ['0', '1700000000', '2026-01-01', '2026-01-01T00:00:00Z', 'garbage', '-1', '9'.repeat(30)],
+    until: ['2000000000', '2026-13-01', 'x'],
+    limit: ['1', '2', '1000', '1001', '0', '-1', 'x', '1e3', '9'.repeat(20)],
+    cursor: ['eyJ2IjoxfQ', 'garbage!', 'x'.repeat(600), ''],
+    order: ['asc', 'desc', 'newest', ''],
+  };
+  const out: string[] = [];
+  for (const [key, good] of Object.entries(values)) if (r.chance(0.4)) out.push(`${key}=${param(r, good)}`);
+  if (r.chance(0.1)) out.push('limit=1&limit=2');
+  return out.join('&') || 'limit=1';
 }
 
 /** A random JSON value, nested at most `depth` more levels. */
@@ -275,6 +296,11 @@ function extraHeaders(r: Random): string[] {
   if (r.chance(0.03)) for (let i = 0; i < 200; i++) out.push(`X-Many-${i}: ${i}`);
   if (r.chance(0.03)) out.push('Upgrade: websocket', 'Connection: Upgrade');
   if (r.chance(0.03)) out.push(`Accept: ${r.pick(['text/html', '*/*', 'application/xml', ''])}`);
+  if (r.chance(0.05)) {
+    out.push(
+      `Idempotency-Key: ${r.pick(['fuzz-key-1', 'fuzz-key-2', '', 'x'.repeat(300), 'a\u00e9b', ' pad', 'k'.repeat(255)])}`,
+    );
+  }
   return out;
 }
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 
 import type { HandlerRegistry } from '../../src/actions/registry.js';
+import type { RetentionSettings } from '../../src/actions/retention.js';
 import type { AuthenticatorOptions } from '../../src/api/auth/authenticator.js';
 import type { ListenerLimits } from '../../src/api/limits.js';
 import { BosunNode } from '../../src/node/node.js';
@@ -40,6 +41,8 @@ export async function startTestNode(
     metricsAuth?: boolean;
     eventRetention?: number;
     listenerLimits?: Partial<ListenerLimits>;
+    retention?: Partial<RetentionSettings>;
+    idempotencyTtlMs?: number;
   } = {},
 ): Promise<TestNode> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'bosun-test-')));
@@ -58,6 +61,8 @@ export async function startTestNode(
     metricsAuth: options.metricsAuth,
     eventRetention: options.eventRetention,
     listenerLimits: options.listenerLimits,
+    retention: options.retention,
+    idempotencyTtlMs: options.idempotencyTtlMs,
   });
   await node.start();
   // The single node elects itself; tests start once it is master.

@@ -64,7 +64,7 @@ before(async () => {
   for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'CHANGELOG.md']) {
     cpSync(join(repo, entry), join(src, entry));
   }
-  for (const dir of ['bin', 'src', 'scripts', 'packaging', 'docs']) {
+  for (const dir of ['bin', 'src', 'scripts', 'packaging', 'docs', 'ui']) {
     cpSync(join(repo, dir), join(src, dir), { recursive: true });
   }
   symlinkSync(join(repo, 'node_modules'), join(src, 'node_modules'), 'dir');
@@ -123,7 +123,7 @@ describe('the packed tarball', () => {
     for (const f of files) {
       assert.match(
         f,
-        /^(bin\/bosun\.js|dist\/build-info\.json|dist\/src\/.+\.js|packaging\/.+|docs\/deploy\.md|CHANGELOG\.md|README\.md|package\.json)$/,
+        /^(bin\/bosun\.js|dist\/build-info\.json|dist\/src\/.+\.js|dist\/ui\/(index\.html|app\.js|app\.css)(\.gz)?|packaging\/.+|docs\/deploy\.md|CHANGELOG\.md|README\.md|package\.json)$/,
         `unexpected file in the tarball: ${f}`,
       );
     }
@@ -132,6 +132,8 @@ describe('the packed tarball', () => {
       'dist/src/cli/main.js',
       'dist/src/node/node.js',
       'packaging/systemd/bosun@.service',
+      'dist/ui/index.html',
+      'dist/ui/app.js',
     ]) {
       assert.ok(files.includes(needed), `${needed} is in the tarball`);
     }
@@ -185,6 +187,11 @@ describe('the packed tarball', () => {
       'the installed node to serve and become master',
     );
     assert.equal(status['1']?.role, 'master');
+
+    // The dashboard, from the package's own files.
+    const page = await fetch(`http://127.0.0.1:${httpPort}/ui/app.js`);
+    assert.equal(page.status, 200);
+    assert.match(String(page.headers.get('content-security-policy')), /script-src 'self'/);
 
     // The installed command line talks to it, and reports the version the node runs.
     const cli = await bosun(['status', '-o', 'json'], {

@@ -5,7 +5,9 @@
  * run through `recover`, recording the measured hand-over.
  */
 import { BosunError } from '../../errors/catalogue.js';
-import { preview } from '../../errors/preview.js';
+import { PAST_HAND_OVER_INTENT } from '../conflict.js';
+import { parseChangeMasterBody, type ChangeMasterParams } from './change-master-params.js';
+import { changeMasterPreflight } from './change-master-preflight.js';
 import {
   ActionCancelled,
   ActionFailure,
@@ -16,9 +18,7 @@ import {
   type RecoveryContext,
 } from '../handler.js';
 
-export interface ChangeMasterParams {
-  readonly node_uid: number;
-}
+export { parseNodeUid, type ChangeMasterParams } from './change-master-params.js';
 
 /** What the old master records before writing the intent, so whoever finishes the run can measure. */
 interface HandOverCheckpoint {
@@ -29,13 +29,6 @@ interface HandOverCheckpoint {
   readonly intent_at: number;
   /** Unix ms when the run was claimed: the start of the POST-to-completed clock on the server. */
   readonly claimed_at: number;
-}
-
-/** Accepts `"2"` and `2`, as real clients send both; anything else is a 400. */
-export function parseNodeUid(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value : undefined;
-  if (typeof value === 'string' && /^[1-9][0-9]{0,8}$/.test(value.trim())) return Number(value.trim());
-  return undefined;
 }
 
 function validateTarget(uid: number, cluster: ClusterReadout): void {
@@ -49,21 +42,12 @@ export const changeMaster: ActionHandler<ChangeMasterParams> = {
   name: 'change_master',
 
   validate(body, cluster) {
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new BosunError('invalid_schema', 'change_master needs a JSON object body with "node_uid".');
-    }
-    const raw = (body as Record<string, unknown>).node_uid;
-    if (raw === undefined) throw new BosunError('invalid_schema', 'Missing field "node_uid".');
-    const uid = parseNodeUid(raw);
-    if (uid === undefined) {
-      throw new BosunError(
-        'invalid_schema',
-        `"node_uid" must be a positive integer or a string of one, got ${preview(raw)}.`,
-      );
-    }
-    validateTarget(uid, cluster);
-    return { node_uid: uid };
+    const params = parseChangeMasterBody(body);
+    validateTarget(params.node_uid, cluster);
+    return params;
   },
+
+  preflight: changeMasterPreflight,
 
   async run(ctx: ActionContext<ChangeMasterParams>): Promise<HandlerResult> {
     const claimedAt = Date.now();
@@ -110,7 +94,13 @@ export const changeMaster: ActionHandler<ChangeMasterParams> = {
       const result = await ctx.cluster.handOver(target, ctx.run.action_uid, {
         timeoutMs: ctx.settings.handoverTimeoutMs,
         signal: ctx.signal,
-        record: { phase: 'handing_over', progress: 40, cancellable: false, checkpoint: { ...checkpoint } },
+        record: {
+          phase: 'handing_over',
+          progress: 40,
+          cancellable: false,
+          cancellable_reason: PAST_HAND_OVER_INTENT,
+          checkpoint: { ...checkpoint },
+        },
       });
       switch (result.kind) {
         case 'taken_over':

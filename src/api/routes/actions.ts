@@ -4,10 +4,12 @@
  */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
+import { parseHistoryQuery, queryHistory } from '../../actions/history-query.js';
 import { actionRunRecord, type ActionRun } from '../../actions/run.js';
 import type { KeyValue } from '../../store/types.js';
 import { BosunError } from '../../errors/catalogue.js';
 import { BodyCache, sendJsonText } from '../body-cache.js';
+import { HistoryQueryString, orderedRuns } from '../history.js';
 import { ActionTaskBody, V2ActionBody, errorResponses } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 import { toWireTask, toWireV2Action } from '../wire.js';
@@ -35,8 +37,7 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   const v2Json = jsonCache(toWireV2Action);
   // In submission order: the store revision that created each run (creation_time has only whole
   // seconds, so runs submitted in the same second would come out in uuid order).
-  const runsInOrder = () =>
-    [...deps.view.list(deps.keys.actions)].sort((a, b) => a.createRevision - b.createRevision);
+  const runsInOrder = orderedRuns(deps.view, deps.keys.actions);
   // A run the view lacks may have been accepted elsewhere moments ago: confirmed by the store first.
   const one = async (uid: string): Promise<KeyValue> => {
     const kv = await deps.view.getConfirmed(deps.keys.action(uid));
@@ -50,21 +51,34 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       {
         config: { permission: 'view_status_of_cluster_action' },
         schema: {
+          querystring: HistoryQueryString,
           response: {
             200: Type.Object({
               actions: Type.Array(ActionTaskBody),
               'state-machines': Type.Array(Type.Unknown()),
+              next_cursor: Type.Optional(Type.String()),
             }),
             ...errorResponses,
           },
         },
       },
-      async (_request, reply) =>
-        bodies.sendSerialized(
+      async (request, reply) => {
+        const query = parseHistoryQuery(request.query);
+        // No history parameter: today's answer, every retained run (what RE clients expect).
+        if (!query) {
+          return bodies.sendSerialized(
+            reply,
+            'list',
+            () => `{"actions":[${runsInOrder().map(taskJson).join(',')}],"state-machines":[]}`,
+          );
+        }
+        const page = queryHistory(runsInOrder(), query, (kv) => deps.view.recordOf(kv, actionRunRecord));
+        const next = page.nextCursor === undefined ? '' : `,"next_cursor":${JSON.stringify(page.nextCursor)}`;
+        return sendJsonText(
           reply,
-          'list',
-          () => `{"actions":[${runsInOrder().map(taskJson).join(',')}],"state-machines":[]}`,
-        ),
+          `{"actions":[${page.runs.map(taskJson).join(',')}],"state-machines":[]${next}}`,
+        );
+      },
     );
 
     app.get(

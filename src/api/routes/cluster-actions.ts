@@ -1,10 +1,13 @@
 /** `/v1/cluster/actions`: the seed's four methods (re-api.md §1). */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 
+import { IDEMPOTENCY_KEY_HEADER } from '../../actions/idempotency.js';
 import { runKey } from '../../actions/run.js';
 import { BosunError } from '../../errors/catalogue.js';
+import { roleHas } from '../auth/permissions.js';
+import { ActionPostQuery, dryRunRequested } from '../dry-run.js';
 import { BodyCache } from '../body-cache.js';
-import { ActionNameParams, ActionRunBody, errorResponses } from '../schemas.js';
+import { ActionNameParams, ActionRunBody, ConflictBody, PreflightBody, errorResponses } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
 import { toWireRun, type WireRun } from '../wire.js';
 
@@ -50,17 +53,31 @@ export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
     app.post(
       '/v1/cluster/actions/:action',
       {
-        config: { permission: 'start_cluster_action' },
-        schema: { params: ActionNameParams, response: { 200: ActionRunBody, ...errorResponses } },
+        config: { permission: 'start_cluster_action', dryRunPermission: 'view_status_of_cluster_action' },
+        schema: {
+          params: ActionNameParams,
+          querystring: ActionPostQuery,
+          response: { 200: Type.Union([ActionRunBody, PreflightBody]), ...errorResponses, 422: ConflictBody },
+        },
       },
-      async (request) => {
-        const run = await deps.submitter.submit(
-          request.params.action,
-          request.body,
-          // Who asked: the email, or the name of a user who has none.
-          request.principal?.email || request.principal?.name,
-          request.id,
-        );
+      async (request, reply) => {
+        const principal = request.principal;
+        // Who asked: the email, or the name of a user who has none.
+        const requester = principal?.email || principal?.name;
+        if (dryRunRequested(request.query)) {
+          return deps.preflight.run(request.params.action, request.body, {
+            name: requester,
+            role: principal?.role ?? 'none',
+            mayStart: principal !== undefined && roleHas(principal.role, 'start_cluster_action'),
+          });
+        }
+        const { run, replayed } = await deps.idempotent.submit(request.params.action, request.body, {
+          requester,
+          requestId: request.id,
+          scope: principal ? String(principal.uid) : '',
+          key: request.headers[IDEMPOTENCY_KEY_HEADER],
+        });
+        if (replayed) void reply.header('idempotent-replayed', 'true');
         return toWireRun(run);
       },
     );

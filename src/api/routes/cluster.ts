@@ -19,6 +19,7 @@ export function clusterRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       async () => {
         const config = deps.view.read(deps.keys.config);
         const self = deps.view.read(deps.keys.member(deps.selfUid));
+        const master = deps.state.master();
         return {
           name: config?.name ?? 'bosun',
           created_time: config
@@ -30,6 +31,12 @@ export function clusterRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
           handle_redirects: false,
           rack_aware: false,
           nodes_count: deps.state.members().length,
+          // Additive (the dashboard's header): the master key's holder, its epoch, since when it
+          // holds the role, and which node answered. /v1/nodes/status says whether it is acting.
+          master_uid: master?.node_uid,
+          master_epoch: master?.epoch,
+          master_since: master ? new Date(master.since).toISOString() : undefined,
+          node_uid: deps.selfUid,
         };
       },
     );

@@ -5,7 +5,25 @@ import { isTerminalStatus, type ActionRun } from '../../client/index.js';
 import { Cli, CliError, ExitCode } from '../context.js';
 import { formatParams, runDetail, statusStyle } from '../output.js';
 import { followRun, reportRunEnd, reportStarted } from '../wait.js';
+import { runDryRun } from '../preflight.js';
 import { runsTable } from './status.js';
+
+interface ListOptions {
+  name?: string;
+  status?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+  cursor?: string;
+  newestFirst?: boolean;
+}
+
+interface StartCommandOptions {
+  arg: Record<string, unknown>;
+  wait: boolean;
+  dryRun?: boolean;
+  idempotencyKey?: string;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -64,16 +82,40 @@ Examples:
 
   actions
     .command('list')
-    .description('Every retained run, oldest first (GET /v1/actions).')
+    .description('Retained runs, oldest first (GET /v1/actions); filtered and paged with the options.')
+    .option('--name <action>', 'only runs of this action')
+    .option('--status <list>', 'only runs in these statuses, comma-separated (completed,failed)')
+    .option('--since <time>', 'created at or after: unix seconds or ISO 8601')
+    .option('--until <time>', 'created before: unix seconds or ISO 8601')
+    .option('--limit <n>', 'at most n runs (1-1000); prints the cursor of the next page', Number)
+    .option('--cursor <cursor>', 'the next page, as printed by the previous one')
+    .option('--newest-first', 'newest run first')
     .addHelpText(
       'after',
-      '\nExamples:\n  bosun actions list\n  bosun actions list -o json | jq \'.[] | select(.status == "failed")\'',
+      `
+Examples:
+  bosun actions list
+  bosun actions list --name change_master --status failed --newest-first --limit 10
+  bosun actions list --since 2026-11-30T00:00:00Z -o json | jq '.[] | .action_uid'`,
     )
-    .action(async (_opts: unknown, cmd: Command) => {
+    .action(async (opts: ListOptions, cmd: Command) => {
       const cli = Cli.of(cmd);
-      const runs = await (await cli.client()).actions();
-      if (cli.json) return cli.printJson(runs);
-      cli.print(runs.length === 0 ? 'No action runs.' : runsTable(cli, runs));
+      const client = await cli.client();
+      const query = {
+        name: opts.name,
+        status: opts.status,
+        since: opts.since,
+        until: opts.until,
+        limit: opts.limit,
+        cursor: opts.cursor,
+        order: opts.newestFirst ? ('desc' as const) : undefined,
+      };
+      const filtered = Object.values(query).some((v) => v !== undefined);
+      const page = filtered ? await client.searchActions(query) : { actions: await client.actions() };
+      const next = 'next_cursor' in page ? page.next_cursor : undefined;
+      if (cli.json) return cli.printJson(page.actions);
+      cli.print(page.actions.length === 0 ? 'No action runs.' : runsTable(cli, page.actions));
+      if (next !== undefined) cli.note(`more: bosun actions list ... --cursor ${next}`);
     });
 
   actions
@@ -112,6 +154,8 @@ Examples:
       {},
     )
     .option('--no-wait', 'return at once with the action_uid instead of waiting')
+    .option('--dry-run', 'check whether the run would go, as a table; start nothing (exit 1 on no-go)')
+    .option('--idempotency-key <key>', 'retrying with the same key returns the first run instead of a 409')
     .addHelpText(
       'after',
       `
@@ -120,11 +164,18 @@ cancelled. Ctrl-C stops the waiting, not the action.
 
 Examples:
   bosun actions start change_master --arg node_uid=2
-  bosun actions start change_master --arg node_uid=3 --no-wait`,
+  bosun actions start change_master --arg node_uid=3 --no-wait
+  bosun actions start change_master --arg node_uid=2 --dry-run
+  bosun actions start change_master --arg node_uid=2 --idempotency-key deploy-42`,
     )
-    .action(async (name: string, opts: { arg: Record<string, unknown>; wait: boolean }, cmd: Command) => {
+    .action(async (name: string, opts: StartCommandOptions, cmd: Command) => {
       const cli = Cli.of(cmd);
-      const run = await (await cli.client()).startClusterAction(name, opts.arg);
+      if (opts.dryRun) return runDryRun(cli, name, opts.arg);
+      const run = await (
+        await cli.client()
+      ).startClusterAction(name, opts.arg, {
+        idempotencyKey: opts.idempotencyKey,
+      });
       if (!opts.wait) return reportStarted(cli, run);
       const end = await followRun(cli, run);
       reportRunEnd(cli, end, (r) => `${r.name} completed${runDetail(r) ? `: ${runDetail(r)}` : ''}`);

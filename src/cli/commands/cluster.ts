@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 
 import type { ActionRun } from '../../client/index.js';
 import { Cli, CliError, ExitCode } from '../context.js';
+import { runDryRun } from '../preflight.js';
 import { followRun, reportRunEnd, reportStarted } from '../wait.js';
 
 /** A node uid on the command line: a positive integer. */
@@ -58,6 +59,8 @@ Examples:
     .description('Move the master role to another node (the change_master action), and wait for it.')
     .argument('<uid>', 'the node that becomes master', parseUid)
     .option('--no-wait', 'return at once with the action_uid instead of waiting')
+    .option('--dry-run', 'check whether the change would go, as a table; start nothing (exit 1 on no-go)')
+    .option('--idempotency-key <key>', 'retrying with the same key returns the first run instead of a 409')
     .addHelpText(
       'after',
       `
@@ -67,14 +70,23 @@ error_code and message if the run fails or is cancelled. Ctrl-C stops the waitin
 Examples:
   bosun cluster master set 2
   bosun cluster master set 3 --no-wait          # prints the action_uid
-  bosun cluster master set 2 -o json | jq .outcome`,
+  bosun cluster master set 2 -o json | jq .outcome
+  bosun cluster master set 2 --dry-run          # the preflight checks and the verdict
+  bosun cluster master set 2 --idempotency-key "$(uuidgen)"`,
     )
-    .action(async (uid: number, opts: { wait: boolean }, cmd: Command) => {
-      const cli = Cli.of(cmd);
-      const client = await cli.client();
-      const run = await client.changeMaster(uid);
-      if (!opts.wait) return reportStarted(cli, run);
-      const end = await followRun(cli, run);
-      reportRunEnd(cli, end, (r) => masterSetMessage(r, uid));
-    });
+    .action(
+      async (
+        uid: number,
+        opts: { wait: boolean; dryRun?: boolean; idempotencyKey?: string },
+        cmd: Command,
+      ) => {
+        const cli = Cli.of(cmd);
+        if (opts.dryRun) return runDryRun(cli, 'change_master', { node_uid: String(uid) });
+        const client = await cli.client();
+        const run = await client.changeMaster(uid, { idempotencyKey: opts.idempotencyKey });
+        if (!opts.wait) return reportStarted(cli, run);
+        const end = await followRun(cli, run);
+        reportRunEnd(cli, end, (r) => masterSetMessage(r, uid));
+      },
+    );
 }

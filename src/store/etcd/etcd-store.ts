@@ -125,6 +125,7 @@ export class EtcdStore implements Store, EtcdLeaseHost {
     this.#namespace = Buffer.from(options.namespace ?? '', 'utf8');
     this.profile = {
       name: 'etcd',
+      kind: 'distributed',
       minLeaseTtlMs: options.minLeaseTtlMs ?? 2000,
     };
     const scheme = options.tls ? 'https' : 'http';

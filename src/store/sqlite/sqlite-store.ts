@@ -68,6 +68,7 @@ export interface SqliteStoreOptions {
 
 export const sqliteProfile: StoreProfile = {
   name: 'sqlite',
+  kind: 'embedded',
   minLeaseTtlMs: 100,
 };
 
