@@ -271,17 +271,33 @@ export class ClusterKeys {
     this.suspicions = keyFolder(`${prefix}suspicions/`, suspicionRecord);
   }
 
+  /**
+   * Per-node keys are made once per uid, so reads on hot paths allocate nothing. Bounded: a uid comes
+   * from a request too (`/v1/nodes/<uid>`), and those must not grow the cache.
+   */
+  readonly #perNode = new Map<KeyFolder<unknown>, Map<number, Key<unknown>>>();
+
+  #nodeKey<T>(folder: KeyFolder<T>, uid: number): Key<T> {
+    let byUid = this.#perNode.get(folder);
+    if (!byUid) this.#perNode.set(folder, (byUid = new Map<number, Key<unknown>>()));
+    const known = byUid.get(uid);
+    if (known) return known as Key<T>;
+    const key = keyIn(folder, uid);
+    if (byUid.size < 512) byUid.set(uid, key);
+    return key;
+  }
+
   node(uid: number): Key<NodeRecord> {
-    return keyIn(this.nodes, uid);
+    return this.#nodeKey(this.nodes, uid);
   }
   nodeStats(uid: number): Key<NodeStatsRecord> {
-    return keyIn(this.allNodeStats, uid);
+    return this.#nodeKey(this.allNodeStats, uid);
   }
   member(uid: number): Key<MemberRecord> {
-    return keyIn(this.members, uid);
+    return this.#nodeKey(this.members, uid);
   }
   suspicion(uid: number): Key<SuspicionRecord> {
-    return keyIn(this.suspicions, uid);
+    return this.#nodeKey(this.suspicions, uid);
   }
 
   // ---- paths whose records the layers above type (actions/run.ts, users/user-records.ts) ----
