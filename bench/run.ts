@@ -33,6 +33,7 @@ import { handoverOnStore, type HandoverSettings, type StoreHandoverResult } from
 import { startEtcd } from './lib/cluster.js';
 import { machineInfo } from './lib/machine.js';
 import { runHistory, type HistorySettings } from './history.js';
+import { liveOnStore, type LiveSettings, type LiveStoreResult } from './live.js';
 import { runLoginFlood, type LoginFloodSettings } from './login-flood.js';
 import { resultsDir, writeResult, type SectionResult } from './lib/results.js';
 import { runMetrics, type MetricsSettings } from './metrics.js';
@@ -50,6 +51,7 @@ const SECTIONS = [
   'metrics',
   'history',
   'dashboard',
+  'live',
 ] as const;
 const DIAGNOSTICS = ['trace', 'profile', 'memory'] as const;
 // Run only when named: it needs another build (--baseline).
@@ -217,6 +219,20 @@ async function main(): Promise<void> {
     if (wanted.has('dashboard')) {
       const settings: DashboardSettings = { changes: mode === 'full' ? 20 : 6 };
       await section('dashboard', { ...settings }, () => runDashboard(settings, log));
+    }
+    if (wanted.has('live')) {
+      const settings: LiveSettings = {
+        handovers: mode === 'full' ? 50 : 10,
+        deliveries: mode === 'full' ? 500 : 100,
+        streams: 200,
+        slowEvents: mode === 'full' ? 2000 : 600,
+      };
+      const e = await sharedEtcd();
+      await section('live', { ...settings, etcdFsync: !values['etcd-no-fsync'] }, async () => {
+        const out: LiveStoreResult[] = [];
+        for (const kind of ['sqlite', 'etcd'] as const) out.push(await liveOnStore(kind, e, settings, log));
+        return out;
+      });
     }
     if (wanted.has('versus')) {
       if (!values.baseline) throw new Error('the versus section needs --baseline <other build>/bin/bosun.js');

@@ -49,6 +49,8 @@ import { openApiRoutes, registerOpenApi } from './openapi.js';
 import { actionRoutes } from './routes/actions.js';
 import { clusterActionRoutes } from './routes/cluster-actions.js';
 import { clusterRoutes } from './routes/cluster.js';
+import { eventRoutes } from './routes/events.js';
+import { credentialsOf } from './sse/stream-credentials.js';
 import { logsRoutes } from './routes/logs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
@@ -178,7 +180,7 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
     const dryRun = config.dryRunPermission !== undefined && dryRunRequested(request.query);
     const permission = dryRun ? config.dryRunPermission : config.permission;
     if (!permission) return;
-    const principal = await deps.authenticator.authenticate(request.headers.authorization, request.ip);
+    const principal = await deps.authenticator.authenticate(credentialsOf(request), request.ip);
     if (!principal) {
       void reply.header('www-authenticate', 'Basic realm="bosun"');
       return sendError(reply, 'unauthorized');
@@ -235,6 +237,7 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
 
   await app.register(clusterActionRoutes(deps));
   await app.register(actionRoutes(deps));
+  await app.register(eventRoutes(deps));
   await app.register(nodeRoutes(deps));
   await app.register(clusterRoutes(deps));
   await app.register(userRoutes(deps));

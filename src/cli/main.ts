@@ -6,6 +6,7 @@ import type { BackupCommandOptions } from './backup-command.js';
 import { versionLine } from '../version.js';
 import { registerActions } from './commands/actions.js';
 import { registerCluster } from './commands/cluster.js';
+import { registerEvents } from './commands/events.js';
 import { registerLogs } from './commands/logs.js';
 import { registerStatus } from './commands/status.js';
 import { registerUsers } from './commands/users.js';
@@ -284,6 +285,7 @@ registerCluster(program);
 registerActions(program);
 registerUsers(program);
 registerLogs(program);
+registerEvents(program);
 
 program.addHelpText(
   'after',

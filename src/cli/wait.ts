@@ -2,14 +2,14 @@
  * Waiting for a run with live progress, and reporting how it ended. Ctrl-C stops the waiting only:
  * the run goes on in the cluster, and the CLI says how to follow or cancel it.
  */
-import { isTerminalStatus, type ActionRun } from '../client/index.js';
+import { isTerminalStatus, watchRun, type ActionRun } from '../client/index.js';
 import { CliError, ExitCode, type Cli } from './context.js';
 import { runDetail } from './output.js';
 import { createProgress } from './progress.js';
 
 class Interrupted extends Error {}
 
-/** Polls the run to its end, drawing progress on stderr. */
+/** Follows the run's event stream to its end, drawing progress on stderr. */
 export async function followRun(cli: Cli, run: ActionRun): Promise<ActionRun> {
   const client = await cli.client();
   const progress = createProgress(process.stderr, {
@@ -25,7 +25,7 @@ export async function followRun(cli: Cli, run: ActionRun): Promise<ActionRun> {
   try {
     progress.update(run);
     if (isTerminalStatus(run.status)) return run;
-    return await client.waitForRun(run.action_uid, {
+    return await watchRun(client, run.action_uid, {
       signal: controller.signal,
       onUpdate: (r) => {
         last = r;

@@ -6,6 +6,7 @@
 import type http from 'node:http';
 
 import { ApiError, ConnectionError } from './errors.js';
+import { followEventStream, type FollowOptions } from './event-stream.js';
 import { createAgent, send, type TlsTrust } from './transport.js';
 import {
   isTerminalStatus,
@@ -120,10 +121,13 @@ export class BosunClient {
   readonly #authorization: string | undefined;
   readonly #timeoutMs: number;
   readonly #userAgent: string;
+  readonly #trust: TlsTrust;
+  readonly #agents = new Map<string, http.Agent>();
 
   constructor(options: ClientOptions) {
     this.baseUrl = parseBaseUrl(options.url);
     this.#agent = createAgent(this.baseUrl, options);
+    this.#trust = options;
     const c = options.credentials;
     this.#authorization =
       c === undefined
@@ -138,6 +142,48 @@ export class BosunClient {
   /** Closes kept-alive connections. */
   close(): void {
     this.#agent.destroy();
+    for (const agent of this.#agents.values()) agent.destroy();
+  }
+
+  /**
+   * Follows an event stream (README.md, "Event streams"), moving to the cluster's other nodes, with
+   * `Last-Event-ID`, when the one it reads from goes away. Resolves with the last event id when
+   * `onEvent` says stop; rejects on a 4xx, on abort, or when no node answers for `retryForMs`.
+   */
+  async follow(
+    path: string,
+    options: Omit<FollowOptions, 'urls' | 'path' | 'headers' | 'agentFor'>,
+  ): Promise<string | undefined> {
+    const headers: Record<string, string> = { 'user-agent': this.#userAgent };
+    if (this.#authorization) headers.authorization = this.#authorization;
+    return followEventStream({
+      ...options,
+      path,
+      headers,
+      urls: await this.#peerUrls(options.signal),
+      agentFor: (url) => {
+        if (url.origin === this.baseUrl.origin) return this.#agent;
+        let agent = this.#agents.get(url.origin);
+        if (!agent) this.#agents.set(url.origin, (agent = createAgent(url, this.#trust)));
+        return agent;
+      },
+    });
+  }
+
+  /** This node first, then every other node the cluster lists, on the same scheme. */
+  async #peerUrls(signal?: AbortSignal): Promise<URL[]> {
+    const urls = [this.baseUrl];
+    const nodes = await this.nodes(signal ? { signal } : undefined).catch(() => [] as NodeObject[]);
+    const https = this.baseUrl.protocol === 'https:';
+    for (const n of nodes) {
+      const port = https ? n.cnm_https_port : n.cnm_http_port;
+      if (port === undefined) continue;
+      const url = new URL(
+        `${this.baseUrl.protocol}//${n.addr.includes(':') ? `[${n.addr}]` : n.addr}:${port}/`,
+      );
+      if (!urls.some((u) => u.origin === url.origin)) urls.push(url);
+    }
+    return urls;
   }
 
   /** One request; the parsed JSON body of a 2xx answer (undefined when empty). */

@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { SignJWT } from 'jose';
+import type { Response as LightMyRequestResponse } from 'light-my-request';
 
 import { roleHas } from '../../src/api/auth/permissions.js';
 import { roles, type Role } from '../../src/users/roles.js';
@@ -31,13 +32,40 @@ describe('authorization matrix: every role × every endpoint × Basic and JWT', 
   let actionUid = '';
   let seq = 0;
 
-  const inject = (method: string, url: string, authorization?: string, payload?: object) =>
-    t.node.app.inject({
-      method: method as 'GET',
-      url,
+  /**
+   * The event streams never end by themselves, so inject() would wait forever: they are asked over
+   * real HTTP, and a 200 is its head (a `text/event-stream`), the stream then dropped.
+   */
+  const streamRequest = async (url: string, authorization?: string): Promise<LightMyRequestResponse> => {
+    const abort = new AbortController();
+    const res = await fetch(`http://127.0.0.1:${t.node.httpAddress()!.port}${url}`, {
       headers: authorization === undefined ? {} : { authorization },
-      ...(payload ? { payload } : {}),
+      signal: abort.signal,
     });
+    const headers = Object.fromEntries(res.headers.entries());
+    if (res.status === 200) {
+      assert.match(headers['content-type'] ?? '', /^text\/event-stream/);
+      abort.abort();
+      return { statusCode: 200, headers, body: '' } as unknown as LightMyRequestResponse;
+    }
+    const body = await res.text();
+    return {
+      statusCode: res.status,
+      headers,
+      body,
+      json: () => JSON.parse(body) as unknown,
+    } as unknown as LightMyRequestResponse;
+  };
+
+  const inject = (method: string, url: string, authorization?: string, payload?: object) =>
+    /\/events(\?|$)/.test(url)
+      ? streamRequest(url, authorization)
+      : t.node.app.inject({
+          method: method as 'GET',
+          url,
+          headers: authorization === undefined ? {} : { authorization },
+          ...(payload ? { payload } : {}),
+        });
 
   const makeUser = async (role: Role, email = `m${++seq}@matrix.test`): Promise<number> => {
     const res = await inject('POST', '/v1/users', adminAuth, { email, password: PASSWORD, role });
@@ -94,6 +122,7 @@ describe('authorization matrix: every role × every endpoint × Basic and JWT', 
       '/v1/nodes/:uid/stats': () => '1',
       '/v1/nodes/:uid/actions': () => '1',
       '/v1/actions/:uid': () => actionUid,
+      '/v1/actions/:uid/events': () => actionUid,
       '/v2/actions/:uid': () => actionUid,
       '/v1/cluster/actions/:action': () => 'change_master',
       // The dashboard's built files (public, like the page itself): one real file.
@@ -134,6 +163,8 @@ describe('authorization matrix: every role × every endpoint × Basic and JWT', 
       'POST /v1/users/authorize',
       'POST /v1/cluster/actions/:action',
       'GET /v1/cluster',
+      'GET /v1/events',
+      'GET /v1/actions/:uid/events',
     ]) {
       assert.ok(urls.has(u), u);
     }

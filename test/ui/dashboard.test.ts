@@ -41,7 +41,9 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     assert.equal(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker), 42);
 
   before(async () => {
-    cluster = await ProcessCluster.start({ nodes: 3 });
+    // Leases and the hand-over timeout long enough that a target paused while the page shows the
+    // point of no return (up to one 2 s refresh on a node without the stream) keeps its lease.
+    cluster = await ProcessCluster.start({ nodes: 3, leaseTtlMs: 4000, handoverTimeoutMs: 10_000 });
     browser = await launchBrowser();
     const master = await cluster.waitForAgreedMaster();
     home = cluster.nodes.find((n) => n.uid !== master)!;
@@ -81,6 +83,18 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     }
   });
 
+  it('works over HTTPS as well (the node’s self-signed certificate accepted for the test)', async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    try {
+      const secure = await context.newPage();
+      await signIn(secure, `https://127.0.0.1:${home.httpsPort}`, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await secure.locator('tr[data-node]').nth(2).waitFor();
+      assert.match(await secure.getByTestId('connected-node').innerText(), /https:\/\/127\.0\.0\.1:/);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('"Make master" runs the preflight, asks, moves the badge and shows the completed run', async () => {
     await overview();
     const before = await cluster.waitForAgreedMaster();
@@ -96,7 +110,6 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     assert.equal(await dialog.locator('tr[data-passed="false"]').count(), 0);
     await dialog.getByTestId('confirm').click();
     await page.getByTestId('run').waitFor();
-    await screenshot(page, 'run-in-flight');
     await page.locator('[data-testid="run"][data-status="completed"]').waitFor({ timeout: 20_000 });
     await eventually(
       async () => ((await shownMaster()) === target ? true : undefined),
@@ -107,6 +120,62 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     assert.match(await page.getByTestId('no-master-ms').innerText(), /^\d+ ms$/);
     await screenshot(page, 'run-completed');
     await stillSamePage();
+  });
+
+  it('past the point of no return Cancel is gone and the reason is shown; the run then completes', async () => {
+    await overview();
+    const before = await cluster.waitForAgreedMaster();
+    const target = cluster.nodes.find((n) => n.uid !== before && n.uid !== home.uid)!;
+    await row(target.uid)
+      .getByRole('button', { name: `Make node ${target.uid} master` })
+      .click();
+    const dialog = page.getByTestId('make-master');
+    await dialog.getByTestId('checks').waitFor();
+    // A paused target keeps the hand-over waiting after its intent is out (well within its lease).
+    await target.signal('SIGSTOP');
+    try {
+      await dialog.getByTestId('confirm').click();
+      const run = page.getByTestId('run');
+      await run.getByTestId('run-phase').getByText('handing_over').waitFor({ timeout: 5000 });
+      assert.match(await run.getByTestId('run-cancellable').innerText(), /^no: .+/);
+      assert.equal(await run.getByRole('button', { name: 'Cancel run' }).count(), 0);
+      await screenshot(page, 'run-in-flight');
+    } finally {
+      await target.signal('SIGCONT');
+    }
+    await page.locator('[data-testid="run"][data-status="completed"]').waitFor({ timeout: 20_000 });
+    await eventually(
+      async () => ((await shownMaster()) === target.uid ? true : undefined),
+      10_000,
+      'the badge',
+    );
+  });
+
+  it('the history finds the run by name and status, with its outcome and its JSON', async () => {
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.getByLabel('Name').fill('change_master');
+    await page.getByLabel('Status').selectOption('completed');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const rows = page.locator('[data-testid="history"] tbody tr');
+    await rows.first().waitFor();
+    const statuses = await rows.evaluateAll((trs: { getAttribute(name: string): string | null }[]) =>
+      trs.map((tr) => tr.getAttribute('data-status')),
+    );
+    for (const status of statuses) {
+      assert.equal(status, 'completed');
+    }
+    assert.match(await rows.first().innerText(), /change_master[\s\S]*node \d+ → node \d+, hand-over \d+ ms/);
+    // Nothing matches a status no run has.
+    await page.getByLabel('Status').selectOption('cancelled');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('No runs match.').waitFor();
+    await page.getByLabel('Status').selectOption('completed');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await rows.first().getByRole('link', { name: 'JSON' }).click();
+    const text = await eventually(async () => (await page.getByTestId('run-json').innerText()) || undefined);
+    const json = JSON.parse(text) as Record<string, unknown>;
+    assert.equal(json.name, 'change_master');
+    assert.equal(json.status, 'completed');
   });
 
   it('an admin creates a user (password shown once) and deletes one; API text is never markup', async () => {

@@ -12,6 +12,7 @@ import { BodyCache, sendJsonText } from '../body-cache.js';
 import { HistoryQueryString, orderedRuns } from '../history.js';
 import { ActionTaskBody, V2ActionBody, errorResponses } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
+import { installRunWaiter, parseWait, WaitQuery } from '../wait-param.js';
 import { toWireTask, toWireV2Action } from '../wire.js';
 
 const ActionUidParams = Type.Object({ uid: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -46,6 +47,7 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   };
 
   return async (app) => {
+    const waitFor = installRunWaiter(app, deps.view, deps.keys);
     app.get(
       '/v1/actions',
       {
@@ -85,9 +87,18 @@ export function actionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/v1/actions/:uid',
       {
         config: { permission: 'view_status_of_cluster_action' },
-        schema: { params: ActionUidParams, response: { 200: ActionTaskBody, ...errorResponses } },
+        schema: {
+          params: ActionUidParams,
+          querystring: WaitQuery,
+          response: { 200: ActionTaskBody, ...errorResponses },
+        },
       },
-      async (request, reply) => sendJsonText(reply, taskJson(await one(request.params.uid))),
+      async (request, reply) => {
+        const ms = parseWait(request.query.wait);
+        await one(request.params.uid);
+        await waitFor(reply, request.params.uid, ms);
+        return sendJsonText(reply, taskJson(await one(request.params.uid)));
+      },
     );
 
     app.get(

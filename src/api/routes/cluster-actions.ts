@@ -9,11 +9,13 @@ import { ActionPostQuery, dryRunRequested } from '../dry-run.js';
 import { BodyCache } from '../body-cache.js';
 import { ActionNameParams, ActionRunBody, ConflictBody, PreflightBody, errorResponses } from '../schemas.js';
 import type { ApiDeps } from '../server.js';
+import { installRunWaiter, parseWait, WaitQuery } from '../wait-param.js';
 import { toWireRun, type WireRun } from '../wire.js';
 
 export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
   const bodies = new BodyCache(deps.view);
   return async (app) => {
+    const waitFor = installRunWaiter(app, deps.view, deps.keys);
     app.get(
       '/v1/cluster/actions',
       {
@@ -35,10 +37,17 @@ export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
       '/v1/cluster/actions/:action',
       {
         config: { permission: 'view_status_of_cluster_action' },
-        schema: { params: ActionNameParams, response: { 200: ActionRunBody, ...errorResponses } },
+        schema: {
+          params: ActionNameParams,
+          querystring: WaitQuery,
+          response: { 200: ActionRunBody, ...errorResponses },
+        },
       },
-      async (request, reply) =>
-        bodies.send(reply, `one:${request.params.action}`, () => {
+      async (request, reply) => {
+        const ms = parseWait(request.query.wait);
+        const waitingOn = deps.submitter.latest(request.params.action)?.action_uid;
+        if (waitingOn !== undefined) await waitFor(reply, waitingOn, ms);
+        return bodies.send(reply, `one:${request.params.action}`, () => {
           const run = deps.submitter.latest(request.params.action);
           if (!run) {
             throw new BosunError(
@@ -47,7 +56,8 @@ export function clusterActionRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
             );
           }
           return toWireRun(run);
-        }),
+        });
+      },
     );
 
     app.post(

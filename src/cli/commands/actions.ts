@@ -144,6 +144,28 @@ Examples:
     });
 
   actions
+    .command('watch')
+    .description("Follow a run's event stream until it ends: by action_uid, or the latest run of a name.")
+    .argument('<name|uid>', 'an action name (change_master) or an action_uid')
+    .addHelpText(
+      'after',
+      `
+Exits 0 when the run completes, 1 when it fails or is cancelled. When the node it reads from goes
+away, it resumes on another node without losing or repeating a change.
+
+Examples:
+  bosun actions watch change_master
+  bosun actions watch 2f1d3c9e-6b7a-4f4e-9d55-0c8e4e3b1a27`,
+    )
+    .action(async (ref: string, _opts: unknown, cmd: Command) => {
+      const cli = Cli.of(cmd);
+      const client = await cli.client();
+      const run = UUID.test(ref) ? await client.action(ref) : await client.clusterAction(ref);
+      const end = await followRun(cli, run);
+      return reportRunEnd(cli, end, (r) => renderRun(cli, r));
+    });
+
+  actions
     .command('start')
     .description('Start a run of a cluster action and wait for it, with progress.')
     .argument('<name>', 'the action, such as change_master')

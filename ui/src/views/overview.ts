@@ -96,7 +96,7 @@ function NodeLine({ session, n, now, onMakeMaster }: NodeLineProps) {
       : n.totalMemory > 0
         ? bytes(n.totalMemory)
         : '–';
-  const canMove = session.can('start_cluster_action') && up && !isMaster;
+  const canMove = session.can('start_cluster_action') && up && !isMaster && n.masterStatus === undefined;
   return html`<tr data-node=${n.uid} data-role=${n.role} data-status=${n.status}>
     <th scope="row" data-label="Node">
       node ${n.uid}${here ? html` <span class="here">(this page)</span>` : null}
