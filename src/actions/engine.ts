@@ -9,12 +9,13 @@
  */
 import type { Logger } from 'pino';
 
-import { handOver } from '../cluster/hand-over.js';
 import type { ClusterKeys, TransferIntent } from '../cluster/keys.js';
-import { NotMasterError, type MasterRole, type MasterTerm } from '../cluster/master.js';
+import type { MasterRole, MasterTerm } from '../cluster/master.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { ClusterView } from '../cluster/view.js';
 import { MasterDeposed, NodeStopping, RunCancelled } from '../errors/abort-reasons.js';
+import { NotMasterError } from '../errors/domain.js';
+import { CoalescingTask } from '../lib/coalescing-task.js';
 import type { Compare, Op, Store } from '../store/types.js';
 import {
   ActionCancelled,
@@ -75,8 +76,11 @@ export class ActionEngine {
   readonly #handedOff = new Set<string>();
   #term: MasterTerm | undefined;
   #pauses = 0;
-  #scanQueued = false;
   #stopped = false;
+  // A macrotask, not a microtask: with the embedded store every call completes synchronously, and a
+  // scan that re-runs in microtasks would starve the event loop (and the lease keep-alive) while the
+  // view waits for its next poll.
+  readonly #scan = new CoalescingTask(() => this.#scanOnce(), { defer: true });
   readonly #control: ClusterControl;
   readonly #retention: Retention;
   readonly #onViewChange = (events: readonly { kv: { key: string } }[]): void => {
@@ -138,14 +142,14 @@ export class ActionEngine {
         const record = options.record;
         const alongside = record && writer ? writer.prepare((r) => withUpdate(r, record)) : undefined;
         return {
-          kind: await handOver(this.master, this.view, this.keys, to, actionUid, { ...options, alongside }),
+          kind: await this.master.handOver.give(to, actionUid, { ...options, alongside }),
         };
       },
     };
   }
 
   start(): void {
-    this.master.setTakeOverExtras((intent, since) => this.#completionAlongTakeOver(intent, since));
+    this.master.handOver.setTakeOverExtras((intent, since) => this.#completionAlongTakeOver(intent, since));
     this.master.on('elected', (term) => {
       this.#term = term;
       this.#handedOff.clear();
@@ -174,18 +178,10 @@ export class ActionEngine {
   }
 
   #scheduleScan(): void {
-    if (this.#scanQueued || this.#stopped) return;
-    this.#scanQueued = true;
-    // A macrotask, not a microtask: with the embedded store every call completes synchronously, and
-    // a scan that re-runs in microtasks would starve the event loop (and the lease keep-alive) while
-    // the view waits for its next poll.
-    setImmediate(() => {
-      this.#scanQueued = false;
-      this.#scan();
-    });
+    if (!this.#stopped) this.#scan.request();
   }
 
-  #scan(): void {
+  #scanOnce(): void {
     const term = this.#term;
     if (!term || this.#stopped) return;
     for (const activeKv of this.view.list(this.keys.activeActions)) {

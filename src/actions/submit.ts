@@ -8,12 +8,14 @@ import type { ClusterKeys } from '../cluster/keys.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { ClusterView } from '../cluster/view.js';
 import { BosunError } from '../errors/catalogue.js';
+import { casLoop } from '../store/cas.js';
 import { TxnOutcomeUnknownError } from '../store/errors.js';
-import { decodeKv } from '../store/typed-key.js';
+import { retry } from '../lib/retry.js';
+import { decodeKv, putRecord, readRecord, unchangedSince } from '../store/typed-key.js';
 import type { Compare, Op, Store } from '../store/types.js';
 import { actionInProgress, notCancellable } from './conflict.js';
 import type { HandlerRegistry } from './registry.js';
-import { actionRunRecord, newRun, requestCancel, type ActionRun } from './run.js';
+import { actionRunRecord, newRun, requestCancel, runKey, type ActionRun } from './run.js';
 import { isTerminal } from './status.js';
 
 /** More conditions and writes for a submit's own transaction (src/actions/idempotency.ts). */
@@ -108,64 +110,67 @@ export class ActionSubmitter {
   }
 
   /** Reads a key, retrying briefly: after an unclear write the store is often mid-election. */
-  async #reread(key: string): Promise<{ modRevision: number } | undefined> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.store.get(key);
-      } catch (err) {
-        if (attempt >= 10) throw err;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+  #reread(key: string): Promise<{ modRevision: number } | undefined> {
+    return retry(
+      () => this.store.get(key),
+      (_err, attempt) => attempt < 10,
+    );
   }
 
   /**
    * DELETE semantics (docs/re-contract.md, "Cluster actions"): cancel a queued or running run, or remove a
    * finished run's status from the cluster-actions view. 404 when there is none.
    */
-  async cancel(name: string): Promise<{ result: CancelResult; run: ActionRun }> {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const pointer = await this.store.get(this.keys.clusterAction(name));
-      if (!pointer)
-        throw new BosunError('action_not_found', `No ${name} action is running or has a status to remove.`);
-      const runKey = this.keys.action(pointer.value);
-      const kv = await this.store.get(runKey);
-      if (!kv)
-        throw new BosunError('action_not_found', `No ${name} action is running or has a status to remove.`);
-      const run = decodeKv(actionRunRecord, kv);
-      const unchanged = { key: runKey, target: 'mod', op: '=', value: kv.modRevision } as const;
-
-      if (isTerminal(run.status)) {
-        const res = await this.store.txn({
-          compare: [unchanged, { key: pointer.key, target: 'mod', op: '=', value: pointer.modRevision }],
-          success: [{ type: 'delete', key: pointer.key }],
-        });
-        if (res.succeeded) {
-          await this.view.waitFor(res.revision);
-          return { result: 'removed', run };
+  cancel(name: string): Promise<{ result: CancelResult; run: ActionRun }> {
+    const notFound = (): BosunError =>
+      new BosunError('action_not_found', `No ${name} action is running or has a status to remove.`);
+    return casLoop(
+      this.store,
+      async () => {
+        const pointer = await this.store.get(this.keys.clusterAction(name));
+        if (!pointer) throw notFound();
+        const key = runKey(this.keys, pointer.value);
+        const stored = await readRecord(this.store, key);
+        if (!stored) throw notFound();
+        const { kv, value: run } = stored;
+        const unchanged = unchangedSince(key.key, kv);
+        if (isTerminal(run.status)) {
+          return {
+            compare: [unchanged, unchangedSince(pointer.key, pointer)],
+            ops: [{ type: 'delete', key: pointer.key }],
+            result: { result: 'removed', run },
+          };
         }
-        continue;
-      }
-      const request = requestCancel(run);
-      if (!request) throw new Error(`unexpected status ${run.status}`);
-      // Past the point of no return a cancel cannot be kept: say so rather than accept it.
-      if (request.result === 'not_cancellable') throw notCancellable(run);
-      const { result, run: next } = request;
-      if (!next) return { result, run };
-      const ops = [];
-      if (result === 'cancelled') {
-        const active = await this.store.get(this.keys.activeAction(name));
-        if (active?.value === run.action_uid) ops.push({ type: 'delete' as const, key: active.key });
-      }
-      const res = await this.store.txn({
-        compare: [unchanged],
-        success: [{ type: 'put', key: runKey, value: JSON.stringify(next) }, ...ops],
-      });
-      if (res.succeeded) {
-        await this.view.waitFor(res.revision);
-        return { result, run: next };
-      }
+        const move = await this.#cancelMove(name, run);
+        if ('done' in move) return move;
+        return {
+          compare: [unchanged],
+          ops: [putRecord(key, move.next), ...move.ops],
+          result: { result: move.result, run: move.next },
+        };
+      },
+      { what: `The ${name} action`, onWritten: (revision) => this.view.waitFor(revision) },
+    );
+  }
+
+  /** The cancel move for a run that has not ended, and what else the cancel writes. */
+  async #cancelMove(
+    name: string,
+    run: ActionRun,
+  ): Promise<
+    { next: ActionRun; result: CancelResult; ops: Op[] } | { done: { result: CancelResult; run: ActionRun } }
+  > {
+    const request = requestCancel(run);
+    if (!request) throw new Error(`unexpected status ${run.status}`);
+    // Past the point of no return a cancel cannot be kept: say so rather than accept it.
+    if (request.result === 'not_cancellable') throw notCancellable(run);
+    const { result, run: next } = request;
+    if (!next) return { done: { result, run } };
+    const ops: Op[] = [];
+    if (result === 'cancelled') {
+      const active = await this.store.get(this.keys.activeAction(name));
+      if (active?.value === run.action_uid) ops.push({ type: 'delete', key: active.key });
     }
-    throw new BosunError('store_unavailable', 'The action kept changing; try again.');
+    return { next, result, ops };
   }
 }

@@ -3,7 +3,7 @@
  * code's status, and which code each domain error class is answered with. Domain code throws domain
  * errors (errors/catalogue.ts, store/errors.ts, cluster/master.ts); only the API knows statuses.
  */
-import { NotMasterError } from '../cluster/master.js';
+import { NotMasterError } from '../errors/domain.js';
 import { BosunError, type ErrorCode } from '../errors/catalogue.js';
 import { StoreError } from '../store/errors.js';
 
@@ -30,6 +30,7 @@ export const httpStatus = {
   action_in_progress: 409,
   name_already_exists: 409,
   last_admin: 409,
+  concurrent_update: 409,
   action_not_cancellable: 409,
   idempotency_key_reused: 422,
   body_too_large: 413,

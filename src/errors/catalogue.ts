@@ -32,6 +32,9 @@ export const errorCatalogue = {
   action_in_progress: { description: 'A conflicting action is already in progress.' },
   name_already_exists: { description: 'A user with this email or name already exists.' },
   last_admin: { description: 'The cluster must keep at least one admin.' },
+  concurrent_update: {
+    description: 'The resource kept changing under concurrent updates; try again.',
+  },
   action_not_cancellable: {
     description: 'The run is past its point of no return and can no longer be cancelled.',
   },

@@ -9,7 +9,8 @@ import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 
 import { ClusterKeys } from '../../src/cluster/keys.js';
-import { NotMasterError, type MasterRole, type MasterTerm } from '../../src/cluster/master.js';
+import type { MasterRole, MasterTerm } from '../../src/cluster/master.js';
+import { NotMasterError } from '../../src/errors/domain.js';
 import { ClusterState } from '../../src/cluster/state.js';
 import { ClusterView } from '../../src/cluster/view.js';
 import type {

@@ -16,7 +16,7 @@ import {
   type ActionRun,
 } from '../../src/actions/run.js';
 import { RunWriter } from '../../src/actions/run-writer.js';
-import { NotMasterError } from '../../src/cluster/master.js';
+import { NotMasterError } from '../../src/errors/domain.js';
 import { StoreUnavailableError, TxnOutcomeUnknownError } from '../../src/store/errors.js';
 import { FakeMaster, memoryCluster } from './fakes.js';
 

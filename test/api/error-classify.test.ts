@@ -9,7 +9,7 @@ import { errorCodes, type FastifyError } from 'fastify';
 
 import { classify } from '../../src/api/error-handler.js';
 import { httpStatus } from '../../src/api/http-errors.js';
-import { NotMasterError } from '../../src/cluster/master.js';
+import { NotMasterError } from '../../src/errors/domain.js';
 import { badRequestCodes, BosunError, type ErrorCode } from '../../src/errors/catalogue.js';
 import { StoreUnavailableError } from '../../src/store/errors.js';
 

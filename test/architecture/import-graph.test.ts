@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
  */
 export const LAYERS: Readonly<Record<string, number>> = {
   errors: 0,
+  // Generic helpers (retry policy, coalescing task): they import nothing from the project.
+  lib: 0,
   'log.ts': 0,
   'version.ts': 0,
   store: 1,
