@@ -163,8 +163,13 @@ export class FakeMaster extends EventEmitter<{
     super();
   }
 
-  /** The engine registers its take-over writes here; the fake never takes over. */
-  setTakeOverExtras(): void {}
+  /** The engine registers its take-over writes here; the fake never hands over nor takes over. */
+  readonly handOver = {
+    setTakeOverExtras(): void {},
+    give(): Promise<never> {
+      return Promise.reject(new Error('the fake master does not hand over'));
+    },
+  };
 
   async fencedTxn(request: TxnRequest, decidedUnder?: MasterTerm): Promise<TxnResult> {
     this.fencedTerms.push(decidedUnder);
