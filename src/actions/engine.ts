@@ -9,11 +9,13 @@
  */
 import type { Logger } from 'pino';
 
-import { handOver } from '../cluster/hand-over.js';
 import type { ClusterKeys, TransferIntent } from '../cluster/keys.js';
-import { NotMasterError, type MasterRole, type MasterTerm } from '../cluster/master.js';
+import type { MasterRole, MasterTerm } from '../cluster/master.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { ClusterView } from '../cluster/view.js';
+import { MasterDeposed, NodeStopping, RunCancelled } from '../errors/abort-reasons.js';
+import { NotMasterError } from '../errors/domain.js';
+import { CoalescingTask } from '../lib/coalescing-task.js';
 import type { Compare, Op, Store } from '../store/types.js';
 import {
   ActionCancelled,
@@ -25,12 +27,12 @@ import {
 } from './handler.js';
 import type { HandlerRegistry } from './registry.js';
 import {
-  moveToCancelled,
-  moveToCancelling,
+  claim,
+  complete,
+  fail,
+  failToStart,
+  finishCancel,
   moveToCompleted,
-  moveToFailed,
-  moveToRunning,
-  moveToStarting,
   withProgress,
   withUpdate,
   actionRunRecord,
@@ -38,6 +40,7 @@ import {
   type ActionRun,
 } from './run.js';
 import { defaultRetention, Retention, type RetentionSettings } from './retention.js';
+import { canMove } from './status.js';
 import { RunWriter } from './run-writer.js';
 
 export interface EngineSettings {
@@ -54,14 +57,30 @@ interface InFlight {
   readonly writer: RunWriter;
 }
 
+/** What the engine works with; the node builds it (node/node.ts). */
+export interface EngineDeps {
+  readonly store: Store;
+  readonly view: ClusterView;
+  readonly keys: ClusterKeys;
+  readonly state: ClusterState;
+  /** This node's master role: the engine works only while it holds a term, and writes fenced by it. */
+  readonly master: MasterRole;
+  readonly registry: HandlerRegistry;
+  readonly settings: EngineSettings;
+  readonly log: Logger;
+}
+
 export class ActionEngine {
   readonly #inFlight = new Map<string, InFlight>();
   /** Runs this term handed to another node: the new master finishes them, this one must not. */
   readonly #handedOff = new Set<string>();
   #term: MasterTerm | undefined;
   #pauses = 0;
-  #scanQueued = false;
   #stopped = false;
+  // A macrotask, not a microtask: with the embedded store every call completes synchronously, and a
+  // scan that re-runs in microtasks would starve the event loop (and the lease keep-alive) while the
+  // view waits for its next poll.
+  readonly #scan = new CoalescingTask(() => this.#scanOnce(), { defer: true });
   readonly #control: ClusterControl;
   readonly #retention: Retention;
   readonly #onViewChange = (events: readonly { kv: { key: string } }[]): void => {
@@ -74,23 +93,34 @@ export class ActionEngine {
     }
   };
 
-  constructor(
-    private readonly store: Store,
-    private readonly view: ClusterView,
-    private readonly keys: ClusterKeys,
-    private readonly state: ClusterState,
-    private readonly master: MasterRole,
-    private readonly registry: HandlerRegistry,
-    private readonly settings: EngineSettings,
-    private readonly log: Logger,
-  ) {
+  private readonly store: Store;
+  private readonly view: ClusterView;
+  private readonly keys: ClusterKeys;
+  private readonly state: ClusterState;
+  private readonly master: MasterRole;
+  private readonly registry: HandlerRegistry;
+  private readonly settings: EngineSettings;
+  private readonly log: Logger;
+
+  constructor(deps: EngineDeps) {
+    ({
+      store: this.store,
+      view: this.view,
+      keys: this.keys,
+      state: this.state,
+      master: this.master,
+      registry: this.registry,
+      settings: this.settings,
+      log: this.log,
+    } = deps);
+    const state = this.state;
     this.#retention = new Retention(
-      view,
-      keys,
-      master,
+      this.view,
+      this.keys,
+      this.master,
       () => this.#term !== undefined,
-      settings.retention,
-      log.child({ component: 'retention' }),
+      this.settings.retention,
+      this.log.child({ component: 'retention' }),
     );
     this.#control = {
       selfUid: state.selfUid,
@@ -112,14 +142,14 @@ export class ActionEngine {
         const record = options.record;
         const alongside = record && writer ? writer.prepare((r) => withUpdate(r, record)) : undefined;
         return {
-          kind: await handOver(this.master, this.view, this.keys, to, actionUid, { ...options, alongside }),
+          kind: await this.master.handOver.give(to, actionUid, { ...options, alongside }),
         };
       },
     };
   }
 
   start(): void {
-    this.master.setTakeOverExtras((intent, since) => this.#completionAlongTakeOver(intent, since));
+    this.master.handOver.setTakeOverExtras((intent, since) => this.#completionAlongTakeOver(intent, since));
     this.master.on('elected', (term) => {
       this.#term = term;
       this.#handedOff.clear();
@@ -129,7 +159,7 @@ export class ActionEngine {
     this.master.on('deposed', (term, reason) => {
       if (this.#term !== term) return;
       this.#term = undefined;
-      for (const { controller } of this.#inFlight.values()) controller.abort(`deposed: ${reason}`);
+      for (const { controller } of this.#inFlight.values()) controller.abort(new MasterDeposed(reason));
     });
     this.view.on('change', this.#onViewChange);
     this.#retention.start();
@@ -144,22 +174,14 @@ export class ActionEngine {
     this.#stopped = true;
     this.view.off('change', this.#onViewChange);
     this.#retention.stop();
-    for (const { controller } of this.#inFlight.values()) controller.abort('node shutting down');
+    for (const { controller } of this.#inFlight.values()) controller.abort(new NodeStopping());
   }
 
   #scheduleScan(): void {
-    if (this.#scanQueued || this.#stopped) return;
-    this.#scanQueued = true;
-    // A macrotask, not a microtask: with the embedded store every call completes synchronously, and
-    // a scan that re-runs in microtasks would starve the event loop (and the lease keep-alive) while
-    // the view waits for its next poll.
-    setImmediate(() => {
-      this.#scanQueued = false;
-      this.#scan();
-    });
+    if (!this.#stopped) this.#scan.request();
   }
 
-  #scan(): void {
+  #scanOnce(): void {
     const term = this.#term;
     if (!term || this.#stopped) return;
     for (const activeKv of this.view.list(this.keys.activeActions)) {
@@ -169,7 +191,7 @@ export class ActionEngine {
       const inFlight = this.#inFlight.get(uid);
       if (inFlight) {
         if (run.status === 'cancelling' && !inFlight.controller.signal.aborted)
-          inFlight.controller.abort('cancelled');
+          inFlight.controller.abort(new RunCancelled());
         continue;
       }
       if (run.status === 'queued') {
@@ -212,25 +234,15 @@ export class ActionEngine {
     const handler = this.registry.get(queued.name);
     if (!handler) {
       await writer.update((r) =>
-        r.status === 'queued'
-          ? moveToFailed(
-              moveToStarting(r, this.state.selfUid),
-              'unsupported_action',
-              `No handler for action ${r.name}.`,
-            )
-          : undefined,
+        failToStart(r, this.state.selfUid, 'unsupported_action', `No handler for action ${r.name}.`),
       );
       return;
     }
     // queued → starting → running in one write: both moves are checked against the table, and the
     // claim costs one store round trip instead of two on the path every hand-over takes.
-    const running = await writer.update((r) => {
-      if (r.status !== 'queued') return undefined;
-      const next = moveToRunning(moveToStarting(r, this.state.selfUid));
-      return r.cancel_requested ? moveToCancelling(next) : next;
-    });
+    const running = await writer.update((r) => claim(r, this.state.selfUid));
     if (!running) return;
-    if (running.status === 'cancelling') controller.abort('cancelled');
+    if (running.status === 'cancelling') controller.abort(new RunCancelled());
     log.info('action started');
 
     let pending: { pct: number; phase: string | undefined } | undefined;
@@ -270,19 +282,13 @@ export class ActionEngine {
       log.info('action handed off to the new master');
       return;
     }
-    await writer.update((r) =>
-      r.status === 'running' || r.status === 'cancelling' ? moveToCompleted(r, result.outcome) : undefined,
-    );
+    await writer.update((r) => complete(r, result.outcome));
     log.info({ outcome: result.outcome }, 'action completed');
   }
 
   async #fail(writer: RunWriter, err: unknown, log: Logger): Promise<void> {
     if (err instanceof ActionCancelled) {
-      await writer.update((r) => {
-        if (r.status === 'running') return moveToCancelled(moveToCancelling(r), err.outcome);
-        if (r.status === 'cancelling') return moveToCancelled(r, err.outcome);
-        return undefined;
-      });
+      await writer.update((r) => finishCancel(r, err.outcome));
       log.info('action cancelled');
       return;
     }
@@ -294,11 +300,7 @@ export class ActionEngine {
             `Unexpected error: ${err instanceof Error ? err.message : String(err)}`,
           );
     if (!(err instanceof ActionFailure)) log.error({ err }, 'action handler threw an unexpected error');
-    await writer.update((r) =>
-      r.status === 'running' || r.status === 'cancelling' || r.status === 'starting'
-        ? moveToFailed(r, failure.code, failure.message, failure.outcome)
-        : undefined,
-    );
+    await writer.update((r) => fail(r, failure.code, failure.message, failure.outcome));
     log.info({ error_code: failure.code, error_message: failure.message }, 'action failed');
   }
 
@@ -314,7 +316,7 @@ export class ActionEngine {
     const key = this.keys.action(intent.action_uid);
     const kv = this.view.get(key);
     const run = kv ? this.view.recordOf(kv, actionRunRecord) : undefined;
-    if (!kv || !run || (run.status !== 'running' && run.status !== 'cancelling')) return undefined;
+    if (!kv || !run || !canMove(run.status, 'completed')) return undefined;
     const handler = this.registry.get(run.name);
     if (!handler) return undefined;
     const result = await handler.recover({
@@ -351,13 +353,11 @@ export class ActionEngine {
     const previous = run.node_uid !== undefined ? Number(run.node_uid) : undefined;
     if (run.status === 'starting') {
       await flight.writer.update((r) =>
-        r.status === 'starting'
-          ? moveToFailed(
-              r,
-              'master_lost',
-              `Master node ${previous ?? '?'} was lost while starting the action; it never ran.`,
-            )
-          : undefined,
+        fail(
+          r,
+          'master_lost',
+          `Master node ${previous ?? '?'} was lost while starting the action; it never ran.`,
+        ),
       );
       return;
     }
@@ -381,9 +381,7 @@ export class ActionEngine {
       return;
     }
     if (result.kind === 'completed') {
-      const done = await flight.writer.update((r) =>
-        r.status === 'running' || r.status === 'cancelling' ? moveToCompleted(r, result.outcome) : undefined,
-      );
+      const done = await flight.writer.update((r) => complete(r, result.outcome));
       if (done) log.info({ outcome: result.outcome }, 'action completed by the new master');
     }
   }

@@ -4,8 +4,10 @@
  */
 import type { Logger } from 'pino';
 
-import type { ErrorCode } from '../errors/catalogue.js';
-import type { ActionRun } from './run.js';
+import type { ActionRun, RunUpdate } from './run.js';
+
+// What a handler may record on its run; it lives with the run (run.ts).
+export type { RunUpdate } from './run.js';
 
 /** A member as an action sees it. */
 export interface MemberView {
@@ -54,20 +56,13 @@ export interface ClusterControl extends ClusterReadout {
   ): Promise<HandOverResult>;
 }
 
-export interface RunUpdate {
-  readonly phase?: string;
-  readonly progress?: number;
-  readonly cancellable?: boolean;
-  /** Why the run is no longer cancellable; shown to clients next to `cancellable: false`. */
-  readonly cancellable_reason?: string;
-  readonly checkpoint?: Record<string, unknown>;
-  readonly outcome?: Record<string, unknown>;
-}
-
 export interface ActionContext<P> {
   readonly run: ActionRun;
   readonly params: P;
-  /** Aborted when the run is cancelled (reason 'cancelled') or this node stops being master. */
+  /**
+   * Aborted when the run is cancelled (reason RunCancelled) or this node stops being master or
+   * shuts down (MasterDeposed, NodeStopping): errors/abort-reasons.ts.
+   */
   readonly signal: AbortSignal;
   readonly log: Logger;
   readonly cluster: ClusterControl;
@@ -135,22 +130,5 @@ export interface ActionHandler<P = Record<string, unknown>> {
   recover(ctx: RecoveryContext<P>): Promise<HandlerResult>;
 }
 
-/** Thrown by a handler to fail its run with a catalogue code and a clear message. */
-export class ActionFailure extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly outcome?: Record<string, unknown>,
-  ) {
-    super(message);
-    this.name = 'ActionFailure';
-  }
-}
-
-/** Thrown by a handler that honoured a cancel before its point of no return. */
-export class ActionCancelled extends Error {
-  constructor(readonly outcome?: Record<string, unknown>) {
-    super('cancelled');
-    this.name = 'ActionCancelled';
-  }
-}
+// Handlers throw these; they live with the layer's other errors.
+export { ActionCancelled, ActionFailure } from './errors.js';

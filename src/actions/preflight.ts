@@ -10,7 +10,7 @@
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { ClusterView } from '../cluster/view.js';
-import { BosunError } from '../errors/catalogue.js';
+import { badRequestCodes, BosunError } from '../errors/catalogue.js';
 import type { Store } from '../store/types.js';
 import type { ActionHandler, PreflightCheck, PreflightContext } from './handler.js';
 import type { HandlerRegistry } from './registry.js';
@@ -83,7 +83,7 @@ export class Preflight {
       handler.validate(body ?? {}, this.state);
       return [{ name: 'params_valid', passed: true, message: 'The parameters are valid.' }];
     } catch (err) {
-      if (err instanceof BosunError && err.status !== 400)
+      if (err instanceof BosunError && !badRequestCodes.has(err.code))
         return [{ name: 'params_valid', passed: false, message: err.message }];
       throw err;
     }

@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 
 import type { ClusterKeys } from '../cluster/keys.js';
-import { NotMasterError } from '../cluster/master.js';
+import { NotMasterError } from '../errors/domain.js';
 import type { ClusterView } from '../cluster/view.js';
 import type { TxnRequest, TxnResult } from '../store/types.js';
 import { idempotencyRecord } from './idempotency.js';

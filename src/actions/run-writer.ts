@@ -9,13 +9,11 @@
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { MasterRole, MasterTerm } from '../cluster/master.js';
 import type { ClusterView } from '../cluster/view.js';
-import { StoreUnavailableError, TxnOutcomeUnknownError } from '../store/errors.js';
-import { decodeKv } from '../store/typed-key.js';
+import { casUpdate } from '../store/cas.js';
+import { decodeKv, putRecord } from '../store/typed-key.js';
 import type { Compare, KeyValue, Op, Store } from '../store/types.js';
-import { actionRunRecord, type ActionRun } from './run.js';
+import { actionRunRecord, runKey, type ActionRun } from './run.js';
 import { isTerminal } from './status.js';
-
-export class RunConflictError extends Error {}
 
 export class RunWriter {
   #queue: Promise<unknown> = Promise.resolve();
@@ -45,55 +43,44 @@ export class RunWriter {
     return next;
   }
 
-  async #apply(mutate: (run: ActionRun) => ActionRun | undefined): Promise<ActionRun | undefined> {
-    const key = this.keys.action(this.actionUid);
-    // A store that is briefly unavailable (an etcd leader election) is retried for this long; a master
-    // whose lease is in doubt fences itself well before, and its writes then fail as NotMasterError.
-    const deadline = Date.now() + 10_000;
-    for (let attempt = 0; attempt < 50; attempt++) {
-      // The first attempt takes its compare-and-swap base from memory (the view, or this writer's own
-      // last write), which is what a hand-over's critical path cannot afford to read from etcd. A
-      // stale base costs one failed transaction, never a wrong write; retries read the store.
-      const kv =
-        attempt === 0 ? (this.#memoryBase(key) ?? (await this.store.get(key))) : await this.store.get(key);
-      if (!kv) return undefined;
-      // Whatever happens next, the caller's view must reach what was read here before it looks again.
-      this.lastRevision = Math.max(this.lastRevision, kv.modRevision);
-      const next = mutate(decodeKv(actionRunRecord, kv));
-      if (!next) return undefined;
-      const compare: Compare[] = [{ key, target: 'mod', op: '=', value: kv.modRevision }];
-      const value = JSON.stringify(next);
-      const ops: Op[] = [{ type: 'put', key, value }];
-      if (isTerminal(next.status)) {
-        const activeKey = this.keys.activeAction(next.name);
-        const active = attempt === 0 ? this.view.get(activeKey) : await this.store.get(activeKey);
-        if (active?.value === this.actionUid) {
-          compare.push({ key: activeKey, target: 'value', op: '=', value: this.actionUid });
-          ops.push({ type: 'delete', key: activeKey });
+  #apply(mutate: (run: ActionRun) => ActionRun | undefined): Promise<ActionRun | undefined> {
+    const key = runKey(this.keys, this.actionUid);
+    return casUpdate(
+      this.store,
+      key,
+      async (current, attempt) => {
+        const next = current && mutate(current.value);
+        if (!next) return { done: undefined };
+        const compare: Compare[] = [];
+        const ops: Op[] = [putRecord(key, next)];
+        if (isTerminal(next.status)) {
+          const activeKey = this.keys.activeAction(next.name);
+          const active = attempt === 0 ? this.view.get(activeKey) : await this.store.get(activeKey);
+          if (active?.value === this.actionUid) {
+            compare.push({ key: activeKey, target: 'value', op: '=', value: this.actionUid });
+            ops.push({ type: 'delete', key: activeKey });
+          }
         }
-      }
-      let result;
-      try {
-        result = await this.master.fencedTxn({ compare, success: ops }, this.term);
-      } catch (err) {
-        if (!(err instanceof StoreUnavailableError) || Date.now() > deadline) throw err;
-        // The write may have landed (etcd answers "outcome unknown"): the record itself says so.
-        const now = await this.store.get(key).catch(() => undefined);
-        if (err instanceof TxnOutcomeUnknownError && now !== undefined && now.value === value) {
-          this.lastRevision = now.modRevision;
-          this.#last = now;
-          return next;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-        continue;
-      }
-      if (result.succeeded) {
-        this.lastRevision = result.revision;
-        this.#last = { ...kv, value, modRevision: result.revision, version: kv.version + 1 };
-        return next;
-      }
-    }
-    throw new RunConflictError(`run ${this.actionUid} kept changing under the master's writes`);
+        return { compare, ops, result: next };
+      },
+      {
+        what: `Run ${this.actionUid}`,
+        txn: (request) => this.master.fencedTxn(request, this.term),
+        // A store that is briefly unavailable (an etcd leader election) is ridden out this long; a
+        // master whose lease is in doubt fences itself well before, and its writes then fail as
+        // NotMasterError.
+        unavailableForMs: 10_000,
+        // The first base comes from memory (the view, or this writer's own last write): what a
+        // hand-over's critical path cannot afford to read from etcd.
+        firstBase: () => this.#memoryBase(key.key),
+        // Whatever happens next, the caller's view must reach what was read before it looks again.
+        onRead: (kv) => (this.lastRevision = Math.max(this.lastRevision, kv.modRevision)),
+        onStored: (kv) => {
+          this.lastRevision = kv.modRevision;
+          this.#last = kv;
+        },
+      },
+    );
   }
 
   /**

@@ -1,10 +1,13 @@
 /**
  * An action run as stored under `actions/<action_uid>`, and the pure functions that move it between
- * statuses. Each function checks the move against the transition table, so no code path can write a
- * move the table does not allow.
+ * statuses. Each `moveTo*` checks the move against the transition table (status.ts) and throws when
+ * it is not allowed, so no code path can write a move the table does not allow. The guarded moves
+ * below say instead whether a move is allowed from where the run is now: they return undefined when
+ * it is not, which is what a compare-and-swap writer's `mutate` returns to write nothing (the guard
+ * stays inside the write, as pg-boss keeps it).
  *
- * The stored shape is already the Redis Enterprise wire shape (re-api.md §2.1): the required fields,
- * then additive ones. Additive fields never change the meaning of a required one.
+ * The stored shape is already the Redis Enterprise wire shape (docs/re-contract.md, "The action object"): the
+ * required fields, then additive ones. Additive fields never change the meaning of a required one.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -12,7 +15,7 @@ import { Type } from '@sinclair/typebox';
 
 import type { ClusterKeys } from '../cluster/keys.js';
 import { keyFolder, recordType, typedKey, type Key, type KeyFolder } from '../store/typed-key.js';
-import { ActionStatus, assertMove } from './status.js';
+import { ActionStatus, assertMove, canMove, takesProgress } from './status.js';
 
 export interface ActionRun {
   readonly action_uid: string;
@@ -156,18 +159,19 @@ export function moveToFailed(
   });
 }
 
+/** The additive fields a handler may record on its run (actions/handler.ts, `update`). */
+export interface RunUpdate {
+  readonly phase?: string;
+  readonly progress?: number;
+  readonly cancellable?: boolean;
+  /** Why the run is no longer cancellable; shown to clients next to `cancellable: false`. */
+  readonly cancellable_reason?: string;
+  readonly checkpoint?: Record<string, unknown>;
+  readonly outcome?: Record<string, unknown>;
+}
+
 /** Applies a handler's additive fields (and progress, by `withProgress`'s rules). */
-export function withUpdate(
-  run: ActionRun,
-  fields: {
-    readonly phase?: string;
-    readonly progress?: number;
-    readonly cancellable?: boolean;
-    readonly cancellable_reason?: string;
-    readonly checkpoint?: Record<string, unknown>;
-    readonly outcome?: Record<string, unknown>;
-  },
-): ActionRun {
+export function withUpdate(run: ActionRun, fields: RunUpdate): ActionRun {
   const next = withProgress(run, fields.progress ?? run.progress, fields.phase);
   return {
     ...next,
@@ -180,7 +184,81 @@ export function withUpdate(
 
 /** Progress only moves forward, stays within 0..100, and changes only while running or cancelling. */
 export function withProgress(run: ActionRun, pct: number, phase: string | undefined): ActionRun {
-  if (run.status !== 'running' && run.status !== 'cancelling') return run;
+  if (!takesProgress(run.status)) return run;
   const clamped = Math.min(100, Math.max(0, Number.isFinite(pct) ? pct : 0));
   return { ...run, progress: Math.max(run.progress, clamped), phase: phase ?? run.phase };
+}
+
+// ---- guarded moves: the moved run, or undefined when the table does not allow the move ----
+
+/** The master claims a queued run: queued → starting → running (→ cancelling when a cancel waits). */
+export function claim(run: ActionRun, nodeUid: number): ActionRun | undefined {
+  if (run.status !== 'queued') return undefined;
+  const running = moveToRunning(moveToStarting(run, nodeUid));
+  return run.cancel_requested ? moveToCancelling(running) : running;
+}
+
+/** A queued run that cannot start at all (no handler): queued → starting → failed. */
+export function failToStart(
+  run: ActionRun,
+  nodeUid: number,
+  errorCode: string,
+  errorMessage: string,
+): ActionRun | undefined {
+  return run.status === 'queued'
+    ? moveToFailed(moveToStarting(run, nodeUid), errorCode, errorMessage)
+    : undefined;
+}
+
+/** The handler finished its work: from running or cancelling (past the point of no return). */
+export function complete(
+  run: ActionRun,
+  outcome: Record<string, unknown> | undefined,
+): ActionRun | undefined {
+  return canMove(run.status, 'completed') ? moveToCompleted(run, outcome) : undefined;
+}
+
+/** The run failed: from starting, running or cancelling. */
+export function fail(
+  run: ActionRun,
+  errorCode: string,
+  errorMessage: string,
+  outcome?: Record<string, unknown>,
+): ActionRun | undefined {
+  return canMove(run.status, 'failed') ? moveToFailed(run, errorCode, errorMessage, outcome) : undefined;
+}
+
+/** The handler honoured a cancel: a running run passes through cancelling on its way to cancelled. */
+export function finishCancel(run: ActionRun, outcome?: Record<string, unknown>): ActionRun | undefined {
+  if (run.status === 'running') return moveToCancelled(moveToCancelling(run), outcome);
+  return run.status === 'cancelling' ? moveToCancelled(run, outcome) : undefined;
+}
+
+/** What a DELETE does to a run that has not finished (docs/re-contract.md, "Cluster actions"). */
+export type CancelRequest =
+  /** Queued: cancelled at once (the caller also releases `active/<name>`). */
+  | { readonly result: 'cancelled'; readonly run: ActionRun }
+  /** Starting: flagged, and the engine turns the flag into cancelling; running: cancelling now. */
+  | { readonly result: 'cancelling'; readonly run: ActionRun }
+  /** Already cancelling: nothing to write. */
+  | { readonly result: 'cancelling'; readonly run: undefined }
+  /** Starting or running past its point of no return (`cancellable: false`): refused, nothing written. */
+  | { readonly result: 'not_cancellable'; readonly run: undefined };
+
+/** The move a DELETE makes, or undefined for a finished run (whose status a DELETE removes instead). */
+export function requestCancel(run: ActionRun): CancelRequest | undefined {
+  switch (run.status) {
+    case 'queued':
+      return { result: 'cancelled', run: moveToCancelled(run) };
+    case 'starting':
+      if (!run.cancellable) return { result: 'not_cancellable', run: undefined };
+      return { result: 'cancelling', run: { ...run, cancel_requested: true } };
+    case 'running':
+      if (!run.cancellable) return { result: 'not_cancellable', run: undefined };
+      return { result: 'cancelling', run: moveToCancelling(run) };
+    case 'cancelling':
+      return { result: 'cancelling', run: undefined };
+    default:
+      return undefined;
+  }
 }

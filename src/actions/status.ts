@@ -1,6 +1,6 @@
 /**
  * The statuses of an action run and the only moves allowed between them: Redis Enterprise's action
- * object (re-api.md §2.1), without 8.0's `aborted`.
+ * object (docs/re-contract.md, "The action object"), without 8.0's `aborted`.
  *
  * - queued:     accepted and stored; waits for the master to claim it.
  *               → starting (the master claims it) | cancelled (DELETE before it started)
@@ -38,7 +38,15 @@ const transitions: Readonly<Record<ActionStatus, readonly ActionStatus[]>> = {
   failed: [],
 };
 
+/** The statuses in which a run's progress may change: the handler is at work. */
+const progressing: ReadonlySet<ActionStatus> = new Set(['running', 'cancelling']);
+
 export const allStatuses: readonly ActionStatus[] = Object.values(ActionStatus);
+
+/** Whether a run's progress (and phase) may change in this status. */
+export function takesProgress(status: ActionStatus): boolean {
+  return progressing.has(status);
+}
 
 export function canMove(from: ActionStatus, to: ActionStatus): boolean {
   return transitions[from].includes(to);

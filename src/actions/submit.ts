@@ -8,12 +8,14 @@ import type { ClusterKeys } from '../cluster/keys.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { ClusterView } from '../cluster/view.js';
 import { BosunError } from '../errors/catalogue.js';
+import { casLoop } from '../store/cas.js';
 import { TxnOutcomeUnknownError } from '../store/errors.js';
-import { decodeKv } from '../store/typed-key.js';
+import { retry } from '../lib/retry.js';
+import { decodeKv, putRecord, readRecord, unchangedSince } from '../store/typed-key.js';
 import type { Compare, Op, Store } from '../store/types.js';
 import { actionInProgress, notCancellable } from './conflict.js';
 import type { HandlerRegistry } from './registry.js';
-import { actionRunRecord, moveToCancelled, moveToCancelling, newRun, runKey, type ActionRun } from './run.js';
+import { actionRunRecord, newRun, requestCancel, runKey, type ActionRun } from './run.js';
 import { isTerminal } from './status.js';
 
 /** More conditions and writes for a submit's own transaction (src/actions/idempotency.ts). */
@@ -26,19 +28,31 @@ export interface SubmitClaim {
 
 export type CancelResult = 'cancelled' | 'cancelling' | 'removed';
 
-export class ActionSubmitter {
-  constructor(
-    private readonly store: Store,
-    private readonly view: ClusterView,
-    private readonly keys: ClusterKeys,
-    private readonly state: ClusterState,
-    private readonly registry: HandlerRegistry,
-  ) {}
+/** What the submitter works with; the node builds it (node/node.ts). */
+export interface SubmitterDeps {
+  readonly store: Store;
+  readonly view: ClusterView;
+  readonly keys: ClusterKeys;
+  /** What a handler's validation reads of the cluster. */
+  readonly state: ClusterState;
+  readonly registry: HandlerRegistry;
+}
 
-  /** The latest run of `name` as `/v1/cluster/actions/<name>` shows it. */
-  latest(name: string): ActionRun | undefined {
-    const uid = this.view.get(this.keys.clusterAction(name))?.value;
-    return uid === undefined ? undefined : this.view.read(runKey(this.keys, uid));
+export class ActionSubmitter {
+  private readonly store: Store;
+  private readonly view: ClusterView;
+  private readonly keys: ClusterKeys;
+  private readonly state: ClusterState;
+  private readonly registry: HandlerRegistry;
+
+  constructor(deps: SubmitterDeps) {
+    ({
+      store: this.store,
+      view: this.view,
+      keys: this.keys,
+      state: this.state,
+      registry: this.registry,
+    } = deps);
   }
 
   /** Validates and stores a new queued run; 409 while another run of that name is queued or in flight. */
@@ -96,80 +110,67 @@ export class ActionSubmitter {
   }
 
   /** Reads a key, retrying briefly: after an unclear write the store is often mid-election. */
-  async #reread(key: string): Promise<{ modRevision: number } | undefined> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.store.get(key);
-      } catch (err) {
-        if (attempt >= 10) throw err;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+  #reread(key: string): Promise<{ modRevision: number } | undefined> {
+    return retry(
+      () => this.store.get(key),
+      (_err, attempt) => attempt < 10,
+    );
   }
 
   /**
-   * DELETE semantics (re-api.md §1.1): cancel a queued or running run, or remove a finished run's
-   * status from the cluster-actions view. 404 when there is none.
+   * DELETE semantics (docs/re-contract.md, "Cluster actions"): cancel a queued or running run, or remove a
+   * finished run's status from the cluster-actions view. 404 when there is none.
    */
-  async cancel(name: string): Promise<{ result: CancelResult; run: ActionRun }> {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const pointer = await this.store.get(this.keys.clusterAction(name));
-      if (!pointer)
-        throw new BosunError('action_not_found', `No ${name} action is running or has a status to remove.`);
-      const runKey = this.keys.action(pointer.value);
-      const kv = await this.store.get(runKey);
-      if (!kv)
-        throw new BosunError('action_not_found', `No ${name} action is running or has a status to remove.`);
-      const run = decodeKv(actionRunRecord, kv);
-      const unchanged = { key: runKey, target: 'mod', op: '=', value: kv.modRevision } as const;
+  cancel(name: string): Promise<{ result: CancelResult; run: ActionRun }> {
+    const notFound = (): BosunError =>
+      new BosunError('action_not_found', `No ${name} action is running or has a status to remove.`);
+    return casLoop(
+      this.store,
+      async () => {
+        const pointer = await this.store.get(this.keys.clusterAction(name));
+        if (!pointer) throw notFound();
+        const key = runKey(this.keys, pointer.value);
+        const stored = await readRecord(this.store, key);
+        if (!stored) throw notFound();
+        const { kv, value: run } = stored;
+        const unchanged = unchangedSince(key.key, kv);
+        if (isTerminal(run.status)) {
+          return {
+            compare: [unchanged, unchangedSince(pointer.key, pointer)],
+            ops: [{ type: 'delete', key: pointer.key }],
+            result: { result: 'removed', run },
+          };
+        }
+        const move = await this.#cancelMove(name, run);
+        if ('done' in move) return move;
+        return {
+          compare: [unchanged],
+          ops: [putRecord(key, move.next), ...move.ops],
+          result: { result: move.result, run: move.next },
+        };
+      },
+      { what: `The ${name} action`, onWritten: (revision) => this.view.waitFor(revision) },
+    );
+  }
 
-      if (isTerminal(run.status)) {
-        const res = await this.store.txn({
-          compare: [unchanged, { key: pointer.key, target: 'mod', op: '=', value: pointer.modRevision }],
-          success: [{ type: 'delete', key: pointer.key }],
-        });
-        if (res.succeeded) {
-          await this.view.waitFor(res.revision);
-          return { result: 'removed', run };
-        }
-        continue;
-      }
-      let next: ActionRun;
-      let result: CancelResult;
-      const ops = [];
-      switch (run.status) {
-        case 'queued': {
-          next = moveToCancelled(run);
-          result = 'cancelled';
-          const active = await this.store.get(this.keys.activeAction(name));
-          if (active?.value === run.action_uid) ops.push({ type: 'delete' as const, key: active.key });
-          break;
-        }
-        case 'starting':
-          if (!run.cancellable) throw notCancellable(run);
-          next = { ...run, cancel_requested: true };
-          result = 'cancelling';
-          break;
-        case 'running':
-          // Past the point of no return a cancel cannot be kept: say so rather than accept it.
-          if (!run.cancellable) throw notCancellable(run);
-          next = moveToCancelling(run);
-          result = 'cancelling';
-          break;
-        case 'cancelling':
-          return { result: 'cancelling', run };
-        default:
-          throw new Error(`unexpected status ${run.status}`);
-      }
-      const res = await this.store.txn({
-        compare: [unchanged],
-        success: [{ type: 'put', key: runKey, value: JSON.stringify(next) }, ...ops],
-      });
-      if (res.succeeded) {
-        await this.view.waitFor(res.revision);
-        return { result, run: next };
-      }
+  /** The cancel move for a run that has not ended, and what else the cancel writes. */
+  async #cancelMove(
+    name: string,
+    run: ActionRun,
+  ): Promise<
+    { next: ActionRun; result: CancelResult; ops: Op[] } | { done: { result: CancelResult; run: ActionRun } }
+  > {
+    const request = requestCancel(run);
+    if (!request) throw new Error(`unexpected status ${run.status}`);
+    // Past the point of no return a cancel cannot be kept: say so rather than accept it.
+    if (request.result === 'not_cancellable') throw notCancellable(run);
+    const { result, run: next } = request;
+    if (!next) return { done: { result, run } };
+    const ops: Op[] = [];
+    if (result === 'cancelled') {
+      const active = await this.store.get(this.keys.activeAction(name));
+      if (active?.value === run.action_uid) ops.push({ type: 'delete', key: active.key });
     }
-    throw new BosunError('store_unavailable', 'The action kept changing; try again.');
+    return { next, result, ops };
   }
 }

@@ -104,6 +104,43 @@ export class FailedLoginThrottle {
   }
 }
 
+/** One successful request's event: its type and fields, from the request and the answer's body. */
+type AuditEntry = (
+  request: FastifyRequest,
+  body: Record<string, unknown> | undefined,
+) => { readonly type: string; readonly fields: Record<string, unknown> };
+
+const uidParam = (request: FastifyRequest): number => Number((request.params as { uid?: string }).uid);
+
+/** What each audited route records after it answered 200, by method and route pattern. */
+const audited: Readonly<Record<string, AuditEntry>> = {
+  'POST /v1/cluster/actions/:action': (_request, run) => ({
+    type: 'action_requested',
+    fields: { action: run?.name, action_uid: run?.action_uid },
+  }),
+  'DELETE /v1/cluster/actions/:action': (request, run) => ({
+    type: request.audit?.result === 'removed' ? 'action_status_removed' : 'action_cancel_requested',
+    fields: { action: run?.name, action_uid: run?.action_uid },
+  }),
+  'POST /v1/users': (_request, user) => ({
+    type: 'user_created',
+    fields: { uid: user?.uid, email: user?.email, role: user?.role },
+  }),
+  'PUT /v1/users/:uid': (request, user) => ({
+    type: 'user_updated',
+    fields: {
+      uid: user?.uid,
+      email: user?.email,
+      role: user?.role,
+      changed: Object.keys((request.body as Record<string, unknown> | undefined) ?? {}).sort(),
+    },
+  }),
+  'DELETE /v1/users/:uid': (request) => ({
+    type: 'user_deleted',
+    fields: { uid: uidParam(request), email: request.audit?.email },
+  }),
+};
+
 export function installAudit(
   app: FastifyInstance,
   events: EventLog,
@@ -114,8 +151,7 @@ export function installAudit(
   // A deleted user's email is gone after the handler: note it before.
   app.addHook('preHandler', (request, _reply, done) => {
     if (request.method === 'DELETE' && request.routeOptions.url === '/v1/users/:uid') {
-      const uid = Number((request.params as { uid?: string }).uid);
-      const email = users.byUid(uid)?.user.email;
+      const email = users.byUid(uidParam(request))?.user.email;
       request.audit = { ...request.audit, email };
     }
     done();
@@ -128,63 +164,10 @@ export function installAudit(
     if (isFailedLogin(request, status)) {
       failedLogins.record({ ...common, user: attemptedUser(request), scheme: authScheme(request) });
     } else if (status === 200 && route !== undefined) {
-      const key = `${request.method} ${route}`;
-      const body = () => parsed(payload);
-      switch (key) {
-        case 'POST /v1/cluster/actions/:action': {
-          const run = body();
-          void events.record('action_requested', 'INFO', {
-            ...common,
-            action: run?.name,
-            action_uid: run?.action_uid,
-          });
-          break;
-        }
-        case 'DELETE /v1/cluster/actions/:action': {
-          const run = body();
-          const result = request.audit?.result;
-          void events.record(
-            result === 'removed' ? 'action_status_removed' : 'action_cancel_requested',
-            'INFO',
-            {
-              ...common,
-              action: run?.name,
-              action_uid: run?.action_uid,
-            },
-          );
-          break;
-        }
-        case 'POST /v1/users': {
-          const user = body();
-          void events.record('user_created', 'INFO', {
-            ...common,
-            uid: user?.uid,
-            email: user?.email,
-            role: user?.role,
-          });
-          break;
-        }
-        case 'PUT /v1/users/:uid': {
-          const user = body();
-          const changed = Object.keys((request.body as Record<string, unknown> | undefined) ?? {}).sort();
-          void events.record('user_updated', 'INFO', {
-            ...common,
-            uid: user?.uid,
-            email: user?.email,
-            role: user?.role,
-            changed,
-          });
-          break;
-        }
-        case 'DELETE /v1/users/:uid':
-          void events.record('user_deleted', 'INFO', {
-            ...common,
-            uid: Number((request.params as { uid?: string }).uid),
-            email: request.audit?.email,
-          });
-          break;
-        default:
-          break;
+      const entry = audited[`${request.method} ${route}`];
+      if (entry) {
+        const { type, fields } = entry(request, parsed(payload));
+        void events.record(type, 'INFO', { ...common, ...fields });
       }
     }
     done(null, payload);

@@ -1,16 +1,19 @@
 /**
- * Serialised response bodies that depend only on the cluster view, rebuilt once per view revision
+ * Serialised response bodies that depend only on a read model, rebuilt once per view revision
  * instead of once per request. Status polling (what every client of this API does in a loop) then
  * costs a map lookup; the first request after a change pays for the serialisation.
  */
 import type { FastifyReply } from 'fastify';
 
-import type { ClusterView } from '../cluster/view.js';
+/** Anything whose answers stay the same until its revision moves: the read models (docs/design.md, "Layers"). */
+export interface Revisioned {
+  readonly revision: number;
+}
 
 export class BodyCache {
   readonly #bodies = new Map<string, { revision: number; body: string }>();
 
-  constructor(private readonly view: ClusterView) {}
+  constructor(private readonly source: Revisioned) {}
 
   /** Sends the cached JSON for `key`, building it with `build` when the view has moved on. */
   send(reply: FastifyReply, key: string, build: () => unknown): FastifyReply {
@@ -19,7 +22,7 @@ export class BodyCache {
 
   /** As `send`, for a builder that produces the JSON text itself. */
   sendSerialized(reply: FastifyReply, key: string, build: () => string): FastifyReply {
-    const revision = this.view.revision;
+    const revision = this.source.revision;
     let hit = this.#bodies.get(key);
     if (hit?.revision !== revision) {
       // `build` may throw (a 404, say): nothing is cached then.

@@ -14,16 +14,16 @@
  */
 import type { FastifyInstance } from 'fastify';
 
-import type { ClusterState } from '../cluster/state.js';
+import type { ClusterReadModel } from '../cluster/cluster-read-model.js';
 import { clusterOrigins } from './cluster-origins.js';
 
 const ALLOW_HEADERS = 'authorization, content-type, idempotency-key, last-event-id, x-request-id';
 const ALLOW_METHODS = 'GET, POST, PUT, DELETE';
 
-export function installClusterCors(app: FastifyInstance, state: ClusterState): void {
+export function installClusterCors(app: FastifyInstance, cluster: Pick<ClusterReadModel, 'members'>): void {
   app.addHook('onRequest', (request, reply, done) => {
     const origin = request.headers.origin;
-    if (typeof origin !== 'string' || !clusterOrigins(state.members()).has(origin)) return done();
+    if (typeof origin !== 'string' || !clusterOrigins(cluster.members()).has(origin)) return done();
     reply.raw.setHeader('access-control-allow-origin', origin);
     reply.raw.setHeader('vary', 'Origin');
     reply.raw.setHeader('access-control-expose-headers', 'x-request-id, idempotent-replayed');

@@ -5,7 +5,7 @@
  * other nodes"), so the page's Content-Security-Policy lists these origins in `connect-src` and the
  * API lets them read its answers (cluster-cors.ts). Nothing outside the cluster is ever listed.
  */
-import type { MemberState } from '../cluster/state.js';
+import type { MemberState } from '../cluster/cluster-read-model.js';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/;
 

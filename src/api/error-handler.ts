@@ -1,17 +1,16 @@
 /**
- * The only place that renders error bodies inside Fastify: every 4xx and 5xx is
- * `{"error_code", "description"}` with a code from the catalogue (re-api.md §4.3). What Node answers
- * before Fastify sees a request goes through raw-error.ts, in the same shape.
+ * The only place that renders error bodies inside Fastify: every 4xx and 5xx is `{"error_code",
+ * "description"}` with a code from the catalogue (docs/re-contract.md, "Errors"). What Node answers before
+ * Fastify sees a request goes through raw-error.ts, in the same shape.
  *
  * Every Fastify error that can reach a client (its FST_ERR_* codes with a 4xx status) is mapped
  * below; anything else with a 4xx status is mapped by status, so no framework-shaped body leaves.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import { NotMasterError } from '../cluster/master.js';
 import { BosunError, errorCatalogue, type ErrorCode } from '../errors/catalogue.js';
 import { preview, truncate } from '../errors/preview.js';
-import { StoreError } from '../store/errors.js';
+import { classifyDomainError, statusOf } from './http-errors.js';
 import { BODY_LIMIT, MAX_DESCRIPTION_CHARS, MAX_PARAM_LENGTH } from './limits.js';
 
 export function sendError(
@@ -22,7 +21,7 @@ export function sendError(
 ): FastifyReply {
   return (
     reply
-      .code(errorCatalogue[code].status)
+      .code(statusOf(code))
       .type('application/json; charset=utf-8')
       // Here too, not only in request-guards.ts: errors raised before routing skip the hooks.
       .header('cache-control', 'no-store')
@@ -62,10 +61,8 @@ function validationDescription(fe: FastifyError): string {
 }
 
 export function classify(err: FastifyError | Error): { code: ErrorCode; description?: string } {
-  if (err instanceof BosunError) return { code: err.code, description: err.message };
-  if (err instanceof StoreError || err instanceof NotMasterError) {
-    return { code: 'store_unavailable', description: `The cluster store is unavailable: ${err.message}` };
-  }
+  const domain = classifyDomainError(err);
+  if (domain) return domain;
   const fe = err as FastifyError;
   if (fe.validation) return { code: 'invalid_schema', description: validationDescription(fe) };
   switch (fe.code) {
@@ -123,7 +120,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (err instanceof BosunError && err.retryAfterSeconds !== undefined) {
       void reply.header('retry-after', String(err.retryAfterSeconds));
     }
-    if (errorCatalogue[code].status >= 500) request.log.error({ err }, 'request failed');
+    if (statusOf(code) >= 500) request.log.error({ err }, 'request failed');
     return sendError(reply, code, description, err instanceof BosunError ? err.details : undefined);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -1,11 +1,8 @@
 /**
  * The run history's HTTP side: the query parameters `GET /v1/actions` documents (the parsing and
- * paging are src/actions/history-query.ts), and the runs in creation order, sorted once per change.
+ * paging are src/actions/history-query.ts; the run read model, actions/run-read-model.ts, answers).
  */
 import { Type } from '@fastify/type-provider-typebox';
-
-import type { ClusterView } from '../cluster/view.js';
-import type { KeyValue } from '../store/types.js';
 
 /** Strings only: history-query.ts parses them, so each bad value gets its own message. */
 export const HistoryQueryString = Type.Object({
@@ -19,21 +16,3 @@ export const HistoryQueryString = Type.Object({
     Type.String({ description: 'asc (oldest first, the default) or desc (newest first).' }),
   ),
 });
-
-/**
- * Every run under `prefix` in submission order: the store revision that created each (creation_time
- * has whole seconds only). The view's list keeps its identity until the folder changes, so the sort
- * runs once per change, not once per request.
- */
-export function orderedRuns(view: ClusterView, prefix: string): () => readonly KeyValue[] {
-  let source: readonly KeyValue[] | undefined;
-  let sorted: readonly KeyValue[] = [];
-  return () => {
-    const list = view.list(prefix);
-    if (list !== source) {
-      source = list;
-      sorted = [...list].sort((a, b) => a.createRevision - b.createRevision || (a.key < b.key ? -1 : 1));
-    }
-    return sorted;
-  };
-}

@@ -13,7 +13,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Type, type TSchema } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 
-import { errorCatalogue, type ErrorCode } from '../errors/catalogue.js';
+import type { ErrorCode } from '../errors/catalogue.js';
+import { httpStatus } from './http-errors.js';
 import { version } from '../version.js';
 
 export const OPENAPI_PATH = '/v1/openapi.json';
@@ -31,7 +32,7 @@ const documentedOnly: Readonly<Record<string, { readonly type: string; readonly 
 /** The catalogue's codes by HTTP status. */
 function codesByStatus(): Map<number, ErrorCode[]> {
   const out = new Map<number, ErrorCode[]>();
-  for (const [code, { status }] of Object.entries(errorCatalogue) as [ErrorCode, { status: number }][]) {
+  for (const [code, status] of Object.entries(httpStatus) as [ErrorCode, number][]) {
     out.set(status, [...(out.get(status) ?? []), code]);
   }
   return out;
@@ -67,56 +68,72 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       },
     },
     transform: ({ schema, url, route }) => {
-      const s: RouteSchema = { ...((schema as RouteSchema | undefined) ?? {}) };
       const method = (Array.isArray(route.method) ? route.method[0] : route.method) as string;
       const permission = (route.config as { permission?: string } | undefined)?.permission;
-      const response: Record<string, unknown> = { ...(s.response ?? {}) };
-      const extra = documentedOnly[`${method} ${url}`];
-      if (extra && response['200'] === undefined) {
-        response['200'] = { content: { [extra.type]: { schema: extra.schema } } };
-      }
-      // What every request can meet before the handler: bad bodies and parameters, authentication, the
-      // store being out of reach; routes list the rest themselves.
-      const statuses = new Set(
-        Object.keys(response)
-          .filter((k) => /^[45]\d\d$/.test(k))
-          .map(Number),
-      );
-      statuses.add(400);
-      if (permission) {
-        statuses.add(401);
-        statuses.add(403);
-      }
-      for (const status of [...statuses].sort()) {
-        const codes = byStatus.get(status) ?? [];
-        // The codes this status can carry, as the schema's own enum: generated from the catalogue.
-        response[String(status)] = {
-          description: `Error: ${codes.map((c) => `\`${c}\``).join(', ') || 'see docs/errors.md'}`,
-          content: {
-            'application/json': {
-              schema: Type.Object({
-                error_code: Type.String(codes.length > 0 ? { enum: codes } : {}),
-                description: Type.String(),
-              }),
-            },
-          },
-        };
-      }
-      const out: Record<string, unknown> = {
-        ...s,
-        response,
-        summary: `${method} ${url}`,
-        'x-permission': permission ?? null,
+      return {
+        schema: documentRoute(schema as RouteSchema | undefined, method, url, permission, byStatus),
+        url,
       };
-      if (permission) {
-        out.security = [{ basic: [] }, { jwt: [] }];
-        out.description = `Requires the \`${permission}\` permission.`;
-      } else {
-        out.security = [];
-      }
-      return { schema: out, url };
     },
   });
+}
+
+/** One route's schema as the document shows it: every error status with its codes, and its permission. */
+function documentRoute(
+  schema: RouteSchema | undefined,
+  method: string,
+  url: string,
+  permission: string | undefined,
+  byStatus: ReadonlyMap<number, ErrorCode[]>,
+): Record<string, unknown> {
+  const s: RouteSchema = { ...(schema ?? {}) };
+  const response: Record<string, unknown> = { ...(s.response ?? {}) };
+  const extra = documentedOnly[`${method} ${url}`];
+  if (extra && response['200'] === undefined) {
+    response['200'] = { content: { [extra.type]: { schema: extra.schema } } };
+  }
+  // What every request can meet before the handler: bad bodies and parameters, authentication, the
+  // store being out of reach; routes list the rest themselves.
+  const statuses = new Set(
+    Object.keys(response)
+      .filter((k) => /^[45]\d\d$/.test(k))
+      .map(Number),
+  );
+  statuses.add(400);
+  if (permission) {
+    statuses.add(401);
+    statuses.add(403);
+  }
+  for (const status of [...statuses].sort())
+    response[String(status)] = errorResponse(byStatus.get(status) ?? []);
+  const out: Record<string, unknown> = {
+    ...s,
+    response,
+    summary: `${method} ${url}`,
+    'x-permission': permission ?? null,
+  };
+  if (permission) {
+    out.security = [{ basic: [] }, { jwt: [] }];
+    out.description = `Requires the \`${permission}\` permission.`;
+  } else {
+    out.security = [];
+  }
+  return out;
+}
+
+/** An error response: the codes this status can carry, as the schema's own enum, from the catalogue. */
+function errorResponse(codes: readonly ErrorCode[]): Record<string, unknown> {
+  return {
+    description: `Error: ${codes.map((c) => `\`${c}\``).join(', ') || 'see docs/errors.md'}`,
+    content: {
+      'application/json': {
+        schema: Type.Object({
+          error_code: Type.String(codes.length > 0 ? { enum: [...codes] } : {}),
+          description: Type.String(),
+        }),
+      },
+    },
+  };
 }
 
 /** The document's own route and the UI; the UI's assets are served from node_modules, never a CDN. */

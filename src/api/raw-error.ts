@@ -9,6 +9,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 
 import { errorCatalogue, type ErrorCode } from '../errors/catalogue.js';
+import { statusOf } from './http-errors.js';
 import { MAX_HEADER_BYTES } from './limits.js';
 
 /** The JSON body of an error answer. */
@@ -19,7 +20,7 @@ export function errorBodyText(code: ErrorCode, description?: string): string {
 /** A whole HTTP/1.1 error response, for writing straight to a socket; the connection closes after it. */
 export function rawErrorResponse(code: ErrorCode, description?: string): string {
   const body = errorBodyText(code, description);
-  const status = errorCatalogue[code].status;
+  const status = statusOf(code);
   return (
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
     'Content-Type: application/json; charset=utf-8\r\n' +
@@ -85,7 +86,7 @@ export function handleClientError(err: Error & { code?: string }, socket: Duplex
 export function handleUnmetExpectation(_req: IncomingMessage, res: ServerResponse): void {
   const body = errorBodyText('expectation_failed');
   res.shouldKeepAlive = false;
-  res.writeHead(errorCatalogue.expectation_failed.status, {
+  res.writeHead(statusOf('expectation_failed'), {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',

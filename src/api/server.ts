@@ -22,14 +22,13 @@ import Fastify, {
   type FastifyServerFactory,
 } from 'fastify';
 
+import type { ActionSubmitter } from '../actions/submit.js';
 import type { IdempotentSubmitter } from '../actions/idempotency.js';
 import type { Preflight } from '../actions/preflight.js';
-import type { ActionSubmitter } from '../actions/submit.js';
+import type { RunReadModel } from '../actions/run-read-model.js';
+import type { ChangeFeed } from '../cluster/change-feed.js';
+import type { ClusterReadModel } from '../cluster/cluster-read-model.js';
 import type { EventLog } from '../cluster/event-log.js';
-import type { ClusterKeys } from '../cluster/keys.js';
-import type { MasterStatus } from '../cluster/master.js';
-import type { ClusterState } from '../cluster/state.js';
-import type { ClusterView } from '../cluster/view.js';
 import type { BosunMetrics } from '../metrics/metrics.js';
 import type { UserDirectory } from '../users/user-directory.js';
 import type { Authenticator, Principal } from './auth/authenticator.js';
@@ -37,27 +36,27 @@ import { roleHas, type Permission } from './auth/permissions.js';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.js';
 import type { TokenService } from './auth/tokens.js';
 import { authScheme, installAudit, isFailedLogin } from './audit.js';
-import { frameworkError, installErrorHandling, sendError } from './error-handler.js';
+import { installClusterCors } from './cluster-cors.js';
 import { dryRunRequested } from './dry-run.js';
+import { frameworkError, installErrorHandling, sendError } from './error-handler.js';
 import { parseJsonBody } from './json-body.js';
 import { BODY_LIMIT, MAX_PARAM_LENGTH } from './limits.js';
 import { handleClientError } from './raw-error.js';
 import { installLingeringClose } from './lingering-close.js';
 import { installRequestGuards } from './request-guards.js';
-import { installClusterCors } from './cluster-cors.js';
+import { credentialsOf } from './sse/stream-credentials.js';
 import { openApiRoutes, registerOpenApi } from './openapi.js';
 import { actionRoutes } from './routes/actions.js';
 import { clusterActionRoutes } from './routes/cluster-actions.js';
 import { clusterRoutes } from './routes/cluster.js';
 import { eventRoutes } from './routes/events.js';
-import { credentialsOf } from './sse/stream-credentials.js';
 import { logsRoutes } from './routes/logs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { statsRoutes } from './routes/stats.js';
 import { uiRoutes } from './routes/ui.js';
-import { whoamiRoutes } from './routes/whoami.js';
 import { unmodelledRoutes } from './routes/unmodelled.js';
+import { whoamiRoutes } from './routes/whoami.js';
 import { userRoutes } from './routes/users.js';
 
 declare module 'fastify' {
@@ -90,10 +89,17 @@ export interface RouteSummary {
 
 export { BODY_LIMIT } from './limits.js';
 
+/**
+ * What the API needs, built by the node (node/node.ts). Routes get their part of it as Fastify plugin
+ * options, so no route file imports this one.
+ */
 export interface ApiDeps {
-  readonly view: ClusterView;
-  readonly keys: ClusterKeys;
-  readonly state: ClusterState;
+  /** The questions the API asks of the cluster: identity, nodes, roles (cluster/cluster-read-model.ts). */
+  readonly cluster: ClusterReadModel;
+  /** The questions the API asks about action runs (actions/run-read-model.ts). */
+  readonly runs: RunReadModel;
+  /** The cluster's changes as stream events, served at `/v1/events` (cluster/change-feed.ts). */
+  readonly feed: ChangeFeed;
   readonly submitter: ActionSubmitter;
   /** Dry runs of cluster actions (`?dry_run=true`). */
   readonly preflight: Preflight;
@@ -105,15 +111,6 @@ export interface ApiDeps {
   readonly log: FastifyBaseLogger;
   /** Whether this node can vouch for its view: joined, with a lease that is certainly alive. */
   readonly healthy: () => boolean;
-  /** This node's uid, for the `/v1/local/...` endpoints. */
-  readonly selfUid: number;
-  /**
-   * What this node can truthfully say of its own role (cluster/master.ts, MasterStatus): only
-   * `master` makes it say it is master.
-   */
-  readonly selfMasterStatus: () => MasterStatus;
-  /** While this node says master: since when, without a break (unix ms). */
-  readonly selfMasterSince: () => number | undefined;
   /** This node's metrics: served at `/metrics` and fed with HTTP figures. (Default: none) */
   readonly metrics?: BosunMetrics | undefined;
   /** Whether `/metrics` needs the `view_all_metrics` permission. (Default: false) */
@@ -128,8 +125,69 @@ export interface BuildOptions {
 }
 
 export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({
-    loggerInstance: deps.log,
+  const app = createApp(deps.log, options);
+  installErrorHandling(app);
+  // First of all hooks, so every answer carries the id, errors included.
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  installRequestGuards(app);
+  // Before authentication, so a refusal reaches the dashboard on another node too (cluster-cors.ts).
+  installClusterCors(app, deps.cluster);
+  installLingeringClose(app);
+  installJsonBodies(app);
+  installAuthentication(app, deps);
+
+  const routes: RouteSummary[] = [];
+  app.decorate('bosunRoutes', routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) {
+      // HEAD routes are Fastify's automatic twins of the GET routes.
+      if (method !== 'HEAD') {
+        const { permission, dryRunPermission } = r.config ?? {};
+        routes.push({ method, url: r.url, permission, ...(dryRunPermission ? { dryRunPermission } : {}) });
+      }
+    }
+  });
+  // Before every route, so the document sees them all (openapi.ts).
+  await registerOpenApi(app);
+
+  const metrics = deps.metrics;
+  if (metrics) {
+    installHttpMetrics(app, metrics);
+    await app.register(metricsRoutes, { metrics, requireAuth: deps.metricsAuth ?? false });
+  }
+  if (deps.events) {
+    installAudit(app, deps.events, deps.users, deps.cluster.selfUid);
+    await app.register(logsRoutes, { events: deps.events });
+  }
+
+  const { cluster, runs } = deps;
+  const { submitter, preflight, idempotent } = deps;
+  await app.register(clusterActionRoutes, { runs, submitter, preflight, idempotent });
+  await app.register(actionRoutes, { runs });
+  await app.register(eventRoutes, { feed: deps.feed, runs, selfUid: cluster.selfUid });
+  await app.register(nodeRoutes, { cluster, healthy: deps.healthy });
+  await app.register(clusterRoutes, { cluster });
+  await app.register(userRoutes, {
+    users: deps.users,
+    authenticator: deps.authenticator,
+    tokens: deps.tokens,
+  });
+  await app.register(statsRoutes, { cluster });
+  await app.register(unmodelledRoutes, { cluster });
+  await app.register(openApiRoutes);
+  await app.register(whoamiRoutes);
+  await app.register(uiRoutes, { cluster });
+  return app;
+}
+
+type App = ReturnType<typeof createApp>;
+
+function createApp(log: FastifyBaseLogger, options: BuildOptions) {
+  return Fastify({
+    loggerInstance: log,
     // Per-request lines would dominate the log and the CPU profile; errors are still logged.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: BODY_LIMIT,
@@ -148,20 +206,13 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
+}
 
-  installErrorHandling(app);
-  // First of all hooks, so every answer carries the id, errors included.
-  app.addHook('onRequest', (request, reply, done) => {
-    void reply.header(REQUEST_ID_HEADER, request.id);
-    done();
-  });
-  installRequestGuards(app);
-  // Before authentication, so a refusal reaches the dashboard on another node too (cluster-cors.ts).
-  installClusterCors(app, deps.state);
-  installLingeringClose(app);
-
-  // JSON is the only body type the API takes; anything else is a 415. An empty JSON body is "no
-  // body", not an error: clients send the header on bodiless requests.
+/**
+ * JSON is the only body type the API takes; anything else is a 415. An empty JSON body is "no body",
+ * not an error: clients send the header on bodiless requests.
+ */
+function installJsonBodies(app: App): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     'application/json',
@@ -174,7 +225,10 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
       }
     },
   );
+}
 
+/** The route's permission: 401 without a user, 403 without the permission, 503 on a view it cannot vouch for. */
+function installAuthentication(app: App, deps: ApiDeps): void {
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
     const dryRun = config.dryRunPermission !== undefined && dryRunRequested(request.query);
@@ -201,50 +255,17 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
     }
     request.principal = principal;
   });
+}
 
-  const routes: RouteSummary[] = [];
-  app.decorate('bosunRoutes', routes);
-  app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) {
-      // HEAD routes are Fastify's automatic twins of the GET routes.
-      if (method !== 'HEAD') {
-        const { permission, dryRunPermission } = r.config ?? {};
-        routes.push({ method, url: r.url, permission, ...(dryRunPermission ? { dryRunPermission } : {}) });
-      }
-    }
+/** HTTP figures per route pattern, not URL, so label cardinality stays bounded. */
+function installHttpMetrics(app: App, metrics: BosunMetrics): void {
+  app.addHook('onResponse', (request, reply, done) => {
+    // Unmatched URLs share one label.
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    metrics.httpRequests.inc({ method: request.method, route, status });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    if (isFailedLogin(request, status)) metrics.loginFailures.inc({ scheme: authScheme(request) });
+    done();
   });
-  // Before every route, so the document sees them all (openapi.ts).
-  await registerOpenApi(app);
-
-  const metrics = deps.metrics;
-  if (metrics) {
-    // Route patterns, not URLs, so label cardinality stays bounded; unmatched URLs share one label.
-    app.addHook('onResponse', (request, reply, done) => {
-      const route = request.routeOptions.url ?? 'unmatched';
-      const status = reply.statusCode;
-      metrics.httpRequests.inc({ method: request.method, route, status });
-      metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-      if (isFailedLogin(request, status)) metrics.loginFailures.inc({ scheme: authScheme(request) });
-      done();
-    });
-    await app.register(metricsRoutes(metrics, deps.metricsAuth ?? false));
-  }
-
-  if (deps.events) {
-    installAudit(app, deps.events, deps.users, deps.selfUid);
-    await app.register(logsRoutes(deps.events));
-  }
-
-  await app.register(clusterActionRoutes(deps));
-  await app.register(actionRoutes(deps));
-  await app.register(eventRoutes(deps));
-  await app.register(nodeRoutes(deps));
-  await app.register(clusterRoutes(deps));
-  await app.register(userRoutes(deps));
-  await app.register(statsRoutes(deps));
-  await app.register(unmodelledRoutes(deps));
-  await app.register(openApiRoutes);
-  await app.register(whoamiRoutes);
-  await app.register(uiRoutes(deps));
-  return app;
 }

@@ -1,7 +1,7 @@
 /**
- * Node samples to Redis Enterprise stats objects: `{"uid", "intervals": [...]}` per node, and the
- * cluster's `{"intervals": [...]}` (re-api.md §5.7; the shapes of the real captures the Rust client
- * ships as fixtures). An interval holds only the figures a node measured.
+ * Node samples to Redis Enterprise stats objects: `{"uid", "intervals": [...]}` per node, and the cluster's
+ * `{"intervals": [...]}` (docs/re-contract.md, "Stats"; the shapes of the real captures the Rust client ships
+ * as fixtures). An interval holds only the figures a node measured.
  */
 import type { NodeStatsRecord } from '../cluster/keys.js';
 import { BosunError } from '../errors/catalogue.js';

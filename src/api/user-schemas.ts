@@ -1,6 +1,6 @@
 /**
- * The user object on the wire (re-api.md §3; RE's user object): the fields Redis Enterprise
- * documents and Bosun models, for request bodies (anything else is a 400 naming the field) and
+ * The user object on the wire (docs/re-contract.md, "Authentication"; RE's user object): the fields Redis
+ * Enterprise documents and Bosun models, for request bodies (anything else is a 400 naming the field) and
  * responses. Checks a schema cannot state (a name or an email; `role` against `role_uids`) are in
  * `resolveRole` and the routes.
  */

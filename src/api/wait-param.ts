@@ -7,9 +7,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from '@fastify/type-provider-typebox';
 
+import type { RunReadModel } from '../actions/run-read-model.js';
 import { RunWaiter } from '../actions/run-waiter.js';
-import type { ClusterKeys } from '../cluster/keys.js';
-import type { ClusterView } from '../cluster/view.js';
 import { BosunError } from '../errors/catalogue.js';
 
 export const MAX_WAIT_MS = 30_000;
@@ -47,8 +46,8 @@ export function parseWait(raw: string | undefined): number | undefined {
 }
 
 /** A waiter bound to a route plugin: released when the node stops, and per request when the client goes. */
-export function installRunWaiter(app: FastifyInstance, view: ClusterView, keys: ClusterKeys) {
-  const waiter = new RunWaiter(view, keys);
+export function installRunWaiter(app: FastifyInstance, runs: RunReadModel) {
+  const waiter = new RunWaiter(runs);
   app.addHook('preClose', async () => waiter.releaseAll());
   app.addHook('onClose', async () => waiter.close());
   return async (reply: FastifyReply, uid: string, ms: number | undefined): Promise<void> => {

@@ -1,10 +1,11 @@
 /**
- * Internal records to Redis Enterprise wire objects. Stored runs are already in the seed's wire
- * shape (`/v1/cluster/actions`); this drops what is internal and renders the other two forms real
- * clients parse (docs/decisions.md, "Three forms of an action"; re-api.md §2.1, §2.3, §5.5, §5.6).
+ * Internal records to Redis Enterprise wire objects. Stored runs are already in the seed's wire shape
+ * (`/v1/cluster/actions`); this drops what is internal and renders the other two forms real clients parse
+ * (docs/decisions.md, "Three forms of an action"; docs/re-contract.md, "The action object" and "Generic
+ * actions endpoints" and "Nodes and the cluster object").
  */
 import type { ActionRun } from '../actions/run.js';
-import type { MemberState } from '../cluster/state.js';
+import type { MemberState } from '../cluster/cluster-read-model.js';
 
 export type WireRun = Omit<ActionRun, 'checkpoint' | 'cancel_requested'>;
 
@@ -32,7 +33,10 @@ export function toWireTask(run: ActionRun): WireTask {
   };
 }
 
-/** The v2 status vocabulary (re-api.md §2.3): four values, so every run maps onto one of them. */
+/**
+ * The v2 status vocabulary (docs/re-contract.md, "Generic actions endpoints"): four values, so every run maps
+ * onto one of them.
+ */
 export type V2Status = 'queued' | 'running' | 'completed' | 'failed';
 
 export interface WireV2Action {
@@ -65,7 +69,10 @@ function v2Status(status: ActionRun['status']): V2Status {
   }
 }
 
-/** `/v2/actions*`: RE 7.22's object (re-api.md §2.3); `additional_info` only when non-empty. */
+/**
+ * `/v2/actions*`: RE 7.22's object (docs/re-contract.md, "Generic actions endpoints"); `additional_info` only
+ * when non-empty.
+ */
 export function toWireV2Action(run: ActionRun): WireV2Action {
   const info: { description?: string; error?: string; object_type?: string; object_uid?: string } = {};
   if (run.node_uid !== undefined) {
@@ -117,4 +124,11 @@ export function toWireNodeStatus(m: MemberState, masterUid: number | undefined):
     master_shards: [],
     slave_shards: [],
   };
+}
+
+/** Unix seconds as RE writes times: ISO 8601, UTC, without milliseconds. */
+export function isoSeconds(unixSeconds: number | undefined): string | undefined {
+  return unixSeconds === undefined
+    ? undefined
+    : new Date(unixSeconds * 1000).toISOString().replace('.000Z', 'Z');
 }

@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import type { AuthenticatorOptions } from '../api/auth/authenticator.js';
 import type { FastFailoverMode } from '../cluster/failure-detector.js';
 import { createLogger } from '../log.js';
-import { BosunNode } from '../node/node.js';
+import { BosunNode, type NodeOptions } from '../node/node.js';
+import type { NodeMessage } from '../node/node-message.js';
 import { takeSecretFromEnv } from '../node/secret-env.js';
 
 export interface NodeCommandOptions {
@@ -41,14 +42,6 @@ export function envFlag(value: string | undefined): boolean {
   return value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
 }
 
-/** Messages a node sends to the local-cluster launcher over IPC, when it has one. */
-export type NodeMessage =
-  | { type: 'ready'; uid: number; httpPort: number; httpsPort: number; fingerprint: string }
-  | { type: 'master'; uid: number; masterUid: number | undefined; epoch: number | undefined }
-  | { type: 'admin'; email: string; password: string; generated: boolean }
-  /** The node could not start; `reason` is one line, for the launcher's terminal. */
-  | { type: 'failed'; uid: number; reason: string };
-
 /**
  * `BOSUN_LOGIN_FAILURE_LIMIT`: failed logins allowed per client address per minute (default 30;
  * 0 turns the per-client limit off, for benchmarks that simulate many clients from one address).
@@ -69,10 +62,52 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
   process.umask(0o077);
   const adminPassword = takeSecretFromEnv(process.env, 'BOSUN_ADMIN_PASSWORD');
   const log = createLogger({ node: opts.uid });
-  const send = (msg: NodeMessage): void => {
-    if (process.send && process.connected) process.send(msg);
-  };
-  const node = new BosunNode({
+  const node = new BosunNode(nodeOptions(opts, adminPassword, log));
+  stopOnSignals(node, log);
+  node.on('master', (masterUid, epoch) => send({ type: 'master', uid: opts.uid, masterUid, epoch }));
+  try {
+    await node.start();
+  } catch (err) {
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+    // Delivered before the process exits: the launcher prints it on its terminal.
+    await new Promise<void>((done) => {
+      if (process.send && process.connected)
+        process.send({ type: 'failed', uid: opts.uid, reason } satisfies NodeMessage, () => done());
+      else done();
+    });
+    throw err;
+  }
+  const admin = node.bootstrap.createdAdmin;
+  if (admin) {
+    send({ type: 'admin', ...admin });
+    if (admin.generated && !process.send) {
+      process.stderr.write(
+        `bosun: created admin ${admin.email} with generated password: ${admin.password}\n`,
+      );
+    }
+  }
+  const addr = node.httpAddress();
+  send({
+    type: 'ready',
+    uid: opts.uid,
+    httpPort: addr?.port ?? opts.httpPort ?? 0,
+    httpsPort: opts.httpsPort ?? 9443 + opts.uid - 1,
+    fingerprint: node.certificateFingerprint,
+  });
+}
+
+/** To the launcher, when this process has one (node/node-message.ts). */
+function send(msg: NodeMessage): void {
+  if (process.send && process.connected) process.send(msg);
+}
+
+/** The node's options from the command line, with the environment's settings. */
+function nodeOptions(
+  opts: NodeCommandOptions,
+  adminPassword: string | undefined,
+  log: ReturnType<typeof createLogger>,
+): NodeOptions {
+  return {
     uid: opts.uid,
     dataDir: resolve(opts.dataDir),
     store: opts.store ?? process.env.BOSUN_STORE,
@@ -105,8 +140,11 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     adminPassword,
     log,
     auth: authOptionsFromEnv(process.env),
-  });
+  };
+}
 
+/** SIGINT/SIGTERM (or the launcher going away) drain the node; a second signal exits at once. */
+function stopOnSignals(node: BosunNode, log: ReturnType<typeof createLogger>): void {
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
@@ -127,35 +165,4 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
   process.on('SIGTERM', onSignal);
   // The launcher going away (Ctrl-C in its terminal, or a crash) stops its nodes too.
   process.on('disconnect', () => onSignal('SIGTERM'));
-
-  node.on('master', (masterUid, epoch) => send({ type: 'master', uid: opts.uid, masterUid, epoch }));
-  try {
-    await node.start();
-  } catch (err) {
-    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
-    // Delivered before the process exits: the launcher prints it on its terminal.
-    await new Promise<void>((done) => {
-      if (process.send && process.connected)
-        process.send({ type: 'failed', uid: opts.uid, reason }, () => done());
-      else done();
-    });
-    throw err;
-  }
-  const admin = node.bootstrap.createdAdmin;
-  if (admin) {
-    send({ type: 'admin', ...admin });
-    if (admin.generated && !process.send) {
-      process.stderr.write(
-        `bosun: created admin ${admin.email} with generated password: ${admin.password}\n`,
-      );
-    }
-  }
-  const addr = node.httpAddress();
-  send({
-    type: 'ready',
-    uid: opts.uid,
-    httpPort: addr?.port ?? opts.httpPort ?? 0,
-    httpsPort: opts.httpsPort ?? 9443 + opts.uid - 1,
-    fingerprint: node.certificateFingerprint,
-  });
 }

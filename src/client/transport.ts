@@ -172,6 +172,32 @@ function describeNetworkError(err: NodeJS.ErrnoException, url: URL): string {
   }
 }
 
+/** What a failed request is to the caller: a ConnectionError that says which kind of failure, and what to do. */
+function requestError(err: NodeJS.ErrnoException, url: URL): ConnectionError {
+  const where = `${url.protocol}//${url.host}`;
+  if (err instanceof PinMismatchError) {
+    return new ConnectionError(where, 'tls', err.message, err.code, { cause: err });
+  }
+  if (isUntrustedCertificate(err.code)) {
+    return new ConnectionError(
+      where,
+      'tls',
+      `the HTTPS certificate of ${where} is not trusted (${err.message})`,
+      err.code,
+      { cause: err },
+    );
+  }
+  if (err.code?.startsWith('ERR_SSL') || err.code === 'EPROTO') {
+    const detail = /wrong version number/i.test(err.message)
+      ? 'it does not speak TLS there; if that is an HTTP port, use http://'
+      : err.message.split('\n')[0]!.trim();
+    return new ConnectionError(where, 'protocol', `TLS with ${where} failed (${detail})`, err.code, {
+      cause: err,
+    });
+  }
+  return new ConnectionError(where, 'network', describeNetworkError(err, url), err.code, { cause: err });
+}
+
 /** Sends one request; resolves with any HTTP answer, rejects with ConnectionError (or the abort reason). */
 export async function send(req: HttpRequest): Promise<HttpResponse> {
   const { url } = req;
@@ -223,33 +249,7 @@ export async function send(req: HttpRequest): Promise<HttpResponse> {
     };
     if (req.signal?.aborted) return onAbort();
     req.signal?.addEventListener('abort', onAbort, { once: true });
-    outgoing.once('error', (err: NodeJS.ErrnoException) => {
-      if (err instanceof PinMismatchError) {
-        return fail(new ConnectionError(where, 'tls', err.message, err.code, { cause: err }));
-      }
-      if (isUntrustedCertificate(err.code)) {
-        return fail(
-          new ConnectionError(
-            where,
-            'tls',
-            `the HTTPS certificate of ${where} is not trusted (${err.message})`,
-            err.code,
-            { cause: err },
-          ),
-        );
-      }
-      if (err.code?.startsWith('ERR_SSL') || err.code === 'EPROTO') {
-        const detail = /wrong version number/i.test(err.message)
-          ? 'it does not speak TLS there; if that is an HTTP port, use http://'
-          : err.message.split('\n')[0]!.trim();
-        return fail(
-          new ConnectionError(where, 'protocol', `TLS with ${where} failed (${detail})`, err.code, {
-            cause: err,
-          }),
-        );
-      }
-      fail(new ConnectionError(where, 'network', describeNetworkError(err, url), err.code, { cause: err }));
-    });
+    outgoing.once('error', (err: NodeJS.ErrnoException) => fail(requestError(err, url)));
     if (req.body !== undefined) outgoing.end(req.body);
     else outgoing.end();
   });

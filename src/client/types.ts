@@ -134,17 +134,8 @@ export interface NewUser {
   readonly status?: 'active' | 'locked';
 }
 
-export interface UserChanges {
-  readonly email?: string;
-  readonly password?: string;
-  readonly name?: string;
-  readonly role?: Role;
-  readonly role_uids?: readonly number[];
-  readonly email_alerts?: boolean;
-  readonly cluster_email_alerts?: boolean;
-  readonly bdbs_email_alerts?: readonly string[];
-  readonly status?: 'active' | 'locked';
-}
+/** What `PUT /v1/users/<uid>` may change: any field of a new user. */
+export type UserChanges = Partial<NewUser>;
 
 /** `GET /v1/roles`: a built-in role and the management role it grants. */
 export interface RoleObject {

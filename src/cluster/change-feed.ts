@@ -77,6 +77,11 @@ export class ChangeFeed {
     return this.#floor;
   }
 
+  /** Resolves once the feed has reached `revision`; rejects after `ms`. */
+  waitFor(revision: number, ms: number): Promise<void> {
+    return this.view.waitFor(revision, ms);
+  }
+
   get subscribers(): number {
     return this.#listeners.size;
   }

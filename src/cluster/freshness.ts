@@ -1,5 +1,5 @@
 /**
- * Whether this node's view is current enough to answer reads from (DESIGN.md, "Reads").
+ * Whether this node's view is current enough to answer reads from (docs/design.md, "Reads").
  *
  * The view is fed by a watch, and a watch can fall behind without a word: its connection may stall
  * (a partition, a hung member) while the lease's keep-alives still get through on another one, or
@@ -28,6 +28,9 @@
  * thirds of a TTL, not a whole one. (A 404 is never served from the view at all:
  * ClusterView.getConfirmed asks the store.)
  */
+import { setTimeout as delay } from 'node:timers/promises';
+
+import { backoff } from '../lib/retry.js';
 import type { ClusterView } from './view.js';
 
 export class Freshness {
@@ -61,7 +64,7 @@ export class Freshness {
 
   async #sync(): Promise<void> {
     // Loops while owed: an invalidation during a touch needs a touch of its own, after it.
-    let wait = 50;
+    let failures = 0;
     while (this.#owed) {
       this.#owed = false;
       try {
@@ -69,8 +72,7 @@ export class Freshness {
         if (revision !== undefined) this.require(revision);
       } catch {
         this.#owed = true;
-        await new Promise((r) => setTimeout(r, wait));
-        wait = Math.min(wait * 2, 1000);
+        await delay(backoff(failures++));
       }
     }
   }

@@ -1,22 +1,27 @@
 /**
  * The key layout of one cluster, all under one prefix, and the records the cluster layer stores under
- * its keys (docs/design.md, "Keys"). Every key the project writes is named here, so the layout can be
- * read in one place. A key that holds a JSON record is typed (`Key<MasterRecord>`), and the record's
- * schema is checked where stored JSON enters (store/typed-key.ts). The layers above type their own
- * records (actions/run.ts, users/user-records.ts) on the paths named here, so nothing points upward.
+ * its keys (docs/design.md, "Keys" and "Typed records"). Every key the project writes is named here,
+ * so the layout can be read in one place. A key that holds a JSON record is typed
+ * (`Key<MasterRecord>`), and the record's schema is checked where stored JSON enters
+ * (store/typed-key.ts). The layers above type their own records (actions/run.ts,
+ * users/user-records.ts) on the paths named here, so nothing points upward.
  */
 import { Type } from '@sinclair/typebox';
 
 import { keyFolder, keyIn, recordType, typedKey, type Key, type KeyFolder } from '../store/typed-key.js';
 
 /** A node's liveness record, bound to its lease: present exactly while the node is alive. */
-export interface NodeRecord {
+/** Who a node is and where it answers: in its liveness record and its registration alike. */
+export interface NodeEndpoint {
   readonly uid: number;
   readonly addr: string;
   readonly http_port: number;
   readonly https_port: number;
   readonly software_version: string;
   readonly hostname: string;
+}
+
+export interface NodeRecord extends NodeEndpoint {
   readonly pid: number;
   /**
    * Who can interpret `pid`: nodes with the same host_id share a kernel boot and a pid namespace
@@ -63,13 +68,7 @@ export interface NodeStatsRecord {
 }
 
 /** A node's durable registration. */
-export interface MemberRecord {
-  readonly uid: number;
-  readonly addr: string;
-  readonly http_port: number;
-  readonly https_port: number;
-  readonly software_version: string;
-  readonly hostname: string;
+export interface MemberRecord extends NodeEndpoint {
   /** Unix ms of the first join. */
   readonly joined_at: number;
 }
@@ -147,13 +146,17 @@ export interface ClusterConfig {
 const optionalNumber = Type.Optional(Type.Number());
 const optionalString = Type.Optional(Type.String());
 
-const nodeSchema = Type.Object({
+const endpointFields = {
   uid: Type.Integer(),
   addr: Type.String(),
   http_port: Type.Integer(),
   https_port: Type.Integer(),
   software_version: Type.String(),
   hostname: Type.String(),
+};
+
+const nodeSchema = Type.Object({
+  ...endpointFields,
   pid: Type.Integer(),
   host_id: optionalString,
   proc_start: optionalNumber,
@@ -182,15 +185,7 @@ const nodeStatsSchema = Type.Object({
   uptime: Type.Number(),
 });
 
-const memberSchema = Type.Object({
-  uid: Type.Integer(),
-  addr: Type.String(),
-  http_port: Type.Integer(),
-  https_port: Type.Integer(),
-  software_version: Type.String(),
-  hostname: Type.String(),
-  joined_at: Type.Number(),
-});
+const memberSchema = Type.Object({ ...endpointFields, joined_at: Type.Number() });
 
 const epochSchema = Type.Object({
   epoch: Type.Integer(),
@@ -276,17 +271,33 @@ export class ClusterKeys {
     this.suspicions = keyFolder(`${prefix}suspicions/`, suspicionRecord);
   }
 
+  /**
+   * Per-node keys are made once per uid, so reads on hot paths allocate nothing. Bounded: a uid comes
+   * from a request too (`/v1/nodes/<uid>`), and those must not grow the cache.
+   */
+  readonly #perNode = new Map<KeyFolder<unknown>, Map<number, Key<unknown>>>();
+
+  #nodeKey<T>(folder: KeyFolder<T>, uid: number): Key<T> {
+    let byUid = this.#perNode.get(folder);
+    if (!byUid) this.#perNode.set(folder, (byUid = new Map<number, Key<unknown>>()));
+    const known = byUid.get(uid);
+    if (known) return known as Key<T>;
+    const key = keyIn(folder, uid);
+    if (byUid.size < 512) byUid.set(uid, key);
+    return key;
+  }
+
   node(uid: number): Key<NodeRecord> {
-    return keyIn(this.nodes, uid);
+    return this.#nodeKey(this.nodes, uid);
   }
   nodeStats(uid: number): Key<NodeStatsRecord> {
-    return keyIn(this.allNodeStats, uid);
+    return this.#nodeKey(this.allNodeStats, uid);
   }
   member(uid: number): Key<MemberRecord> {
-    return keyIn(this.members, uid);
+    return this.#nodeKey(this.members, uid);
   }
   suspicion(uid: number): Key<SuspicionRecord> {
-    return keyIn(this.suspicions, uid);
+    return this.#nodeKey(this.suspicions, uid);
   }
 
   // ---- paths whose records the layers above type (actions/run.ts, users/user-records.ts) ----

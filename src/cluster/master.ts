@@ -1,6 +1,6 @@
 /**
- * Master election, fencing and the take-over half of the hand-over (DESIGN.md, "Master election and
- * change_master").
+ * Master election and fencing (docs/design.md, "Election and hand-over"); the hand-over protocol,
+ * both halves, is hand-over.ts.
  *
  * - Election: when the view shows no master key, a joined node creates it in one transaction under
  *   its own lease (create-if-absent), taking the last epoch + 1.
@@ -9,16 +9,19 @@
  *   believes it is master.
  * - Self-fencing: the master stops acting once its lease is no longer certainly alive on the server
  *   (`lease.safeUntil` minus a margin), before the server could have expired it and elected another.
- * - Take-over: a node that sees a hand-over intent naming it takes the master key in one transaction,
- *   guarded by the intent's revision and by the old master's token. That revision fences the old
- *   master out at the same instant.
+ * - Hand-over: a node that sees a hand-over intent naming it lets hand-over.ts take the master key.
  */
 import { EventEmitter } from 'node:events';
 
 import type { Logger } from 'pino';
 
+import { CoalescingTask } from '../lib/coalescing-task.js';
+import { retryPolicy } from '../lib/retry.js';
+import { casUpdate } from '../store/cas.js';
 import { decodeKv, putRecord } from '../store/typed-key.js';
-import type { Compare, Op, Store, TxnRequest, TxnResult } from '../store/types.js';
+import { ConflictError, NotMasterError } from '../errors/domain.js';
+import type { Compare, Store, TxnRequest, TxnResult } from '../store/types.js';
+import { HandOver, type HandOverHost } from './hand-over.js';
 import {
   epochRecord,
   masterRecord,
@@ -27,41 +30,12 @@ import {
   type EpochRecord,
   type ForcedTakeOver,
   type MasterRecord,
-  type TransferIntent,
 } from './keys.js';
 import type { Membership } from './membership.js';
+import type { MasterTerm } from './term.js';
 import type { ClusterView } from './view.js';
 
-export class NotMasterError extends Error {
-  constructor(message = 'this node is not the master') {
-    super(message);
-    this.name = 'NotMasterError';
-  }
-}
-
-/** One continuous period of this node being master. */
-export interface MasterTerm {
-  /** The master key's mod revision: the fencing token. */
-  readonly token: number;
-  readonly epoch: number;
-  /** Unix ms when the term began (the election or take-over transaction returned). */
-  readonly since: number;
-  /** The `change_master` run whose hand-over made this node master, if any. */
-  readonly viaAction: string | undefined;
-  /** With `viaAction`: unix ms when the old master wrote the intent. */
-  readonly intentAt?: number | undefined;
-  /** The term before this one. */
-  readonly previous: EpochRecord | undefined;
-}
-
-/**
- * Writes a higher layer adds to the take-over's own transaction: the engine finishes the
- * `change_master` run there, so confirming the hand-over costs no round trip of its own.
- */
-export type TakeOverExtras = (
-  intent: TransferIntent,
-  since: number,
-) => Promise<{ compare: Compare[]; ops: Op[] } | undefined>;
+export type { MasterTerm } from './term.js';
 
 /**
  * What this node can truthfully say about its own role:
@@ -79,11 +53,8 @@ export interface MasterRoleEvents {
 
 export class MasterRole extends EventEmitter<MasterRoleEvents> {
   #term: MasterTerm | undefined;
-  #busy = false;
-  #again = false;
   #stopped = false;
   #fenceTimer: NodeJS.Timeout | undefined;
-  #takeOverExtras: TakeOverExtras | undefined;
   /** Set from the moment an intent may be in the store until it is known withdrawn or the term ends. */
   #intentPending = false;
   /** Set when the role fenced itself; cleared when the node rejoins under a new lease. */
@@ -92,7 +63,12 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
   #abandonTimer: NodeJS.Timeout | undefined;
   /** Unix ms since when this node has said "master" without a break (a term, or a withdrawal). */
   #claimSince = 0;
+  readonly #evaluation = new CoalescingTask(() => this.#evaluateOnce(), {
+    onError: (err) => this.log.warn({ err }, 'master evaluation failed; will retry on the next change'),
+  });
   readonly #onChange = (): void => this.evaluate();
+  /** Both halves of the hand-over; the engine gives mastership away through it. */
+  readonly handOver: HandOver;
 
   constructor(
     private readonly store: Store,
@@ -102,6 +78,24 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     private readonly log: Logger,
   ) {
     super();
+    this.handOver = new HandOver(store, view, keys, this.#handOverHost(), log);
+  }
+
+  #handOverHost(): HandOverHost {
+    return {
+      uid: this.uid,
+      term: () => this.#term,
+      lease: () => this.membership.lease,
+      stopped: () => this.#stopped,
+      fencedTxn: (request, decidedUnder) => this.fencedTxn(request, decidedUnder),
+      pauseClaim: () => (this.#intentPending = true),
+      resumeClaim: () => {
+        if (!this.#intentPending) return;
+        this.#intentPending = false;
+        this.#claimSince = Date.now();
+      },
+      begin: (term) => this.#begin(term),
+    };
   }
 
   get uid(): number {
@@ -132,10 +126,6 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     return this.#intentPending ? 'handing_over' : 'master';
   }
 
-  setTakeOverExtras(extras: TakeOverExtras): void {
-    this.#takeOverExtras = extras;
-  }
-
   start(): void {
     this.view.on('change', this.#onChange);
     this.view.on('resync', this.#onChange);
@@ -164,22 +154,7 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
    * this node, step down when the master key is no longer ours. Runs one pass at a time.
    */
   evaluate(): void {
-    if (this.#busy) {
-      this.#again = true;
-      return;
-    }
-    this.#busy = true;
-    void this.#evaluateOnce()
-      .catch((err: unknown) =>
-        this.log.warn({ err }, 'master evaluation failed; will retry on the next change'),
-      )
-      .finally(() => {
-        this.#busy = false;
-        if (this.#again && !this.#stopped) {
-          this.#again = false;
-          this.evaluate();
-        }
-      });
+    this.#evaluation.request();
   }
 
   async #evaluateOnce(): Promise<void> {
@@ -192,7 +167,7 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
       if (!lease) return this.#depose('lease lost');
       // The view may not have caught up with our own election yet; only a newer revision can depose.
       if (this.view.revision >= term.token && masterKv?.modRevision !== term.token) {
-        const now = masterKv ? decodeKv(masterRecord, masterKv) : undefined;
+        const now = masterKv ? this.view.recordOf(masterKv, masterRecord) : undefined;
         return this.#depose(
           now ? `node ${now.node_uid} is master now (epoch ${now.epoch})` : 'the master key is gone',
         );
@@ -205,7 +180,7 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
       await this.#campaign(lease.id);
       return;
     }
-    const master = decodeKv(masterRecord, masterKv);
+    const master = this.view.recordOf(masterKv, masterRecord);
     if (master.node_uid === this.uid && masterKv.lease === lease.id) {
       // Still ours: we had fenced ourselves while the lease was in doubt, and it was renewed in time.
       // The view may lag behind a deposition, so only the store itself can say so.
@@ -223,9 +198,9 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     }
     const transferKv = this.view.get(this.keys.transfer.key);
     if (transferKv) {
-      const intent = decodeKv(transferIntent, transferKv);
+      const intent = this.view.recordOf(transferKv, transferIntent);
       if (intent.to === this.uid && intent.from_token === masterKv.modRevision) {
-        await this.#takeOver(lease.id, intent, transferKv.modRevision);
+        await this.handOver.take(lease.id, intent, transferKv.modRevision);
       }
     }
   }
@@ -262,114 +237,83 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
     if (Date.now() >= this.#fenceDeadline(lease.safeUntil, lease.ttlMs)) return false;
     const masterKv = this.view.get(this.keys.master.key);
     if (masterKv?.modRevision !== deadToken) return false;
-    const dead = decodeKv(masterRecord, masterKv);
-    // The view's epoch record first (no round trip); the compare catches a stale one.
-    let epochKv = this.view.get(this.keys.epoch.key);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const previous = epochKv ? decodeKv(epochRecord, epochKv) : undefined;
-      const epoch = (previous?.epoch ?? dead.epoch) + 1;
-      const since = Date.now();
-      const record: MasterRecord = {
-        node_uid: this.uid,
-        epoch,
-        since,
-        // The epoch record, as an election takes it: it names the run a hand-over came from.
-        previous: previous ?? { epoch: dead.epoch, node_uid: dead.node_uid },
-        forced,
-      };
-      const result = await this.store.txn({
-        compare: [
-          { key: this.keys.master.key, target: 'mod', op: '=', value: deadToken },
-          { key: this.keys.epoch.key, target: 'mod', op: '=', value: epochKv?.modRevision ?? 0 },
-          ...evidence,
-        ],
-        success: [
-          putRecord(this.keys.master, record, lease.id),
-          putRecord(this.keys.epoch, { epoch, node_uid: this.uid }),
-        ],
-      });
-      if (result.succeeded) {
-        this.log.warn(
-          { epoch, token: result.revision, dead: dead.node_uid, deadToken, signal: forced.signal },
-          `node ${this.uid} replaced dead master ${dead.node_uid} before its lease ran out`,
-        );
-        this.#begin({
-          token: result.revision,
-          epoch,
-          since,
-          viaAction: undefined,
-          previous: record.previous,
-        });
-        if (masterKv.lease !== undefined) {
-          const deadLease = masterKv.lease;
-          void this.store
-            .revokeLease(deadLease)
-            .catch((err: unknown) => this.log.warn({ err }, 'could not revoke the dead master lease'));
-        }
-        return true;
-      }
-      // Only a moved epoch record is worth a second try; anything else means someone else acted.
-      const [nowMaster, nowEpoch] = await Promise.all([
-        this.store.get(this.keys.master.key),
-        this.store.get(this.keys.epoch.key),
-      ]);
-      if (nowMaster?.modRevision !== deadToken || nowEpoch?.modRevision === epochKv?.modRevision)
-        return false;
-      epochKv = nowEpoch;
-    }
-    return false;
-  }
-
-  async #takeOver(leaseId: string, intent: TransferIntent, intentRevision: number): Promise<void> {
-    const previous: EpochRecord = { epoch: intent.epoch - 1, node_uid: intent.from };
-    const since = Date.now();
-    const record: MasterRecord = {
-      node_uid: this.uid,
-      epoch: intent.epoch,
-      since,
-      via_action: intent.action_uid,
-      via_intent_at: intent.created_at,
-      previous,
-    };
-    const nextEpoch: EpochRecord = {
-      epoch: intent.epoch,
-      node_uid: this.uid,
-      via_action: intent.action_uid,
-    };
-    const compare: Compare[] = [
-      { key: this.keys.transfer.key, target: 'mod', op: '=', value: intentRevision },
-      { key: this.keys.master.key, target: 'mod', op: '=', value: intent.from_token },
-    ];
-    const success: Op[] = [
-      putRecord(this.keys.master, record, leaseId),
-      putRecord(this.keys.epoch, nextEpoch),
-      { type: 'delete', key: this.keys.transfer.key },
-    ];
-    const extras = await this.#takeOverExtras?.(intent, since).catch(() => undefined);
-    let result = await this.store.txn(
-      extras
-        ? { compare: [...compare, ...extras.compare], success: [...success, ...extras.ops] }
-        : { compare, success },
-    );
-    // The extras are the run's bookkeeping: if only their compare failed, take over without them
-    // (the engine then finishes the run the ordinary way).
-    if (!result.succeeded && extras) result = await this.store.txn({ compare, success });
-    if (!result.succeeded) {
-      this.log.info({ intent }, 'hand-over intent was withdrawn or superseded before the take-over');
-      return;
-    }
-    this.log.info(
-      { epoch: intent.epoch, token: result.revision, from: intent.from },
-      `node ${this.uid} took over as master`,
+    const dead = this.view.recordOf(masterKv, masterRecord);
+    const won = await this.#replaceDead(deadToken, dead, forced, evidence, lease.id);
+    if (!won) return false;
+    const { record, revision } = won;
+    this.log.warn(
+      { epoch: record.epoch, token: revision, dead: dead.node_uid, deadToken, signal: forced.signal },
+      `node ${this.uid} replaced dead master ${dead.node_uid} before its lease ran out`,
     );
     this.#begin({
-      token: result.revision,
-      epoch: intent.epoch,
-      since,
-      viaAction: intent.action_uid,
-      intentAt: intent.created_at,
-      previous,
+      token: revision,
+      epoch: record.epoch,
+      since: record.since,
+      viaAction: undefined,
+      previous: record.previous,
     });
+    if (masterKv.lease !== undefined) {
+      void this.store
+        .revokeLease(masterKv.lease)
+        .catch((err: unknown) => this.log.warn({ err }, 'could not revoke the dead master lease'));
+    }
+    return true;
+  }
+
+  /** The forced take-over's transaction: the next epoch, guarded by the dead master's token. */
+  async #replaceDead(
+    deadToken: number,
+    dead: MasterRecord,
+    forced: ForcedTakeOver,
+    evidence: Compare[],
+    leaseId: string,
+  ): Promise<{ record: MasterRecord; revision: number } | undefined> {
+    let revision = 0;
+    const record = await casUpdate(
+      this.store,
+      this.keys.epoch,
+      (stored) => {
+        const previous = stored?.value;
+        const epoch = (previous?.epoch ?? dead.epoch) + 1;
+        const next: MasterRecord = {
+          node_uid: this.uid,
+          epoch,
+          since: Date.now(),
+          // The epoch record, as an election takes it: it names the run a hand-over came from.
+          previous: previous ?? { epoch: dead.epoch, node_uid: dead.node_uid },
+          forced,
+        };
+        // Only a moved epoch record is worth a second try; anything else means someone else acted.
+        const onConflict = async () => {
+          const [nowMaster, nowEpoch] = await Promise.all([
+            this.store.get(this.keys.master.key),
+            this.store.get(this.keys.epoch.key),
+          ]);
+          const moved = nowEpoch?.modRevision !== stored?.kv.modRevision;
+          return nowMaster?.modRevision === deadToken && moved ? undefined : null;
+        };
+        return {
+          compare: [{ key: this.keys.master.key, target: 'mod', op: '=', value: deadToken }, ...evidence],
+          ops: [
+            putRecord(this.keys.master, next, leaseId),
+            putRecord(this.keys.epoch, { epoch, node_uid: this.uid }),
+          ],
+          result: next,
+          onConflict,
+        };
+      },
+      {
+        what: 'The epoch record',
+        policy: { ...retryPolicy, attempts: 2 },
+        // The view's epoch record first (no round trip); the compare catches a stale one.
+        firstBase: () => this.view.get(this.keys.epoch.key),
+        onWritten: (r) => (revision = r),
+      },
+    ).catch((err: unknown) => {
+      if (err instanceof ConflictError) return null;
+      throw err;
+    });
+    return record ? { record, revision } : undefined;
   }
 
   #begin(term: MasterTerm): void {
@@ -459,94 +403,6 @@ export class MasterRole extends EventEmitter<MasterRoleEvents> {
       throw new NotMasterError('this node was deposed as master');
     }
     return result;
-  }
-
-  /**
-   * Writes a hand-over intent naming `to`, under this node's lease, together with `ops` (the run's
-   * own update) in the same fenced transaction. Resolves with the intent and its revision.
-   */
-  async writeIntent(
-    to: number,
-    actionUid: string,
-    extra: { compare: Compare[]; ops: Op[] } = { compare: [], ops: [] },
-  ): Promise<{ intent: TransferIntent; revision: number }> {
-    const term = this.#term;
-    const lease = this.membership.lease;
-    if (!term || !lease) throw new NotMasterError();
-    const intent: TransferIntent = {
-      to,
-      from: this.uid,
-      from_token: term.token,
-      epoch: term.epoch + 1,
-      action_uid: actionUid,
-      created_at: Date.now(),
-    };
-    const put = putRecord(this.keys.transfer, intent, lease.id);
-    const pending: Compare = { key: this.keys.transfer.key, target: 'create', op: '=', value: 0 };
-    // From the moment the intent may land, the target may take over: stop saying "master".
-    this.#intentPending = true;
-    let result: TxnResult;
-    try {
-      result = await this.fencedTxn({ compare: [pending, ...extra.compare], success: [put, ...extra.ops] });
-      if (!result.succeeded && extra.ops.length > 0) {
-        // The extra writes are the caller's bookkeeping; when their compare fails, the intent goes alone.
-        result = await this.fencedTxn({ compare: [pending], success: [put] });
-      }
-    } catch (err) {
-      if (this.#term === term) void this.#settleUnknownIntent(term, intent);
-      throw err;
-    }
-    if (!result.succeeded) {
-      if (this.#term === term) this.#resumeClaim();
-      throw new Error('another hand-over intent is already pending');
-    }
-    return { intent, revision: result.revision };
-  }
-
-  /**
-   * Withdraws an intent. Resolves true when withdrawn (this node stays master) and false when the
-   * target had already taken over.
-   */
-  async withdrawIntent(intentRevision: number): Promise<boolean> {
-    const term = this.#term;
-    try {
-      await this.fencedTxn({
-        compare: [{ key: this.keys.transfer.key, target: 'mod', op: '=', value: intentRevision }],
-        success: [{ type: 'delete', key: this.keys.transfer.key }],
-      });
-      // The claim resumes only now: the intent is certainly gone and the fence still held.
-      if (this.#term === term) this.#resumeClaim();
-      return true;
-    } catch (err) {
-      if (err instanceof NotMasterError) return false;
-      throw err;
-    }
-  }
-
-  #resumeClaim(): void {
-    if (!this.#intentPending) return;
-    this.#intentPending = false;
-    this.#claimSince = Date.now();
-  }
-
-  /**
-   * An intent write whose outcome is unknown: find out from the store, and withdraw the intent if it
-   * landed, before this node says "master" again.
-   */
-  async #settleUnknownIntent(term: MasterTerm, intent: TransferIntent): Promise<void> {
-    for (let wait = 50; this.#term === term && !this.#stopped; wait = Math.min(wait * 2, 1000)) {
-      try {
-        const kv = await this.store.get(this.keys.transfer.key);
-        const found = kv && decodeKv(transferIntent, kv);
-        const ours = found?.action_uid === intent.action_uid && found.from_token === term.token;
-        if (!kv || !ours || (await this.withdrawIntent(kv.modRevision))) {
-          if (this.#term === term) this.#resumeClaim();
-        }
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
   }
 
   /** Gives up mastership at once (on shutdown), so the others elect without waiting for a TTL. */

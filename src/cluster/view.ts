@@ -4,9 +4,11 @@
  * loops react to the same change stream instead of polling.
  */
 import { EventEmitter } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 
 import type { Logger } from 'pino';
 
+import { backoff } from '../lib/retry.js';
 import { prefixEnd } from '../store/prefix.js';
 import type { Key, KeyFolder, RecordType } from '../store/typed-key.js';
 import type { KeyValue, Store, WatchBatch, WatchEvent, Watcher } from '../store/types.js';
@@ -203,7 +205,7 @@ export class ClusterView extends EventEmitter<ViewEvents> {
   }
 
   async #resync(): Promise<void> {
-    for (;;) {
+    for (let failures = 0; ; failures++) {
       if (this.#closed) return;
       try {
         await this.#watcher?.close();
@@ -237,7 +239,7 @@ export class ClusterView extends EventEmitter<ViewEvents> {
       } catch (err) {
         if (this.#closed) return;
         this.log.warn({ err }, 'could not list the cluster prefix; retrying');
-        await new Promise((r) => setTimeout(r, 250));
+        await delay(backoff(failures));
       }
     }
   }

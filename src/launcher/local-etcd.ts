@@ -60,7 +60,7 @@ export class LocalEtcd {
           cluster,
           '--initial-cluster-token',
           'bosun-local',
-          // The store's client pings every second (reference/etcd.md, pitfall 4).
+          // The store's client pings every second (docs/design.md, "etcd client pitfalls", 4).
           '--grpc-keepalive-min-time',
           '1s',
           // etcd keeps every revision unless told; progress updates add up.

@@ -13,6 +13,7 @@ import type { ClusterKeys, MasterRecord } from '../cluster/keys.js';
 import type { ClusterView } from '../cluster/view.js';
 import type { BosunMetrics, MasterChangeCause } from '../metrics/metrics.js';
 import type { WatchEvent } from '../store/types.js';
+import { ViewFollower } from './view-follower.js';
 
 export function masterChangeCause(record: MasterRecord): MasterChangeCause {
   if (record.via_action !== undefined) return 'requested';
@@ -21,41 +22,29 @@ export function masterChangeCause(record: MasterRecord): MasterChangeCause {
   return 'failover';
 }
 
-export class ClusterMetrics {
+export class ClusterMetrics extends ViewFollower {
   /** Runs known to have ended (counted or pre-existing), so a re-put of a final run is not recounted. */
   readonly #ended = new Set<string>();
   #countedEpoch = 0;
-  readonly #onChange = (events: readonly WatchEvent[], revision: number): void =>
-    this.#apply(events, revision);
-  readonly #onResync = (): void => this.#resync();
 
   constructor(
-    private readonly view: ClusterView,
+    view: ClusterView,
     private readonly keys: ClusterKeys,
     private readonly selfUid: number,
     private readonly metrics: BosunMetrics,
     /** Called with every revision the view applies (the instrumented store's watch lag). */
     private readonly applied?: (revision: number) => void,
-  ) {}
-
-  start(): void {
-    this.view.on('change', this.#onChange);
-    this.view.on('resync', this.#onResync);
-    this.#resync();
+  ) {
+    super(view);
   }
 
-  stop(): void {
-    this.view.off('change', this.#onChange);
-    this.view.off('resync', this.#onResync);
-  }
-
-  #resync(): void {
+  protected override resync(): void {
     for (const run of this.view.readAll(runsFolder(this.keys)))
       if (isTerminal(run.status)) this.#ended.add(run.action_uid);
     this.#masterGauges();
   }
 
-  #apply(events: readonly WatchEvent[], revision: number): void {
+  protected override applyChange(events: readonly WatchEvent[], revision: number): void {
     this.applied?.(revision);
     for (const { type, kv } of events) {
       if (kv.key === this.keys.master.key) {

@@ -20,8 +20,9 @@ import type { ClusterKeys, MasterRecord } from '../cluster/keys.js';
 import type { ClusterView } from '../cluster/view.js';
 import type { WatchEvent } from '../store/types.js';
 import { masterChangeCause } from './cluster-metrics.js';
+import { ViewFollower } from './view-follower.js';
 
-export class EventRecorder {
+export class EventRecorder extends ViewFollower {
   readonly #started = new Set<string>();
   readonly #ended = new Set<string>();
   /** Nodes that announced their leaving: their liveness key's deletion is not a crash. */
@@ -29,25 +30,14 @@ export class EventRecorder {
   /** Nodes that went down while there was no master: the next master records them. */
   readonly #downWithoutMaster = new Set<number>();
   #lastEpoch = 0;
-  readonly #onChange = (events: readonly WatchEvent[]): void => this.#apply(events);
-  readonly #onResync = (): void => this.#resync();
 
   constructor(
-    private readonly view: ClusterView,
+    view: ClusterView,
     private readonly keys: ClusterKeys,
     private readonly selfUid: number,
     private readonly log: EventLog,
-  ) {}
-
-  start(): void {
-    this.view.on('change', this.#onChange);
-    this.view.on('resync', this.#onResync);
-    this.#resync();
-  }
-
-  stop(): void {
-    this.view.off('change', this.#onChange);
-    this.view.off('resync', this.#onResync);
+  ) {
+    super(view);
   }
 
   /** Called by the node before it leaves, so the master does not report it as down. */
@@ -57,7 +47,7 @@ export class EventRecorder {
     await written;
   }
 
-  #resync(): void {
+  protected override resync(): void {
     for (const run of this.view.readAll(runsFolder(this.keys))) {
       if (isTerminal(run.status)) this.#ended.add(run.action_uid);
       else if (run.status !== 'queued') this.#started.add(run.action_uid);
@@ -74,7 +64,7 @@ export class EventRecorder {
     void this.log.record(type, severity, fields);
   }
 
-  #apply(events: readonly WatchEvent[]): void {
+  protected override applyChange(events: readonly WatchEvent[]): void {
     const master = this.#master();
     const isMaster = master?.node_uid === this.selfUid;
     let logChanged = false;

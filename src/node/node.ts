@@ -15,18 +15,23 @@ import { DEFAULT_IDEMPOTENCY_TTL_MS, IdempotentSubmitter } from '../actions/idem
 import { Preflight } from '../actions/preflight.js';
 import { defaultRetention, type RetentionSettings } from '../actions/retention.js';
 import { clusterActionHandlers, type HandlerRegistry } from '../actions/registry.js';
+import { RunReadModel } from '../actions/run-read-model.js';
 import { ActionSubmitter } from '../actions/submit.js';
 import { Authenticator, type AuthenticatorOptions } from '../api/auth/authenticator.js';
 import { TokenService } from '../api/auth/tokens.js';
 import { defaultListenerLimits, type ListenerLimits } from '../api/limits.js';
 import { recordLockout } from '../api/audit.js';
-import { buildServer } from '../api/server.js';
+import { buildServer, type ApiDeps } from '../api/server.js';
+import { createRenderer } from '../api/sse/render-events.js';
+import { streamSettingsFromEnv } from '../api/sse/stream-hub.js';
 import { defaultEventRetention, EventLog } from '../cluster/event-log.js';
 import {
   defaultFailureDetectorSettings,
   FailureDetector,
   type FastFailoverMode,
 } from '../cluster/failure-detector.js';
+import { ChangeFeed } from '../cluster/change-feed.js';
+import { ClusterReadModel } from '../cluster/cluster-read-model.js';
 import { ClusterKeys } from '../cluster/keys.js';
 import { MasterRole, type MasterTerm } from '../cluster/master.js';
 import { Membership } from '../cluster/membership.js';
@@ -118,6 +123,46 @@ async function retryTransient<T>(
 }
 export const defaultPrefix = '/bosun/';
 
+/** start()'s context after the store is open: what every later step builds on. */
+interface Opened {
+  readonly o: NodeOptions;
+  readonly log: Logger;
+  readonly keys: ClusterKeys;
+  readonly store: Store;
+  readonly instrumented: InstrumentedStore | undefined;
+  readonly metrics: BosunMetrics | undefined;
+}
+
+/** ... and once the view is synced, with what reads it. */
+interface Viewed extends Opened {
+  readonly view: ClusterView;
+  readonly eventLog: EventLog;
+  readonly ttl: number;
+  readonly freshness: Freshness;
+  readonly state: ClusterState;
+  readonly registry: HandlerRegistry;
+}
+
+/** ... and once the API listens: the liveness record names its ports. */
+interface Serving extends Viewed {
+  readonly record: NodeRecord;
+}
+
+function boundPort(server: { address(): unknown } | undefined, fallback: number): number {
+  const addr = server?.address();
+  return addr && typeof addr === 'object' && 'port' in addr ? Number(addr.port) : fallback;
+}
+
+function listenOn(server: HttpsServer, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 export class BosunNode extends EventEmitter<NodeEvents> {
   #store: Store | undefined;
   #view: ClusterView | undefined;
@@ -127,6 +172,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
   #engine: ActionEngine | undefined;
   #detector: FailureDetector | undefined;
   #app: FastifyInstance | undefined;
+  #feed: ChangeFeed | undefined;
   #https: HttpsServer | undefined;
   #budget: ConnectionBudget | undefined;
   #stopping: Promise<void> | undefined;
@@ -153,18 +199,32 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     return this.#master?.isMaster ?? false;
   }
 
+  /**
+   * Wires the node in the order its parts come to exist, each step taking what the earlier ones
+   * built (one context object, grown step by step): the store, then the view and what reads it, then
+   * the API (listening, so the node knows its ports), then membership, the master role and the
+   * engine. The API answers 503 until the node has joined: it asks this node's membership and master
+   * role, which exist from the last step on.
+   */
   async start(): Promise<void> {
+    const opened = await this.#openStore();
+    const viewed = await this.#startView(opened);
+    const serving = await this.#serveApi(viewed);
+    await this.#joinCluster(serving);
+  }
+
+  async #openStore(): Promise<Opened> {
     const o = this.options;
     const log = o.log;
     const keys = new ClusterKeys(o.prefix ?? defaultPrefix);
     await securePrivateDir(o.dataDir);
-    const opened = await openStore(
+    const raw = await openStore(
       o.store ?? `sqlite:${join(o.dataDir, 'bosun.db')}`,
       storeOptionsFromEnv(process.env),
     );
     const metrics = this.metrics;
-    const instrumented = metrics ? new InstrumentedStore(opened, metrics) : undefined;
-    const store: Store = instrumented ?? opened;
+    const instrumented = metrics ? new InstrumentedStore(raw, metrics) : undefined;
+    const store: Store = instrumented ?? raw;
     this.#store = store;
     // Every node bootstraps at start, perhaps while the store itself is still starting (a local etcd
     // electing its first leader): retry what is transient, within a bound. Each step is a
@@ -174,17 +234,20 @@ export class BosunNode extends EventEmitter<NodeEvents> {
       30_000,
       (err) => log.warn({ err }, 'the store is not answering yet; retrying the cluster bootstrap'),
     );
+    return { o, log, keys, store, instrumented, metrics };
+  }
 
+  async #startView(ctx: Opened): Promise<Viewed> {
+    const { o, log, keys, store, metrics } = ctx;
     const view = new ClusterView(store, keys.prefix, log.child({ component: 'view' }));
     this.#view = view;
     await view.start();
     if (metrics) {
       this.#clusterMetrics = new ClusterMetrics(view, keys, o.uid, metrics, (revision) =>
-        instrumented?.viewApplied(revision),
+        ctx.instrumented?.viewApplied(revision),
       );
       this.#clusterMetrics.start();
     }
-
     const eventLog = new EventLog(
       store,
       view,
@@ -199,8 +262,6 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     this.#eventLog = eventLog;
     this.#events = new EventRecorder(view, keys, o.uid, eventLog);
     this.#events.start();
-
-    const state = new ClusterState(view, keys, o.uid);
     const ttl = o.leaseTtlMs ?? defaultLeaseTtlMs;
     // A view more than half a TTL behind what the store reported is not served from. (Watch events
     // arrive within milliseconds; the slack is for a busy machine.)
@@ -208,14 +269,17 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     const freshness = new Freshness(
       view,
       Math.floor(ttl / 2),
-      () => (late.membership ? late.membership.touch() : Promise.resolve(undefined)),
+      () => (this.#membership ? this.#membership.touch() : Promise.resolve(undefined)),
       Math.floor((2 * ttl) / 3),
     );
     view.on('interrupted', () => freshness.invalidate());
+    const state = new ClusterState(view, keys, o.uid);
     const registry = o.registry ?? clusterActionHandlers();
-    // Bound below, once the listeners know their ports; the API answers 503 until the node has joined.
-    const late: { membership?: Membership; master?: MasterRole } = {};
+    return { ...ctx, view, eventLog, ttl, freshness, state, registry };
+  }
 
+  async #serveApi(ctx: Viewed): Promise<Serving> {
+    const { o, log, keys, store, view, state, eventLog, metrics, freshness } = ctx;
     const users = new UserDirectory(store, view, keys);
     const tokens = new TokenService(() => {
       const secret = view.get(keys.jwtSecret)?.value;
@@ -223,71 +287,67 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     });
     const tls = await loadOrCreateCertificate(join(o.dataDir, 'nodes', String(o.uid), 'tls'));
     this.certificateFingerprint = tls.fingerprint;
-
     let https: HttpsServer | undefined;
     const limits: ListenerLimits = { ...defaultListenerLimits, ...definedOnly(o.listenerLimits ?? {}) };
     const healthy = (): boolean => {
-      const lease = late.membership?.lease;
+      const lease = this.#membership?.lease;
       const now = Date.now();
       return lease !== undefined && now < lease.safeUntil && freshness.fresh(now);
     };
-    const submitter = new ActionSubmitter(store, view, keys, state, registry);
+    const submitter = new ActionSubmitter({ store, view, keys, state, registry: ctx.registry });
     const idempotencyTtlMs = o.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
-    const app = await buildServer(
-      {
-        view,
-        keys,
-        state,
-        submitter,
-        preflight: new Preflight(store, view, keys, state, registry, healthy),
-        idempotent: new IdempotentSubmitter(store, view, keys, submitter, idempotencyTtlMs),
-        users,
-        authenticator: new Authenticator(users, tokens, new LoginLockout(store, view, keys), {
-          ...o.auth,
-          onLockout: (login) => {
-            metrics?.lockouts.inc();
-            recordLockout(eventLog, login);
-          },
-        }),
-        tokens,
-        log: log.child({ component: 'api' }),
-        selfUid: o.uid,
-        metrics,
-        metricsAuth: o.metricsAuth,
-        events: eventLog,
-        selfMasterStatus: () => late.master?.status ?? 'none',
-        selfMasterSince: () => late.master?.claimSince,
-        healthy,
-      },
-      {
-        serverFactory: (handler) => {
-          const listeners = createListeners(handler, tls, limits);
-          https = listeners.https;
-          this.#budget = listeners.budget;
-          return listeners.http;
+    const deps: ApiDeps = {
+      cluster: new ClusterReadModel(view, keys, state, o.uid, {
+        status: () => this.#master?.status ?? 'none',
+        since: () => this.#master?.claimSince,
+      }),
+      runs: new RunReadModel(view, keys),
+      // Built here, not in the route: the node closes it after the API, before the view.
+      feed: (this.#feed = changeFeed(view, keys, state)),
+      submitter,
+      preflight: new Preflight(store, view, keys, state, ctx.registry, healthy),
+      idempotent: new IdempotentSubmitter(store, view, keys, submitter, idempotencyTtlMs),
+      users,
+      authenticator: new Authenticator(users, tokens, new LoginLockout(store, view, keys), {
+        ...o.auth,
+        onLockout: (login) => {
+          metrics?.lockouts.inc();
+          recordLockout(eventLog, login);
         },
+      }),
+      tokens,
+      log: log.child({ component: 'api' }),
+      metrics,
+      metricsAuth: o.metricsAuth,
+      events: eventLog,
+      healthy,
+    };
+    const app = await buildServer(deps, {
+      serverFactory: (handler) => {
+        const listeners = createListeners(handler, tls, limits);
+        https = listeners.https;
+        this.#budget = listeners.budget;
+        return listeners.http;
       },
-    );
+    });
     this.#app = app;
     this.#https = https;
     await app.listen({ port: o.httpPort, host: o.host });
-    await new Promise<void>((resolve, reject) => {
-      https!.once('error', reject);
-      https!.listen(o.httpsPort, o.host, () => {
-        https!.off('error', reject);
-        resolve();
-      });
-    });
-    const boundPort = (server: { address(): unknown } | undefined, fallback: number): number => {
-      const addr = server?.address();
-      return addr && typeof addr === 'object' && 'port' in addr ? Number(addr.port) : fallback;
+    await listenOn(https!, o.httpsPort, o.host);
+    return {
+      ...ctx,
+      record: this.#nodeRecord(boundPort(app.server, o.httpPort), boundPort(https, o.httpsPort)),
     };
+  }
 
-    const record: NodeRecord = {
+  /** The liveness record this node publishes: where it listens, and what identifies its process. */
+  #nodeRecord(httpPort: number, httpsPort: number): NodeRecord {
+    const o = this.options;
+    return {
       uid: o.uid,
       addr: o.advertiseAddr ?? (o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host),
-      http_port: boundPort(app.server, o.httpPort),
-      https_port: boundPort(https, o.httpsPort),
+      http_port: httpPort,
+      https_port: httpsPort,
       software_version: version,
       hostname: hostname(),
       pid: process.pid,
@@ -297,8 +357,12 @@ export class BosunNode extends EventEmitter<NodeEvents> {
       total_memory: totalmem(),
       started_at: Date.now(),
     };
-    const membership = new Membership(store, keys, record, ttl, log.child({ component: 'membership' }));
-    this.#membership = late.membership = membership;
+  }
+
+  async #joinCluster(ctx: Serving): Promise<void> {
+    const { o, log, keys, store, view, state, record, freshness } = ctx;
+    const membership = new Membership(store, keys, record, ctx.ttl, log.child({ component: 'membership' }));
+    this.#membership = membership;
     membership.on('joined', (lease, revision) => {
       freshness.require(revision);
       // The join's own writes were the store's latest answer.
@@ -310,37 +374,19 @@ export class BosunNode extends EventEmitter<NodeEvents> {
       });
     });
     const master = new MasterRole(store, view, keys, membership, log.child({ component: 'master' }));
-    this.#master = late.master = master;
-    const engine = new ActionEngine(
-      store,
-      view,
-      keys,
-      state,
-      master,
-      registry,
-      {
-        ...defaultEngineSettings,
-        handoverTimeoutMs: o.handoverTimeoutMs ?? defaultEngineSettings.handoverTimeoutMs,
-        retention: { ...defaultRetention, ...definedOnly(o.retention ?? {}) },
-      },
-      log.child({ component: 'engine' }),
-    );
-    this.#engine = engine;
-
-    const publishMaster = (): void => {
-      const m = state.master();
-      this.emit('master', m?.node_uid, m?.epoch);
+    this.#master = master;
+    const settings = {
+      ...defaultEngineSettings,
+      handoverTimeoutMs: o.handoverTimeoutMs ?? defaultEngineSettings.handoverTimeoutMs,
+      retention: { ...defaultRetention, ...definedOnly(o.retention ?? {}) },
     };
-    let lastMaster: string | undefined;
-    view.on('change', (events) => {
-      if (!events.some((e) => e.kv.key === keys.master.key)) return;
-      const m = view.get(keys.master.key)?.value;
-      if (m === lastMaster) return;
-      lastMaster = m;
-      publishMaster();
+    const engine = new ActionEngine({
+      ...{ store, view, keys, state, master, registry: ctx.registry, settings },
+      log: log.child({ component: 'engine' }),
     });
+    this.#engine = engine;
+    const publishMaster = this.#announceMasterChanges(view, keys, state);
     master.on('elected', (term: MasterTerm) => log.info({ epoch: term.epoch }, 'acting as master'));
-
     const detector = new FailureDetector(
       store,
       view,
@@ -353,11 +399,12 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     this.#detector = detector;
 
     await membership.join();
+    const sampler = new OsSampler(o.uid, o.dataDir, record.started_at);
     const stats = new StatsPublisher(
       store,
       keys,
       membership,
-      new OsSampler(o.uid, o.dataDir, record.started_at),
+      sampler,
       o.uid,
       log.child({ component: 'stats' }),
     );
@@ -368,6 +415,23 @@ export class BosunNode extends EventEmitter<NodeEvents> {
     detector.start();
     log.info({ http: record.http_port, https: record.https_port, uid: o.uid }, `node ${o.uid} is serving`);
     publishMaster();
+  }
+
+  /** Emits `master` whenever the master key names another node or term; returns the emitter. */
+  #announceMasterChanges(view: ClusterView, keys: ClusterKeys, state: ClusterState): () => void {
+    const publishMaster = (): void => {
+      const m = state.master();
+      this.emit('master', m?.node_uid, m?.epoch);
+    };
+    let lastMaster: string | undefined;
+    view.on('change', (events) => {
+      if (!events.some((e) => e.kv.key === keys.master.key)) return;
+      const m = view.get(keys.master.key)?.value;
+      if (m === lastMaster) return;
+      lastMaster = m;
+      publishMaster();
+    });
+    return publishMaster;
   }
 
   /** Drains: stops the engine, hands mastership back at once, leaves, closes listeners and the store. */
@@ -391,6 +455,7 @@ export class BosunNode extends EventEmitter<NodeEvents> {
       new Promise<void>((resolve) => (this.#https ? this.#https.close(() => resolve()) : resolve())),
     ]);
     this.#https?.closeAllConnections();
+    this.#feed?.close();
     this.#clusterMetrics?.stop();
     this.#events?.stop();
     await this.#eventLog?.flush();
@@ -420,4 +485,9 @@ export class BosunNode extends EventEmitter<NodeEvents> {
 /** Drops keys whose value is undefined, so they do not override defaults in a spread. */
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The cluster's changes rendered as stream events, with the replay window the environment sets. */
+function changeFeed(view: ClusterView, keys: ClusterKeys, state: ClusterState): ChangeFeed {
+  return new ChangeFeed(view, createRenderer(view, keys, state), streamSettingsFromEnv().windowEvents);
 }

@@ -37,7 +37,7 @@ async function space(path: string): Promise<{ free: number; avail: number } | un
   }
 }
 
-/** RE's interval names (re-api.md §5.7), and the shortest one that covers a window. */
+/** RE's interval names (docs/re-contract.md, "Stats"), and the shortest one that covers a window. */
 const intervals: ReadonlyArray<readonly [string, number]> = [
   ['1sec', 1],
   ['10sec', 10],

@@ -13,7 +13,6 @@ export interface TlsMaterial {
   readonly cert: string;
   /** SHA-256 fingerprint of the certificate, for pinning. */
   readonly fingerprint: string;
-  readonly created: boolean;
 }
 
 export async function loadOrCreateCertificate(dir: string): Promise<TlsMaterial> {
@@ -21,7 +20,7 @@ export async function loadOrCreateCertificate(dir: string): Promise<TlsMaterial>
   const certPath = join(dir, 'cert.pem');
   if (existsSync(keyPath) && existsSync(certPath)) {
     const [key, cert] = await Promise.all([readFile(keyPath, 'utf8'), readFile(certPath, 'utf8')]);
-    return { key, cert, fingerprint: new X509Certificate(cert).fingerprint256, created: false };
+    return { key, cert, fingerprint: new X509Certificate(cert).fingerprint256 };
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const notAfter = new Date();
@@ -52,6 +51,5 @@ export async function loadOrCreateCertificate(dir: string): Promise<TlsMaterial>
     key: pems.private,
     cert: pems.cert,
     fingerprint: new X509Certificate(pems.cert).fingerprint256,
-    created: true,
   };
 }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { setTimeout as delay } from 'node:timers/promises';
 
+import { retry } from '../lib/retry.js';
 import { LeaseLostError, StoreClosedError } from './errors.js';
 import type { Lease, LeaseEvents } from './types.js';
 
@@ -112,15 +112,10 @@ export abstract class BaseLease extends EventEmitter implements Lease {
     this.#lost = true;
     // The revoke may reach the server even when its answer cannot come back (a one-way partition),
     // so keep sending it: the first that lands frees everything bound to the lease at once.
-    for (let wait = 50; ; wait = Math.min(wait * 2, 1000)) {
-      try {
-        await this.sendRevoke();
-        return;
-      } catch (err) {
-        if (err instanceof StoreClosedError) return;
-        await delay(wait);
-      }
-    }
+    await retry(
+      () => this.sendRevoke(),
+      (err) => !(err instanceof StoreClosedError),
+    ).catch(() => undefined);
   }
 
   /** One keep-alive round trip; rejects when the server could not be reached. */

@@ -2,7 +2,7 @@
  * Typed keys: a key names the record stored under it, and the record's TypeBox schema is checked
  * where stored JSON enters the process (a view's first read of a revision, a store read in a
  * read-modify-write). A malformed record is then one clear MalformedRecordError naming the key and
- * what is wrong, never a value of the wrong shape travelling on (docs/design.md, "Keys").
+ * what is wrong, never a value of the wrong shape travelling on (docs/design.md, "Typed records").
  *
  * The layers above define their records' schemas and pass them in (`recordType`), so this module
  * depends on nothing but the store contract: dependencies keep pointing downward.

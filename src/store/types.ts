@@ -145,11 +145,8 @@ export interface Lease {
 /** What a backend can do; layers above branch on these, never on the backend's name. */
 export interface StoreProfile {
   readonly name: 'sqlite' | 'etcd';
+  /** Whether reads go through a quorum (distributed) or one local file (embedded). */
   readonly kind: 'embedded' | 'distributed';
-  /** Whether several OS processes may open the same store. */
-  readonly multiProcess: boolean;
-  /** Whether watch is pushed by the server (true) or emulated by polling (false). */
-  readonly nativeWatch: boolean;
   /** The smallest lease TTL the backend honours, in ms. */
   readonly minLeaseTtlMs: number;
 }

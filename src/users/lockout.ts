@@ -15,7 +15,9 @@
  */
 import type { ClusterConfig, ClusterKeys } from '../cluster/keys.js';
 import type { ClusterView } from '../cluster/view.js';
-import { putRecord, readRecord, unchangedSince } from '../store/typed-key.js';
+import { ConflictError } from '../errors/domain.js';
+import { casUpdate } from '../store/cas.js';
+import { putRecord } from '../store/typed-key.js';
 import type { Store } from '../store/types.js';
 import { failureKey, type FailureRecord } from './user-records.js';
 
@@ -105,26 +107,30 @@ export class LoginLockout {
     const settings = this.settings();
     if (settings.threshold === 0) return { locked: false };
     const key = failureKey(this.keys, uid);
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const stored = await readRecord(this.store, key);
-      const now = Date.now();
-      const next = afterFailure(stored?.value, now, settings);
-      const result = await this.store.txn({
-        compare: [
-          unchangedSince(key.key, stored?.kv),
-          // A user deleted meanwhile gets no record (it would outlive them).
-          { key: this.keys.user(uid), target: 'create', op: '>', value: 0 },
-        ],
-        success: [putRecord(key, next)],
-      });
-      if (result.succeeded) {
-        await this.view.waitFor(result.revision);
-        return lockState(next, now);
-      }
-      if (!(await this.store.get(this.keys.user(uid)))) return { locked: false };
+    const userGone = async (): Promise<LockState | undefined> =>
+      (await this.store.get(this.keys.user(uid))) ? undefined : { locked: false };
+    try {
+      return await casUpdate(
+        this.store,
+        key,
+        (stored) => {
+          const now = Date.now();
+          const next = afterFailure(stored?.value, now, settings);
+          return {
+            // A user deleted meanwhile gets no record (it would outlive them).
+            compare: [{ key: this.keys.user(uid), target: 'create', op: '>', value: 0 }],
+            ops: [putRecord(key, next)],
+            result: lockState(next, now),
+            onConflict: userGone,
+          };
+        },
+        { what: `The failed logins of user ${uid}`, onWritten: (revision) => this.view.waitFor(revision) },
+      );
+    } catch (err) {
+      // Lost every race: other nodes are counting this user's failures right now; theirs count.
+      if (err instanceof ConflictError) return this.state(uid);
+      throw err;
     }
-    // Lost ten races in a row: other nodes are counting this user's failures right now; theirs count.
-    return this.state(uid);
   }
 
   /**

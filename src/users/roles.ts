@@ -1,4 +1,4 @@
-/** Redis Enterprise's management roles (re-api.md §3.3). `db_viewer` is the default for new users. */
+/** Redis Enterprise's management roles (its user object's `role`). `db_viewer` is the default for new users. */
 export const roles = [
   'none',
   'db_viewer',

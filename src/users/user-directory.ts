@@ -7,12 +7,13 @@
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { ClusterView } from '../cluster/view.js';
 import { BosunError } from '../errors/catalogue.js';
-import { decodeKv, putRecord, readRecord } from '../store/typed-key.js';
+import { casUpdate, type CasMutation } from '../store/cas.js';
+import { decodeKv, putRecord, type Key } from '../store/typed-key.js';
 import type { Compare, Op, Store } from '../store/types.js';
 import { hashPassword } from './passwords.js';
 import type { Role } from './roles.js';
 import { defaultUserSettings, type UserSettings } from './user-fields.js';
-import { userKey, userRecord, usersFolder, type UserRecord } from './user-records.js';
+import { userKey, userRecord, userSeqKey, usersFolder, type UserRecord } from './user-records.js';
 
 export type { UserRecord } from './user-records.js';
 
@@ -52,6 +53,15 @@ function settingsOf(from: Partial<UserSettings>): Partial<UserSettings> {
   const out: Record<string, unknown> = {};
   for (const k of settingKeys) if (from[k] !== undefined) out[k] = from[k];
   return out;
+}
+
+/** The identity fields a change sets. */
+function identityOf(changes: UserChanges): Partial<UserRecord> {
+  return {
+    ...(changes.name !== undefined ? { name: changes.name } : {}),
+    ...(changes.role !== undefined ? { role: changes.role } : {}),
+    ...(changes.email !== undefined ? { email: changes.email } : {}),
+  };
 }
 
 /**
@@ -113,40 +123,32 @@ export class UserDirectory {
   /** Creates a user; resolves undefined when its email or name is already a login of someone. */
   async create(input: NewUser): Promise<UserRecord | undefined> {
     const passwordHash = await hashPassword(input.password);
-    for (;;) {
-      const seq = await this.store.get(this.keys.userSeq);
-      const uid = (seq ? Number(seq.value) : 0) + 1;
-      const user: UserRecord = {
-        uid,
-        email: input.email,
-        name: input.name,
-        role: input.role,
-        password_hash: passwordHash,
-        auth_method: 'regular',
-        password_issue_date: new Date().toISOString(),
-        ...defaultUserSettings,
-        ...settingsOf(input),
-      };
-      const guards = identifierGuards(this.keys, user, { email: true, name: true });
-      const ops: Op[] = [
-        { type: 'put', key: this.keys.userSeq, value: String(uid) },
-        putRecord(userKey(this.keys, uid), user),
-        { type: 'put', key: this.keys.userName(user.name), value: String(uid) },
-      ];
-      if (user.email) ops.push({ type: 'put', key: this.keys.userEmail(user.email), value: String(uid) });
-      const result = await this.store.txn({
-        compare: [
-          ...guards,
-          { key: this.keys.userSeq, target: 'mod', op: '=', value: seq?.modRevision ?? 0 },
-        ],
-        success: ops,
-      });
-      if (result.succeeded) {
-        await this.view.waitFor(result.revision);
-        return user;
-      }
-      if (await this.#anyTaken(guards)) return undefined;
-    }
+    const seqKey = userSeqKey(this.keys);
+    return casUpdate(
+      this.store,
+      seqKey,
+      (seq) => {
+        const uid = (seq?.value ?? 0) + 1;
+        const user: UserRecord = {
+          uid,
+          email: input.email,
+          name: input.name,
+          role: input.role,
+          password_hash: passwordHash,
+          auth_method: 'regular',
+          password_issue_date: new Date().toISOString(),
+          ...defaultUserSettings,
+          ...settingsOf(input),
+        };
+        const guards = identifierGuards(this.keys, user, { email: true, name: true });
+        const ops: Op[] = [putRecord(seqKey, uid), putRecord(userKey(this.keys, uid), user)];
+        ops.push(...this.#indexOps(uid, undefined, user, { email: true, name: true }));
+        // A taken identifier ends it; a moved `user-seq` (another create) is worth another try.
+        const onConflict = async () => ((await this.#anyTaken(guards)) ? null : undefined);
+        return { compare: guards, ops, result: user, onConflict };
+      },
+      { what: 'The user sequence', onWritten: (revision) => this.view.waitFor(revision) },
+    ).then((user) => user ?? undefined);
   }
 
   /** Whether a failed transaction failed on an identifier guard (rather than on `user-seq`). */
@@ -155,29 +157,39 @@ export class UserDirectory {
     return false;
   }
 
+  /** The index writes that move a user's identifiers from `before` (none for a new user) to `after`. */
+  #indexOps(
+    uid: number,
+    before: UserRecord | undefined,
+    after: UserRecord,
+    changed: { email: boolean; name: boolean },
+  ): Op[] {
+    const ops: Op[] = [];
+    if (changed.email) {
+      if (before?.email) ops.push({ type: 'delete', key: this.keys.userEmail(before.email) });
+      if (after.email) ops.push({ type: 'put', key: this.keys.userEmail(after.email), value: String(uid) });
+    }
+    if (changed.name) {
+      if (before) ops.push({ type: 'delete', key: this.keys.userName(before.name) });
+      ops.push({ type: 'put', key: this.keys.userName(after.name), value: String(uid) });
+    }
+    return ops;
+  }
+
   async update(uid: number, changes: UserChanges, guard?: UserGuard): Promise<UserRecord> {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const stored = await readRecord(this.store, userKey(this.keys, uid));
-      if (!stored) throw new BosunError('user_not_exist', `User ${uid} does not exist.`);
-      const { kv, value: current } = stored;
-      guard?.(current);
-      const next: UserRecord = {
-        ...current,
-        ...settingsOf(changes),
-        ...(changes.name !== undefined ? { name: changes.name } : {}),
-        ...(changes.role !== undefined ? { role: changes.role } : {}),
-        ...(changes.email !== undefined ? { email: changes.email } : {}),
-        ...(changes.password !== undefined
-          ? {
-              password_hash: await hashPassword(changes.password),
-              password_issue_date: new Date().toISOString(),
-            }
-          : {}),
-      };
-      const ops: Op[] = [putRecord(userKey(this.keys, uid), next)];
+    const password =
+      changes.password !== undefined
+        ? {
+            password_hash: await hashPassword(changes.password),
+            password_issue_date: new Date().toISOString(),
+          }
+        : {};
+    return this.#change(uid, guard, async (current, key) => {
+      const next: UserRecord = { ...current, ...settingsOf(changes), ...identityOf(changes), ...password };
+      const ops: Op[] = [putRecord(key, next)];
       // Setting a password is Redis Enterprise's unlock: it clears the failure count and any lock.
       if (changes.password !== undefined) ops.push({ type: 'delete', key: this.keys.loginFailures(uid) });
-      const compare: Compare[] = [{ key: kv.key, target: 'mod', op: '=', value: kv.modRevision }];
+      const compare: Compare[] = [];
       if (current.role === 'admin' && next.role !== 'admin') {
         compare.push(await this.#anotherAdmin(uid, 'demote'));
       }
@@ -190,53 +202,47 @@ export class UserDirectory {
       if (current.email) own.add(this.keys.userEmail(current.email));
       const guards = identifierGuards(this.keys, next, changed).filter((g) => !own.has(g.key));
       compare.push(...guards);
-      if (changed.email) {
-        if (current.email) ops.push({ type: 'delete', key: this.keys.userEmail(current.email) });
-        if (next.email) ops.push({ type: 'put', key: this.keys.userEmail(next.email), value: String(uid) });
-      }
-      if (changed.name) {
-        ops.push(
-          { type: 'delete', key: this.keys.userName(current.name) },
-          { type: 'put', key: this.keys.userName(next.name), value: String(uid) },
-        );
-      }
-      const result = await this.store.txn({ compare, success: ops });
-      if (result.succeeded) {
-        await this.view.waitFor(result.revision);
-        return next;
-      }
-      if (await this.#anyTaken(guards)) {
+      ops.push(...this.#indexOps(uid, current, next, changed));
+      const onConflict = async (): Promise<undefined> => {
+        if (!(await this.#anyTaken(guards))) return undefined;
         const which = changed.email && next.email ? `email or name ${next.email}` : `name ${next.name}`;
         throw new BosunError('name_already_exists', `A user with ${which} already exists.`);
-      }
-    }
-    throw new BosunError('store_unavailable', 'The user kept changing; try again.');
+      };
+      return { compare, ops, result: next, onConflict };
+    });
   }
 
   async delete(uid: number, guard?: UserGuard): Promise<void> {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const stored = await readRecord(this.store, userKey(this.keys, uid));
-      if (!stored) throw new BosunError('user_not_exist', `User ${uid} does not exist.`);
-      const { kv, value: user } = stored;
-      guard?.(user);
-      const compare: Compare[] = [{ key: kv.key, target: 'mod', op: '=', value: kv.modRevision }];
-      if (user.role === 'admin') compare.push(await this.#anotherAdmin(uid, 'delete'));
-      const result = await this.store.txn({
-        compare,
-        success: [
-          { type: 'delete', key: kv.key },
-          ...(user.email ? [{ type: 'delete', key: this.keys.userEmail(user.email) } as const] : []),
-          { type: 'delete', key: this.keys.userName(user.name) },
-          // Its lockout state goes with it; a later user given the same uid starts clean.
-          { type: 'delete', key: this.keys.loginFailures(uid) },
-        ],
-      });
-      if (result.succeeded) {
-        await this.view.waitFor(result.revision);
-        return;
-      }
-    }
-    throw new BosunError('store_unavailable', 'The user kept changing; try again.');
+    await this.#change(uid, guard, async (user, key) => {
+      const compare: Compare[] = user.role === 'admin' ? [await this.#anotherAdmin(uid, 'delete')] : [];
+      const ops: Op[] = [
+        { type: 'delete', key: key.key },
+        ...(user.email ? [{ type: 'delete', key: this.keys.userEmail(user.email) } as const] : []),
+        { type: 'delete', key: this.keys.userName(user.name) },
+        // Its lockout state goes with it; a later user given the same uid starts clean.
+        { type: 'delete', key: this.keys.loginFailures(uid) },
+      ];
+      return { compare, ops, result: undefined };
+    });
+  }
+
+  /** A read-modify-write of user `uid`: 404 when absent, `guard` checked against the record as read. */
+  #change<R>(
+    uid: number,
+    guard: UserGuard | undefined,
+    decide: (current: UserRecord, key: Key<UserRecord>) => Promise<CasMutation<R>>,
+  ): Promise<R> {
+    const key = userKey(this.keys, uid);
+    return casUpdate(
+      this.store,
+      key,
+      async (stored) => {
+        if (!stored) throw new BosunError('user_not_exist', `User ${uid} does not exist.`);
+        guard?.(stored.value);
+        return decide(stored.value, key);
+      },
+      { what: `User ${uid}`, onWritten: (revision) => this.view.waitFor(revision) },
+    );
   }
 
   /**

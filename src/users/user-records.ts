@@ -1,6 +1,6 @@
 /**
  * The records the users layer stores, their schemas and typed keys on the paths cluster/keys.ts
- * names (docs/design.md, "Keys"): `users/<uid>` and `login-failures/<uid>`.
+ * names (docs/design.md, "Typed records"): `users/<uid>` and `login-failures/<uid>`.
  */
 import { Type } from '@sinclair/typebox';
 
@@ -50,6 +50,8 @@ const failureSchema = Type.Object({
 });
 
 export const userRecord = recordType<UserRecord>('user', userSchema);
+/** `user-seq`: the last uid handed out (a JSON number). */
+export const userSeqRecord = recordType<number>('user sequence', Type.Integer());
 export const failureRecord = recordType<FailureRecord>('login failures', failureSchema);
 
 export function userKey(keys: ClusterKeys, uid: number): Key<UserRecord> {
@@ -62,4 +64,8 @@ export function usersFolder(keys: ClusterKeys): KeyFolder<UserRecord> {
 
 export function failureKey(keys: ClusterKeys, uid: number): Key<FailureRecord> {
   return typedKey(keys.loginFailures(uid), failureRecord);
+}
+
+export function userSeqKey(keys: ClusterKeys): Key<number> {
+  return typedKey(keys.userSeq, userSeqRecord);
 }

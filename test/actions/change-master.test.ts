@@ -25,7 +25,8 @@ import {
   type ChangeMasterParams,
 } from '../../src/actions/handlers/change-master.js';
 import { moveToRunning, moveToStarting, newRun, type ActionRun } from '../../src/actions/run.js';
-import { BosunError, errorCatalogue, type ErrorCode } from '../../src/errors/catalogue.js';
+import { BosunError, type ErrorCode } from '../../src/errors/catalogue.js';
+import { RunCancelled } from '../../src/errors/abort-reasons.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -134,7 +135,6 @@ function isBosunError(code: ErrorCode) {
   return (err: unknown): boolean => {
     assert.ok(err instanceof BosunError, `expected a BosunError, got ${String(err)}`);
     assert.equal(err.code, code);
-    assert.equal(err.status, errorCatalogue[code].status);
     return true;
   };
 }
@@ -339,7 +339,7 @@ describe('change_master: run', () => {
     const running = changeMaster.run(m.ctx);
     await m.cluster.handOverStarted;
     assert.equal(m.cluster.resumes, 0, 'still paused while handing over');
-    m.controller.abort('cancelled');
+    m.controller.abort(new RunCancelled());
     await assert.rejects(running, (err: unknown) => {
       assert.ok(err instanceof ActionCancelled, `expected ActionCancelled, got ${String(err)}`);
       assert.match(String(err.outcome?.message), /node 1 remains master/);
@@ -350,7 +350,7 @@ describe('change_master: run', () => {
 
   it('is cancelled without any hand-over when the signal aborted before the intent', async () => {
     const m = mockContext(2);
-    m.controller.abort('cancelled');
+    m.controller.abort(new RunCancelled());
     await assert.rejects(changeMaster.run(m.ctx), ActionCancelled);
     assert.equal(m.cluster.handOverCalls.length, 0);
     assert.equal(m.cluster.pauses, m.cluster.resumes, 'every pause is resumed');

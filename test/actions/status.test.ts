@@ -1,12 +1,17 @@
 /**
- * The action status machine (src/actions/status.ts) and the pure moves over it (src/actions/run.ts),
- * checked against DESIGN.md ("Statuses") rather than against the table in the source: every one of the
- * 7 × 7 pairs is allowed or forbidden exactly as the design lists it.
+ * The action status machine (src/actions/status.ts) and the pure moves over it (src/actions/run.ts), checked
+ * against docs/re-contract.md ("The action object") rather than against the table in the source: every one of
+ * the 7 × 7 pairs is allowed or forbidden exactly as the design lists it.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import {
+  claim,
+  complete,
+  fail,
+  failToStart,
+  finishCancel,
   moveToCancelled,
   moveToCancelling,
   moveToCompleted,
@@ -14,6 +19,7 @@ import {
   moveToRunning,
   moveToStarting,
   newRun,
+  requestCancel,
   withProgress,
   type ActionRun,
 } from '../../src/actions/run.js';
@@ -27,8 +33,9 @@ import {
   isStatus,
   isTerminal,
 } from '../../src/actions/status.js';
+import { isTerminalStatus, terminalStatuses, type RunStatus } from '../../src/client/types.js';
 
-/** DESIGN.md, "Action runs and the Redis Enterprise wire format", Statuses. */
+/** docs/re-contract.md, "The action object": the moves, without `aborted`. */
 const designMoves: Readonly<Record<ActionStatus, readonly ActionStatus[]>> = {
   queued: ['starting', 'cancelled'],
   starting: ['running', 'failed'],
@@ -283,5 +290,100 @@ describe('withProgress', () => {
       assert.equal(next, run, `${status}: the very same object comes back`);
       assert.equal(next.progress, status === 'completed' ? 100 : 0);
     }
+  });
+});
+
+describe('guarded moves (what the engine and the submitter write)', () => {
+  const runs = oneRunInEachStatus();
+  const none = Object.fromEntries(designStatuses.map((s) => [s, '-']));
+  const statusAfter = (apply: (r: ActionRun) => ActionRun | undefined): Record<string, string> =>
+    Object.fromEntries(designStatuses.map((from) => [from, apply(runs[from])?.status ?? '-']));
+
+  it('say whether a move is allowed from each status, and never throw', () => {
+    assert.deepEqual(
+      statusAfter((r) => claim(r, 1)),
+      {
+        queued: 'running',
+        starting: '-',
+        running: '-',
+        cancelling: '-',
+        cancelled: '-',
+        completed: '-',
+        failed: '-',
+      },
+    );
+    assert.deepEqual(
+      statusAfter((r) => failToStart(r, 1, 'unsupported_action', 'x')),
+      {
+        ...none,
+        queued: 'failed',
+      },
+    );
+    assert.deepEqual(
+      statusAfter((r) => complete(r, {})),
+      {
+        ...none,
+        running: 'completed',
+        cancelling: 'completed',
+      },
+    );
+    assert.deepEqual(
+      statusAfter((r) => fail(r, 'internal_error', 'x')),
+      {
+        ...none,
+        starting: 'failed',
+        running: 'failed',
+        cancelling: 'failed',
+      },
+    );
+    assert.deepEqual(
+      statusAfter((r) => finishCancel(r)),
+      {
+        ...none,
+        running: 'cancelled',
+        cancelling: 'cancelled',
+      },
+    );
+  });
+
+  it('claim turns a cancel that arrived while starting into cancelling', () => {
+    assert.equal(claim({ ...queued(), cancel_requested: true }, 1)?.status, 'cancelling');
+  });
+
+  it('requestCancel: queued is cancelled at once, starting is flagged, running is cancelling', () => {
+    assert.equal(requestCancel(runs.queued)?.result, 'cancelled');
+    assert.equal(requestCancel(runs.queued)?.run?.status, 'cancelled');
+    const starting = requestCancel(runs.starting);
+    assert.equal(starting?.result, 'cancelling');
+    assert.equal(starting?.run?.status, 'starting');
+    assert.equal(starting?.run?.cancel_requested, true);
+    assert.equal(requestCancel(runs.running)?.run?.status, 'cancelling');
+    assert.deepEqual(requestCancel(runs.cancelling), { result: 'cancelling', run: undefined });
+    for (const s of ['cancelled', 'completed', 'failed'] as const)
+      assert.equal(requestCancel(runs[s]), undefined);
+    // Past the point of no return (`cancellable: false`): refused, whether starting or running.
+    for (const s of ['starting', 'running'] as const) {
+      assert.deepEqual(requestCancel({ ...runs[s], cancellable: false }), {
+        result: 'not_cancellable',
+        run: undefined,
+      });
+    }
+  });
+});
+
+describe("the client's status list (src/client/types.ts)", () => {
+  it('names the same statuses, and the same terminal ones, as the table', () => {
+    const clientStatuses: Record<RunStatus, true> = {
+      queued: true,
+      starting: true,
+      running: true,
+      cancelling: true,
+      cancelled: true,
+      completed: true,
+      failed: true,
+    };
+    assert.deepEqual(Object.keys(clientStatuses).sort(), [...allStatuses].sort());
+    assert.deepEqual([...terminalStatuses].sort(), allStatuses.filter(isTerminal).sort());
+    for (const s of allStatuses) assert.equal(isTerminalStatus(s), isTerminal(s), s);
   });
 });

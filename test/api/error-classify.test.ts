@@ -8,7 +8,10 @@ import { describe, it } from 'node:test';
 import { errorCodes, type FastifyError } from 'fastify';
 
 import { classify } from '../../src/api/error-handler.js';
-import { errorCatalogue } from '../../src/errors/catalogue.js';
+import { httpStatus } from '../../src/api/http-errors.js';
+import { NotMasterError } from '../../src/errors/domain.js';
+import { badRequestCodes, BosunError, type ErrorCode } from '../../src/errors/catalogue.js';
+import { StoreUnavailableError } from '../../src/store/errors.js';
 
 describe('classify: Fastify errors to catalogue codes', () => {
   const clientErrors = Object.entries(errorCodes)
@@ -32,7 +35,7 @@ describe('classify: Fastify errors to catalogue codes', () => {
   it('maps each to a catalogue client error', () => {
     for (const { name, err } of clientErrors) {
       const { code } = classify(err);
-      const status = errorCatalogue[code].status;
+      const status = httpStatus[code];
       assert.ok(status >= 400 && status < 500, `${name} (${err.statusCode}) → ${code} (${status})`);
     }
   });
@@ -59,5 +62,24 @@ describe('classify: Fastify errors to catalogue codes', () => {
     assert.equal(classify(withStatus(418)).code, 'malformed_request');
     assert.equal(classify(withStatus(502)).code, 'internal_error');
     assert.equal(classify(new Error('boom')).code, 'internal_error');
+  });
+});
+
+describe('classify: domain errors to catalogue codes (api/http-errors.ts)', () => {
+  it('leaves HTTP statuses out of domain errors: only the API knows them', () => {
+    const err = new BosunError('action_not_found');
+    assert.equal('status' in err, false, 'a BosunError carries a code, not a status');
+    assert.equal(classify(err).code, 'action_not_found');
+    assert.equal(httpStatus[classify(err).code], 404);
+  });
+
+  it('answers 400 for exactly the codes the domain calls bad requests', () => {
+    const four100 = (Object.keys(httpStatus) as ErrorCode[]).filter((c) => httpStatus[c] === 400).sort();
+    assert.deepEqual([...badRequestCodes].sort(), four100);
+  });
+
+  it('answers a store out of reach, or a master role lost mid-request, with store_unavailable', () => {
+    assert.equal(classify(new StoreUnavailableError('down')).code, 'store_unavailable');
+    assert.equal(classify(new NotMasterError()).code, 'store_unavailable');
   });
 });

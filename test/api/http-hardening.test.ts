@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
+import { httpStatus } from '../../src/api/http-errors.js';
 import { errorCatalogue, type ErrorCode } from '../../src/errors/catalogue.js';
 import { adminAuth, startTestNode, type TestNode } from '../helpers/in-process-node.js';
 import {
@@ -38,7 +39,7 @@ function expectRawError(
   assert.deepEqual(Object.keys(body).sort(), ['description', 'error_code'], res.body);
   const errorCode = body.error_code as ErrorCode;
   assert.ok(Object.hasOwn(errorCatalogue, errorCode), `${errorCode} is not in the catalogue`);
-  assert.equal(errorCatalogue[errorCode].status, status);
+  assert.equal(httpStatus[errorCode], status);
   if (code) assert.equal(errorCode, code, res.body);
   assert.ok(typeof body.description === 'string' && body.description.length > 0);
   return { description: body.description };

@@ -35,7 +35,6 @@ describe('PasswordGate (finding 7)', () => {
     );
     assert.ok(shed instanceof BosunError);
     assert.equal(shed.code, 'server_busy');
-    assert.equal(shed.status, 503);
     assert.equal(shed.retryAfterSeconds, 1);
     assert.equal(gate.shed, 1);
     while (release.length > 0 || running > 0) {
@@ -83,7 +82,7 @@ describe('ClientLimiter (finding 6)', () => {
         return e;
       }
     })();
-    assert.ok(err instanceof BosunError && err.code === 'too_many_requests' && err.status === 429);
+    assert.ok(err instanceof BosunError && err.code === 'too_many_requests');
     assert.equal(err.retryAfterSeconds, 50);
     l.check('b', t0 + 10_000);
     l.check('a', t0 + 60_000);

@@ -10,7 +10,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 
 import { permissionTable } from '../../src/api/auth/permissions.js';
-import { errorCatalogue } from '../../src/errors/catalogue.js';
+import { httpStatus } from '../../src/api/http-errors.js';
 import { adminAuth, startTestNode, type TestNode } from '../helpers/in-process-node.js';
 import { poll } from './support.js';
 
@@ -79,7 +79,7 @@ describe('OpenAPI document', () => {
 
   it("names each operation's permission, and its error codes from the catalogue", () => {
     const byStatus = new Map<number, string[]>();
-    for (const [code, { status }] of Object.entries(errorCatalogue))
+    for (const [code, status] of Object.entries(httpStatus))
       byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {

@@ -1,7 +1,7 @@
 /**
- * Roles and permissions (re-api.md §3): the role × permission table cell by cell, then the same
- * rules end to end through a real node, one user per role, plus the 401 cases (missing, wrong and
- * malformed credentials). Every error answer must be exactly `{error_code, description}`.
+ * Roles and permissions (docs/re-contract.md, "Authentication"): the role × permission table cell by cell,
+ * then the same rules end to end through a real node, one user per role, plus the 401 cases (missing, wrong
+ * and malformed credentials). Every error answer must be exactly `{error_code, description}`.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +10,7 @@ import { SignJWT, UnsecuredJWT } from 'jose';
 
 import { permissionsOf, permissionTable, roleHas, type Permission } from '../../src/api/auth/permissions.js';
 import { roles, type Role } from '../../src/users/roles.js';
+import { roles as clientRoles } from '../../src/client/types.js';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
@@ -33,7 +34,7 @@ const all7: readonly Role[] = [
 ];
 const viewers = all7.filter((r) => r !== 'none');
 
-/** re-api.md §3.4, row by row (the latest docs, with `user_manager`). */
+/** docs/re-contract.md, "Roles and permissions", row by row (the latest docs, with `user_manager`). */
 const section34: Readonly<Record<string, readonly Role[]>> = {
   view_status_of_cluster_action: viewers,
   start_cluster_action: ['admin'],
@@ -84,7 +85,7 @@ const expected: Readonly<Record<string, readonly Role[]>> = {
 };
 const bosunPermissions = Object.keys(permissionTable) as Permission[];
 
-describe('the role × permission table (re-api.md §3.4)', () => {
+describe('the role × permission table (docs/re-contract.md, "Roles and permissions")', () => {
   it('knows exactly the seven Redis Enterprise roles', () => {
     assert.deepEqual([...roles].sort(), [...all7].sort());
   });
@@ -439,5 +440,11 @@ describe('authentication failures are 401', () => {
 
   it('the node keeps answering after all of it', async () => {
     assert.equal((await attempt(adminAuth)).statusCode, 200);
+  });
+});
+
+describe("the client's role list (src/client/types.ts, which imports nothing from the server)", () => {
+  it('is the server’s, in the same order', () => {
+    assert.deepEqual([...clientRoles], [...roles]);
   });
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 
 import type { LightMyRequestResponse } from 'fastify';
 
+import { httpStatus } from '../../src/api/http-errors.js';
 import { errorCatalogue, type ErrorCode } from '../../src/errors/catalogue.js';
 
 export function isErrorCode(value: unknown): value is ErrorCode {
@@ -35,11 +36,7 @@ export function expectError(res: LightMyRequestResponse, status: number, code?: 
     ['description', 'error_code', ...extra].sort(),
     `error body keys: ${res.body}`,
   );
-  assert.equal(
-    errorCatalogue[body.error_code].status,
-    status,
-    `${body.error_code} is catalogued with another status`,
-  );
+  assert.equal(httpStatus[body.error_code], status, `${body.error_code} is catalogued with another status`);
   assert.equal(typeof body.description, 'string');
   assert.ok((body.description as string).length > 0, 'description is empty');
   if (code !== undefined) assert.equal(body.error_code, code);

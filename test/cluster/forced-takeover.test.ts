@@ -12,7 +12,8 @@ import { after, afterEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 
 import { ClusterKeys } from '../../src/cluster/keys.js';
-import { MasterRole, NotMasterError } from '../../src/cluster/master.js';
+import { MasterRole } from '../../src/cluster/master.js';
+import { NotMasterError } from '../../src/errors/domain.js';
 import { Membership } from '../../src/cluster/membership.js';
 import type { MasterRecord } from '../../src/cluster/keys.js';
 import { ClusterView } from '../../src/cluster/view.js';

@@ -10,7 +10,8 @@ import { afterEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 
 import { ClusterKeys } from '../../src/cluster/keys.js';
-import { MasterRole, NotMasterError } from '../../src/cluster/master.js';
+import { MasterRole } from '../../src/cluster/master.js';
+import { NotMasterError } from '../../src/errors/domain.js';
 import { Membership } from '../../src/cluster/membership.js';
 import { ClusterView } from '../../src/cluster/view.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';

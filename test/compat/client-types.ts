@@ -79,7 +79,10 @@ export const V1Task: Shape = {
   error_message: opt('string'),
 };
 
-/** The v2 object (RE 7.22+ docs, re-api.md §2.3): numeric progress, integer creation_time. */
+/**
+ * The v2 object (RE 7.22+ docs, docs/re-contract.md, "Generic actions endpoints"): numeric progress, integer
+ * creation_time.
+ */
 export const V2Action: Shape = {
   action_uid: req('string'),
   action_type: req({ oneOf: ['task', 'state-machine', 'other'] }),
@@ -145,7 +148,7 @@ export const Role: Shape = {
   data_access: opt('string'),
 };
 
-/** `POST /v1/users/authorize`: RE's answer (re-api.md §3.2). */
+/** `POST /v1/users/authorize`: RE's answer (docs/re-contract.md, "Authentication"). */
 export const AccessToken: Shape = { access_token: req('string') };
 
 /** One interval of a stats object (captures tests/fixtures/nodes_stats.json and cluster_stats.json). */

@@ -23,7 +23,10 @@ export type FieldType =
   | { readonly struct: Shape }
   /** A string that must be one of these values. */
   | { readonly oneOf: readonly string[] }
-  /** A string holding a number, as RE's v1 task entries send `progress` (re-api.md §2.3). */
+  /**
+   * A string holding a number, as RE's v1 task entries send `progress` (docs/re-contract.md, "Generic actions
+   * endpoints").
+   */
   | 'numeric-string'
   /** A string of decimal digits (`creation_time`, `node_uid` in a v1 task entry). */
   | 'digit-string'

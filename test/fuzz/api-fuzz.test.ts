@@ -17,6 +17,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { BODY_LIMIT } from '../../src/api/limits.js';
+import { httpStatus } from '../../src/api/http-errors.js';
 import { errorCatalogue } from '../../src/errors/catalogue.js';
 import { runFields } from '../api/support.js';
 import { adminAuth, basic } from '../helpers/in-process-node.js';
@@ -67,7 +68,7 @@ function problem(req: HostileRequest, target: RawTarget, res: RawResponse | unde
     return `HTTP ${res.status} body keys ${keys}: ${res.body.slice(0, 300)}`;
   if (typeof code !== 'string' || !Object.hasOwn(errorCatalogue, code))
     return `unknown error_code ${String(code)}`;
-  const status = errorCatalogue[code as keyof typeof errorCatalogue].status;
+  const status = httpStatus[code as keyof typeof httpStatus];
   if (status !== res.status) return `${code} is catalogued as ${status}, answered as ${res.status}`;
   if (typeof description !== 'string' || description.length === 0 || description.length > 600) {
     return `description of ${typeof description === 'string' ? description.length : typeof description} characters`;

@@ -1,8 +1,8 @@
 /**
- * `change_master`: moves the master role to another node through the intent protocol
- * (DESIGN.md, "Hand-over"). The old master validates, stops starting new work, writes a fenced intent
- * and waits; the target takes the master key in one transaction and, now master, finishes this same
- * run through `recover`, recording the measured hand-over.
+ * `change_master`: moves the master role to another node through the intent protocol (docs/design.md,
+ * "Election and hand-over"). The old master validates, stops starting new work, writes a fenced intent and
+ * waits; the target takes the master key in one transaction and, now master, finishes this same run through
+ * `recover`, recording the measured hand-over.
  */
 import { BosunError } from '../../errors/catalogue.js';
 import { PAST_HAND_OVER_INTENT } from '../conflict.js';
@@ -15,6 +15,7 @@ import {
   type ActionHandler,
   type ClusterReadout,
   type HandlerResult,
+  type HandOverResult,
   type RecoveryContext,
 } from '../handler.js';
 
@@ -102,30 +103,7 @@ export const changeMaster: ActionHandler<ChangeMasterParams> = {
           checkpoint: { ...checkpoint },
         },
       });
-      switch (result.kind) {
-        case 'taken_over':
-          return { kind: 'handed_off' };
-        case 'cancelled':
-          throw new ActionCancelled({
-            message: `Cancelled before node ${target} took over; node ${self} remains master.`,
-          });
-        case 'target_lost':
-          throw new ActionFailure(
-            'handover_target_lost',
-            `Node ${target} left the cluster during the hand-over; node ${self} remains master.`,
-            { old_master: String(self), new_master: String(self) },
-          );
-        case 'timeout':
-          throw new ActionFailure(
-            'handover_timeout',
-            `Node ${target} did not take over within ${ctx.settings.handoverTimeoutMs} ms; node ${self} remains master.`,
-            { old_master: String(self), new_master: String(self) },
-          );
-        default: {
-          const never: never = result;
-          throw new Error(`unexpected hand-over result ${JSON.stringify(never)}`);
-        }
-      }
+      return handOverEnd(result, target, self, ctx.settings.handoverTimeoutMs);
     } finally {
       resume();
     }
@@ -185,3 +163,32 @@ export const changeMaster: ActionHandler<ChangeMasterParams> = {
     );
   },
 };
+
+/** What a hand-over's result means for the run: handed off, or the old master stays and says why. */
+function handOverEnd(result: HandOverResult, target: number, self: number, timeoutMs: number): HandlerResult {
+  const stays = { old_master: String(self), new_master: String(self) };
+  switch (result.kind) {
+    case 'taken_over':
+      return { kind: 'handed_off' };
+    case 'cancelled':
+      throw new ActionCancelled({
+        message: `Cancelled before node ${target} took over; node ${self} remains master.`,
+      });
+    case 'target_lost':
+      throw new ActionFailure(
+        'handover_target_lost',
+        `Node ${target} left the cluster during the hand-over; node ${self} remains master.`,
+        stays,
+      );
+    case 'timeout':
+      throw new ActionFailure(
+        'handover_timeout',
+        `Node ${target} did not take over within ${timeoutMs} ms; node ${self} remains master.`,
+        stays,
+      );
+    default: {
+      const never: never = result;
+      throw new Error(`unexpected hand-over result ${JSON.stringify(never)}`);
+    }
+  }
+}

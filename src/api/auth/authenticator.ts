@@ -1,6 +1,6 @@
 /**
  * Turns an `Authorization` header into a principal: HTTP Basic (email and password) or
- * `JWT <token>` (re-api.md §3.1, §3.2).
+ * `JWT <token>` (docs/re-contract.md, "Authentication").
  *
  * The login path, cheapest refusal first (issue 14, findings 6 and 7):
  * 1. a client over its failed-login limit gets 429 (client-limiter.ts), before any work;

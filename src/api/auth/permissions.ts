@@ -1,17 +1,11 @@
 /**
- * Which role holds which REST permission (re-api.md §3.4, the 7.8+ table with `user_manager`).
- * Every route names exactly one permission; this table is the only place that grants them.
+ * Which role holds which REST permission (docs/re-contract.md, "Roles and permissions", the 7.8+ table with
+ * `user_manager`). Every route names exactly one permission; this table is the only place that grants them.
  */
-import type { Role } from '../../users/roles.js';
+import { roles, type Role } from '../../users/roles.js';
 
-const viewers: readonly Role[] = [
-  'db_viewer',
-  'db_member',
-  'cluster_viewer',
-  'cluster_member',
-  'user_manager',
-  'admin',
-];
+/** Every role but `none`. */
+const viewers: readonly Role[] = roles.filter((r) => r !== 'none');
 const userManagers: readonly Role[] = ['user_manager', 'admin'];
 const admins: readonly Role[] = ['admin'];
 // With user_manager, as RE's Cluster Manager UI table has it ("View cluster metrics"); its REST table

@@ -1,6 +1,6 @@
 /**
- * JWTs for `Authorization: JWT <token>` (re-api.md §3.2), signed HS256 with the cluster's secret so
- * a token issued by one node is accepted by every node.
+ * JWTs for `Authorization: JWT <token>` (docs/re-contract.md, "Authentication"), signed HS256 with the
+ * cluster's secret so a token issued by one node is accepted by every node.
  *
  * Signed and checked with node:crypto's synchronous HMAC, on the event loop: a few microseconds. A
  * WebCrypto implementation (jose) runs HMAC on libuv's thread pool, where it queued behind scrypt

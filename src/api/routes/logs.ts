@@ -45,24 +45,26 @@ function isoTime(name: string, value: string | undefined): number | undefined {
   return t;
 }
 
-export function logsRoutes(events: EventLog): FastifyPluginAsyncTypebox {
-  return async (app) => {
-    app.get(
-      '/v1/logs',
-      {
-        config: { permission: 'view_logged_events' },
-        schema: { querystring: LogsQuery, response: { 200: Type.Array(EventEntryBody), ...errorResponses } },
-      },
-      async (request) => {
-        const q = request.query;
-        return events.list({
-          stime: isoTime('stime', q.stime),
-          etime: isoTime('etime', q.etime),
-          order: q.order,
-          limit: q.limit !== undefined ? Number(q.limit) : undefined,
-          offset: q.offset !== undefined ? Number(q.offset) : undefined,
-        });
-      },
-    );
-  };
+export interface LogsRoutesOptions {
+  readonly events: EventLog;
 }
+
+export const logsRoutes: FastifyPluginAsyncTypebox<LogsRoutesOptions> = async (app, { events }) => {
+  app.get(
+    '/v1/logs',
+    {
+      config: { permission: 'view_logged_events' },
+      schema: { querystring: LogsQuery, response: { 200: Type.Array(EventEntryBody), ...errorResponses } },
+    },
+    async (request) => {
+      const q = request.query;
+      return events.list({
+        stime: isoTime('stime', q.stime),
+        etime: isoTime('etime', q.etime),
+        order: q.order,
+        limit: q.limit !== undefined ? Number(q.limit) : undefined,
+        offset: q.offset !== undefined ? Number(q.offset) : undefined,
+      });
+    },
+  );
+};

@@ -9,15 +9,21 @@ import type { FastifyPluginAsync } from 'fastify';
 
 import type { BosunMetrics } from '../../metrics/metrics.js';
 
-export function metricsRoutes(metrics: BosunMetrics, requireAuth: boolean): FastifyPluginAsync {
-  return async (app) => {
-    app.get(
-      '/metrics',
-      { config: { local: true, ...(requireAuth ? { permission: 'view_all_metrics' as const } : {}) } },
-      async (_request, reply) => {
-        const { contentType, body } = await metrics.scrape();
-        return reply.type(contentType).send(body);
-      },
-    );
-  };
+export interface MetricsRoutesOptions {
+  readonly metrics: BosunMetrics;
+  readonly requireAuth: boolean;
 }
+
+export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (
+  app,
+  { metrics, requireAuth },
+) => {
+  app.get(
+    '/metrics',
+    { config: { local: true, ...(requireAuth ? { permission: 'view_all_metrics' as const } : {}) } },
+    async (_request, reply) => {
+      const { contentType, body } = await metrics.scrape();
+      return reply.type(contentType).send(body);
+    },
+  );
+};

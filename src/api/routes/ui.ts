@@ -17,7 +17,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { BosunError } from '../../errors/catalogue.js';
 import { clusterOrigins } from '../cluster-origins.js';
-import type { ApiDeps } from '../server.js';
+import type { ClusterReadModel } from '../../cluster/cluster-read-model.js';
 
 export const UI_PREFIX = '/ui/';
 /** The built files, relative to this compiled file (dist/src/api/routes/ → dist/ui/). */
@@ -63,11 +63,16 @@ export function contentSecurityPolicy(origins: Iterable<string>): string {
   ].join('; ');
 }
 
-export function uiRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
+export interface UiRoutesOptions {
+  /** The cluster's nodes: the page may connect to them only (cluster-origins.ts). */
+  readonly cluster: Pick<ClusterReadModel, 'members'>;
+}
+
+export const uiRoutes: FastifyPluginAsyncTypebox<UiRoutesOptions> = async (app, { cluster }) => {
   const files = loadFiles();
   const secure = (reply: FastifyReply): FastifyReply =>
     reply
-      .header('content-security-policy', contentSecurityPolicy(clusterOrigins(deps.state.members())))
+      .header('content-security-policy', contentSecurityPolicy(clusterOrigins(cluster.members())))
       .header('x-frame-options', 'DENY')
       .header('x-content-type-options', 'nosniff')
       .header('referrer-policy', 'no-referrer')
@@ -87,15 +92,13 @@ export function uiRoutes(deps: ApiDeps): FastifyPluginAsyncTypebox {
     return reply.send(gzip ? file.gzip : file.body);
   };
 
-  return async (app) => {
-    const redirect = { schema: { hide: true }, config: { local: true } };
-    app.get('/', redirect, async (_request, reply) => secure(reply).redirect(UI_PREFIX, 302));
-    app.get('/ui', redirect, async (_request, reply) => secure(reply).redirect(UI_PREFIX, 302));
-    app.get(UI_PREFIX, redirect, async (request, reply) => serve('index.html', request, reply));
-    app.get(
-      `${UI_PREFIX}:file`,
-      { ...redirect, schema: { hide: true, params: Type.Object({ file: Type.String({ maxLength: 64 }) }) } },
-      async (request, reply) => serve(request.params.file, request, reply),
-    );
-  };
-}
+  const redirect = { schema: { hide: true }, config: { local: true } };
+  app.get('/', redirect, async (_request, reply) => secure(reply).redirect(UI_PREFIX, 302));
+  app.get('/ui', redirect, async (_request, reply) => secure(reply).redirect(UI_PREFIX, 302));
+  app.get(UI_PREFIX, redirect, async (request, reply) => serve('index.html', request, reply));
+  app.get(
+    `${UI_PREFIX}:file`,
+    { ...redirect, schema: { hide: true, params: Type.Object({ file: Type.String({ maxLength: 64 }) }) } },
+    async (request, reply) => serve(request.params.file, request, reply),
+  );
+};

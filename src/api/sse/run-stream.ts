@@ -2,11 +2,9 @@
  * One run's stream (`GET /v1/actions/{uid}/events`): the run as it stands (unless the client's
  * `Last-Event-ID` shows it has it), then its changes from the feed, ending after a terminal status.
  */
-import { runKey } from '../../actions/run.js';
+import type { RunReadModel, RunSnapshot } from '../../actions/run-read-model.js';
 import { isTerminal, type ActionStatus } from '../../actions/status.js';
 import { frameEvent, type FeedBatch } from '../../cluster/change-feed.js';
-import type { ClusterKeys } from '../../cluster/keys.js';
-import type { ClusterView } from '../../cluster/view.js';
 import { BosunError } from '../../errors/catalogue.js';
 import { toWireRun } from '../wire.js';
 import type { BatchFilter } from './sse-connection.js';
@@ -27,24 +25,17 @@ export function runFilter(uid: string): BatchFilter {
   };
 }
 
-/**
- * The run's key once this node's view holds it. A run accepted elsewhere moments ago may not have
- * reached the view yet: the store is asked, and the view waited for, before answering 404.
- */
-export async function viewedRun(view: ClusterView, keys: ClusterKeys, uid: string) {
-  const key = runKey(keys, uid);
-  const confirmed = await view.getConfirmed(key.key);
-  if (confirmed && !view.get(key.key)) await view.waitFor(confirmed.modRevision, 3000).catch(() => undefined);
-  if (!confirmed || !view.get(key.key))
-    throw new BosunError('action_not_found', `No action with uid ${uid}.`);
-  return key;
+/** The run once this node's view holds it (actions/run-read-model.ts, `viewed`); 404 if it is not retained. */
+export async function viewedRun(runs: RunReadModel, uid: string): Promise<RunSnapshot> {
+  const found = await runs.viewed(uid);
+  if (!found) throw new BosunError('action_not_found', `No action with uid ${uid}.`);
+  return found;
 }
 
 /** The run as it stands, as one `action` event with `revision` as its id. */
-export function currentRun(view: ClusterView, keys: ClusterKeys, uid: string) {
-  const key = runKey(keys, uid);
+export function currentRun(runs: RunReadModel, uid: string) {
   return (revision: number): { frame: string; end: boolean } => {
-    const run = view.read(key);
+    const run = runs.run(uid);
     if (!run) return { frame: '', end: true };
     return { frame: idFrame(revision, frameEvent('action', toWireRun(run))), end: isTerminal(run.status) };
   };
@@ -55,17 +46,14 @@ export function currentRun(view: ClusterView, keys: ClusterKeys, uid: string) {
  * client has it; `close` when the client already has the terminal status.
  */
 export function runOpening(
-  view: ClusterView,
-  keys: ClusterKeys,
+  runs: RunReadModel,
   uid: string,
   after: number | undefined,
   gone: boolean,
 ): { frame: string; close: boolean } {
-  const kv = view.get(runKey(keys, uid).key)!;
-  const run = view.read(runKey(keys, uid))!;
-  if (after !== undefined && !gone)
-    return { frame: '', close: isTerminal(run.status) && kv.modRevision <= after };
-  if (after !== undefined && kv.modRevision <= after) return { frame: '', close: isTerminal(run.status) };
-  const first = currentRun(view, keys, uid)(kv.modRevision);
+  const { run, version } = runs.current(uid)!;
+  if (after !== undefined && !gone) return { frame: '', close: isTerminal(run.status) && version <= after };
+  if (after !== undefined && version <= after) return { frame: '', close: isTerminal(run.status) };
+  const first = currentRun(runs, uid)(version);
   return { frame: first.frame, close: first.end };
 }

@@ -3,9 +3,9 @@
  *
  * The distinction that matters is whether a failed request can have been applied. etcd3's default
  * policy retries writes on timeouts and dropped connections, so a retried transaction could apply
- * twice or report `succeeded: false` for its own earlier success (reference/etcd.md, pitfall 5). Here
- * a write is retried only when it certainly never reached raft; any other failure of a write becomes
- * TxnOutcomeUnknownError, and the caller re-reads.
+ * twice or report `succeeded: false` for its own earlier success (docs/design.md, "etcd client
+ * pitfalls", 5). Here a write is retried only when it certainly never reached raft; any other
+ * failure of a write becomes TxnOutcomeUnknownError, and the caller re-reads.
  */
 import {
   ClientClosedError,

@@ -10,8 +10,9 @@ export interface EtcdLeaseHost {
 
 /**
  * An etcd lease kept alive by this process. It does not use etcd3's Lease: that one declares a lease
- * lost only after 2 × TTL without an answer (pitfall 7), and tracks no safe deadline. Here `safeUntil`
- * is the send time of the last acknowledged keep-alive plus the TTL, which the server cannot beat.
+ * lost only after 2 × TTL without an answer (docs/design.md, "etcd client pitfalls", 7), and tracks
+ * no safe deadline. Here `safeUntil` is the send time of the last acknowledged keep-alive plus the
+ * TTL, which the server cannot beat.
  */
 export class EtcdLease extends BaseLease {
   readonly #host: EtcdLeaseHost;

@@ -1,5 +1,6 @@
 /**
- * The distributed backend: etcd 3.4+ through the `etcd3` client, applying reference/etcd.md's lessons.
+ * The distributed backend: etcd 3.4+ through the `etcd3` client, guarding against the pitfalls listed
+ * in docs/design.md, "etcd client pitfalls".
  *
  * - Deadlines. Every unary call has one (2 s by default): without it a call routed to a hung member
  *   waits as long as the member hangs, and a write during a raft leader change waits ~7 s.
@@ -25,6 +26,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { CompareResult, CompareTarget, Etcd3, type ICompare, type IKeyValue, type IRequestOp } from 'etcd3';
 
 import { LeaseLostError, StoreClosedError } from '../errors.js';
+import { toKv } from '../key-value.js';
 import { validateTxn } from '../validate.js';
 import type {
   Compare,
@@ -124,8 +126,6 @@ export class EtcdStore implements Store, EtcdLeaseHost {
     this.profile = {
       name: 'etcd',
       kind: 'distributed',
-      multiProcess: true,
-      nativeWatch: true,
       minLeaseTtlMs: options.minLeaseTtlMs ?? 2000,
     };
     const scheme = options.tls ? 'https' : 'http';
@@ -292,14 +292,8 @@ export class EtcdStore implements Store, EtcdLeaseHost {
   }
 
   #toKv(kv: IKeyValue): KeyValue {
-    return {
-      key: kv.key.subarray(this.#namespace.length).toString('utf8'),
-      value: kv.value.toString('utf8'),
-      createRevision: Number(kv.create_revision),
-      modRevision: Number(kv.mod_revision),
-      version: Number(kv.version),
-      lease: kv.lease === '0' || kv.lease === '' ? undefined : kv.lease,
-    };
+    const key = kv.key.subarray(this.#namespace.length).toString('utf8');
+    return toKv(key, kv.value.toString('utf8'), kv.create_revision, kv.mod_revision, kv.version, kv.lease);
   }
 
   #compare(c: Compare): ICompare {

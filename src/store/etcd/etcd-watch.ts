@@ -11,7 +11,8 @@
 import type { IDuplexStream, IEvent, IWatchRequest, IWatchResponse, WatchClient } from 'etcd3';
 
 import { CompactedError, StoreError } from '../errors.js';
-import type { KeyValue, WatchBatch, WatchEvent, WatchHandlers, Watcher } from '../types.js';
+import { groupByRevision, toKv } from '../key-value.js';
+import type { WatchBatch, WatchEvent, WatchHandlers, Watcher } from '../types.js';
 
 type Stream = IDuplexStream<IWatchRequest, IWatchResponse>;
 
@@ -151,27 +152,14 @@ export class EtcdWatch implements Watcher {
 
   /** etcd never splits one revision's events across responses (without the `fragment` option). */
   #batches(events: readonly IEvent[]): WatchBatch[] {
-    const batches: { revision: number; events: WatchEvent[] }[] = [];
-    for (const ev of events) {
-      const kv = this.#toKv(ev);
+    const changes = events.map((ev): WatchEvent => {
+      const kv = ev.kv;
       const type = String(ev.type).toLowerCase() === 'delete' ? 'delete' : 'put';
-      const last = batches.at(-1);
-      if (last && last.revision === kv.modRevision) last.events.push({ type, kv });
-      else batches.push({ revision: kv.modRevision, events: [{ type, kv }] });
-    }
-    return batches;
-  }
-
-  #toKv(ev: IEvent): KeyValue {
-    const kv = ev.kv;
-    return {
-      key: this.target.unprefix(kv.key),
-      value: kv.value.toString('utf8'),
-      createRevision: Number(kv.create_revision),
-      modRevision: Number(kv.mod_revision),
-      version: Number(kv.version),
-      lease: kv.lease === '0' || kv.lease === '' ? undefined : kv.lease,
-    };
+      const key = this.target.unprefix(kv.key);
+      const value = kv.value.toString('utf8');
+      return { type, kv: toKv(key, value, kv.create_revision, kv.mod_revision, kv.version, kv.lease) };
+    });
+    return groupByRevision(changes, (e) => e.kv.modRevision);
   }
 
   #onBroken(stream: Stream): void {

@@ -2,9 +2,9 @@
  * One lease keep-alive stream per store, shared by its leases, with a deadline on every round trip.
  *
  * etcd renews leases only over a bidirectional stream, and streams get no call deadline: a stream on
- * a hung member would swallow keep-alives silently until the lease ran out (reference/etcd.md,
- * pitfall 4). So each keep-alive waits for its own answer for a bounded time; on a timeout the
- * stream is dropped and the next keep-alive opens a new one, on whichever member answers.
+ * a hung member would swallow keep-alives silently until the lease ran out (docs/design.md,
+ * "etcd client pitfalls", 4). So each keep-alive waits for its own answer for a bounded time; on a
+ * timeout the stream is dropped and the next keep-alive opens a new one, on whichever member answers.
  */
 import type { IDuplexStream, ILeaseKeepAliveRequest, ILeaseKeepAliveResponse, LeaseClient } from 'etcd3';
 

@@ -1,11 +1,13 @@
 /**
- * The fault-handling policies handed to etcd3, replacing its defaults (see reference/etcd.md §4):
+ * The fault-handling policies handed to etcd3, replacing its defaults (docs/design.md, "etcd client
+ * pitfalls"):
  * - global: run each call once. The default retries writes that may already have been applied; the
  *   store retries by itself, and only what is safe to retry (cast-error.ts).
  * - per host: a circuit breaker, so calls stop going to a dead or hung member. The default stays open
- *   5 s, which keeps a restarted cluster unusable for 5 s (pitfall 6); this one starts at 250 ms and
- *   doubles while the member keeps failing, up to 1 s: a member back after an outage is used again
- *   within a second (the chaos harness measures Bosun's share of a recovery, bench/chaos/).
+ *   5 s, which keeps a restarted cluster unusable for 5 s (docs/design.md, "etcd client pitfalls",
+ *   6); this one starts at 250 ms and doubles while the member keeps failing, up to 1 s: a member
+ *   back after an outage is used again within a second (the chaos harness measures Bosun's share of
+ *   a recovery, bench/chaos/).
  *
  * cockatiel's policy types are reached through etcd3's options, as cockatiel is etcd3's dependency,
  * not ours.
