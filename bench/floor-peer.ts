@@ -1,6 +1,6 @@
 /**
  * One participant of the floor hand-over (the physical limit for `change_master`): a child process that
- * does the intent protocol of reference/etcd.md §5 with nothing of Bosun on the path.
+ * does the intent protocol of docs/design.md ("Election and hand-over") with nothing of Bosun on the path.
  *
  * - The holder writes the intent in one fenced transaction:
  *   `if mod(master) == myToken then put(transfer, {to, from_token}, lease=mine)`.

@@ -9,7 +9,7 @@
  * - SIGKILL of the test process, where no hook runs: a small watchdog shell holds a pipe from this
  *   process; when the pipe closes it kills the members it was told about and deletes the data.
  *
- * Flags follow reference/etcd.md: `--grpc-keepalive-min-time=1s`, because the store's client pings every
+ * Flags follow docs/design.md ("etcd client pitfalls"): `--grpc-keepalive-min-time=1s`, because the store's client pings every
  * second; `--unsafe-no-fsync` unless asked otherwise; short raft timers (heartbeat 50 ms, election 500 ms),
  * which also lower the smallest lease TTL to 1 s.
  */

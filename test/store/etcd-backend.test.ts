@@ -1,6 +1,6 @@
 /**
  * What only the etcd backend has to prove beyond the conformance suite: namespaces, compaction, and
- * the failure handling reference/etcd.md calls for (dead and hung members, raft leader loss, quorum
+ * the failure handling docs/design.md ("etcd client pitfalls") calls for (dead and hung members, raft leader loss, quorum
  * loss, a lost answer to a write). Runs on its own 3-member cluster; every test leaves it healthy.
  */
 import assert from 'node:assert/strict';
