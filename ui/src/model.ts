@@ -24,6 +24,24 @@ export interface Run {
 
 export const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
+/** How far along a status is: a run only ever moves forward through these (src/actions/status.ts). */
+const STATUS_RANK: Readonly<Record<string, number>> = {
+  queued: 0,
+  starting: 1,
+  running: 2,
+  cancelling: 3,
+  completed: 4,
+  failed: 4,
+  cancelled: 4,
+};
+
+/** Whether `next` is the same state as `known` or later: copies can arrive out of order. */
+function notOlder(known: Run, next: Run): boolean {
+  const a = STATUS_RANK[known.status] ?? 0;
+  const b = STATUS_RANK[next.status] ?? 0;
+  return b > a || (b === a && next.progress >= known.progress);
+}
+
 export interface NodeRow {
   uid: number;
   addr: string;
@@ -111,8 +129,13 @@ export class Model {
     }
   }
 
+  /**
+   * Records a run, unless an older copy: the POST's answer (queued) can arrive after the stream
+   * already told the run completed, and must not take it back.
+   */
   setRun(run: Run): void {
-    this.runs.set(run.action_uid, run);
+    const known = this.runs.get(run.action_uid);
+    if (!known || notOlder(known, run)) this.runs.set(run.action_uid, run);
   }
 
   /** The run to show: the followed one, else the newest one not yet finished. */
