@@ -135,7 +135,10 @@ export function defineLiveOpsSuite(label: string, suiteStore: SuiteStore): void 
             node_uid: target.uid,
           });
           const b = res.body as unknown as Preflight;
-          return res.status === 200 && b.checks.find((c) => c.name === 'target_lease_fresh')?.passed === false
+          // The lease check reads the store, the activity check the node's view, which may apply
+          // the lease's end a moment later: wait for both.
+          const failed = (name: string) => b.checks.find((c) => c.name === name)?.passed === false;
+          return res.status === 200 && failed('target_lease_fresh') && failed('target_active')
             ? b
             : undefined;
         }, 20_000);
