@@ -14,6 +14,7 @@ import { retry } from '../lib/retry.js';
 import { decodeKv, putRecord, readRecord, unchangedSince } from '../store/typed-key.js';
 import type { Compare, Op, Store } from '../store/types.js';
 import { actionInProgress, notCancellable } from './conflict.js';
+import type { ActionHandler } from './handler.js';
 import type { HandlerRegistry } from './registry.js';
 import { actionRunRecord, newRun, requestCancel, runKey, type ActionRun } from './run.js';
 import { isTerminal } from './status.js';
@@ -25,6 +26,9 @@ export interface SubmitClaim {
   /** The transaction failed: the run to answer with instead of a 409, or undefined. May throw. */
   onLost(): Promise<ActionRun | undefined>;
 }
+
+/** Validation verdicts read from cluster membership, which the view may hold a moment late. */
+const membershipVerdicts: ReadonlySet<string> = new Set(['node_not_found', 'node_not_active']);
 
 export type CancelResult = 'cancelled' | 'cancelling' | 'removed';
 
@@ -55,6 +59,21 @@ export class ActionSubmitter {
     } = deps);
   }
 
+  /**
+   * The handler's validation; when it rejects a node as unknown or inactive, once more against a view
+   * brought level with the store. Those verdicts come from membership, which a view a moment behind
+   * gets wrong for a node that joined or renewed elsewhere (cluster/state.ts, settleMembers).
+   */
+  async #validate(handler: ActionHandler<unknown>, body: unknown): Promise<unknown> {
+    try {
+      return handler.validate(body, this.state);
+    } catch (err) {
+      if (!(err instanceof BosunError) || !membershipVerdicts.has(err.code)) throw err;
+    }
+    await this.state.settleMembers();
+    return handler.validate(body, this.state);
+  }
+
   /** Validates and stores a new queued run; 409 while another run of that name is queued or in flight. */
   async submit(
     name: string,
@@ -70,7 +89,7 @@ export class ActionSubmitter {
         `Unknown cluster action "${name}". Supported: ${this.registry.names().join(', ')}.`,
       );
     }
-    const params = handler.validate(body ?? {}, this.state) as Record<string, unknown>;
+    const params = (await this.#validate(handler, body ?? {})) as Record<string, unknown>;
     const run = newRun(name, params, requester, requestId);
     let result;
     try {

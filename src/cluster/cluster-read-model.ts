@@ -63,6 +63,11 @@ export class ClusterReadModel {
     return this.state.member(uid);
   }
 
+  /** `member(uid)`, with an absence or inactivity confirmed by the store (state.ts, settledMember). */
+  settledMember(uid: number): Promise<MemberState | undefined> {
+    return this.state.settledMember(uid);
+  }
+
   /** This node's own entry. */
   self(): MemberState | undefined {
     return this.state.member(this.selfUid);

@@ -48,6 +48,29 @@ export class ClusterState {
     return { uid, member, live, active: live !== undefined };
   }
 
+  /**
+   * `member(uid)` once the view holds what the store has of that node, its registration and its
+   * liveness record (view.ts, settle): for the answers "no such node" and "not active", which a
+   * view a moment behind gets wrong for a node that joined or renewed elsewhere a moment ago.
+   */
+  async settledMember(uid: number): Promise<MemberState | undefined> {
+    const seen = this.member(uid);
+    if (seen?.active) return seen;
+    await Promise.all([
+      this.view.settle(this.keys.member(uid).key),
+      this.view.settle(this.keys.node(uid).key),
+    ]);
+    return this.member(uid);
+  }
+
+  /** As `settledMember`, for every node: the view holds every registration and liveness record the store has. */
+  async settleMembers(): Promise<void> {
+    await Promise.all([
+      this.view.settleFolder(this.keys.members.prefix),
+      this.view.settleFolder(this.keys.nodes.prefix),
+    ]);
+  }
+
   /** Every registered node, by uid. */
   members(): MemberState[] {
     return this.view

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { backoff } from '../lib/retry.js';
 import { prefixEnd } from '../store/prefix.js';
 import type { Key, KeyFolder, RecordType } from '../store/typed-key.js';
+import { StoreUnavailableError } from '../store/errors.js';
 import type { KeyValue, Store, WatchBatch, WatchEvent, Watcher } from '../store/types.js';
 
 interface Entry {
@@ -112,6 +113,37 @@ export class ClusterView extends EventEmitter<ViewEvents> {
    */
   async getConfirmed(key: string): Promise<KeyValue | undefined> {
     return this.get(key) ?? (await this.store.get(key));
+  }
+
+  /**
+   * Resolves once the view holds `key` if the store has it: at once when the view has it already,
+   * else after a read from the store and, when the store has the key, a wait for the view to apply
+   * it. For verdicts of absence ("no such node", "no such user"), which a view a moment behind gets
+   * wrong for something created elsewhere a moment ago. A store out of reach, or a view that does
+   * not catch up within `timeoutMs`, rejects with a StoreError: the caller answers 503, not a guess.
+   */
+  async settle(key: string, timeoutMs = 3000): Promise<void> {
+    if (this.get(key)) return;
+    const kv = await this.store.get(key);
+    if (kv) await this.#caughtUpTo(kv.modRevision, timeoutMs);
+  }
+
+  /** As `settle`, for every key under `prefix` the store holds now. */
+  async settleFolder(prefix: string, timeoutMs = 3000): Promise<void> {
+    const { kvs } = await this.store.range(prefix);
+    const newest = kvs.reduce((max, kv) => Math.max(max, kv.modRevision), 0);
+    await this.#caughtUpTo(newest, timeoutMs);
+  }
+
+  async #caughtUpTo(revision: number, timeoutMs: number): Promise<void> {
+    try {
+      await this.waitFor(revision, timeoutMs);
+    } catch (err) {
+      throw new StoreUnavailableError(
+        `this node's view of the cluster has not caught up with the store (revision ${revision})`,
+        { cause: err },
+      );
+    }
   }
 
   /**

@@ -100,6 +100,17 @@ export class UserDirectory {
     return kv ? { user: this.view.read(key)!, revision: kv.modRevision } : undefined;
   }
 
+  /**
+   * `byUid`, with an absence confirmed by the store (cluster/view.ts, settle): a user created on
+   * another node a moment ago is found, not answered 404.
+   */
+  async byUidSettled(uid: number): Promise<{ user: UserRecord; revision: number } | undefined> {
+    const seen = this.byUid(uid);
+    if (seen) return seen;
+    await this.view.settle(userKey(this.keys, uid).key);
+    return this.byUid(uid);
+  }
+
   byEmail(email: string): { user: UserRecord; revision: number } | undefined {
     const uid = this.view.get(this.keys.userEmail(email))?.value;
     return uid === undefined ? undefined : this.byUid(Number(uid));

@@ -15,7 +15,9 @@ import {
   runKey,
   type ActionRun,
 } from '../../src/actions/run.js';
+import { changeMaster } from '../../src/actions/handlers/change-master.js';
 import { ActionSubmitter } from '../../src/actions/submit.js';
+import type { MemberRecord, NodeRecord } from '../../src/cluster/keys.js';
 import { BosunError } from '../../src/errors/catalogue.js';
 import { TxnOutcomeUnknownError } from '../../src/store/errors.js';
 import { memoryCluster } from './fakes.js';
@@ -114,5 +116,38 @@ describe('ActionSubmitter', () => {
     assert.equal(t.view.get(t.keys.clusterAction('echo')), undefined);
     assert.ok(t.stored(run.action_uid), 'the run itself stays in the history');
     await assert.rejects(t.submitter.cancel('echo'), isCode('action_not_found'));
+  });
+
+  it('takes a node that joined a moment ago, before the view has it: membership is confirmed by the store', async () => {
+    const t = await setUp();
+    const submitter = new ActionSubmitter({ ...t, registry: new HandlerRegistry().register(changeMaster) });
+    const endpoint = {
+      uid: 7,
+      addr: '127.0.0.1',
+      http_port: 1,
+      https_port: 2,
+      software_version: 't',
+      hostname: 'h',
+    };
+    const member: MemberRecord = { ...endpoint, joined_at: 1 };
+    const live: NodeRecord = { ...endpoint, pid: 1, cores: 1, total_memory: 1, started_at: 1 };
+    // Node 7 registers elsewhere; this node's watch has not delivered it yet.
+    t.store.holdWatch();
+    t.store.put(t.keys.member(7).key, JSON.stringify(member));
+    t.store.put(t.keys.node(7).key, JSON.stringify(live));
+    assert.equal(t.state.member(7), undefined, 'the view is behind');
+    const submitted = submitter.submit('change_master', { node_uid: 7 }, undefined);
+    setImmediate(() => t.store.releaseWatch());
+    const run = await submitted;
+    assert.deepEqual(run.params, { node_uid: 7 });
+  });
+
+  it('still refuses a node the store has never heard of (node_not_found)', async () => {
+    const t = await setUp();
+    const submitter = new ActionSubmitter({ ...t, registry: new HandlerRegistry().register(changeMaster) });
+    await assert.rejects(
+      submitter.submit('change_master', { node_uid: 7 }, undefined),
+      isCode('node_not_found'),
+    );
   });
 });

@@ -12,7 +12,7 @@ import { pino } from 'pino';
 
 import { ClusterKeys, type MemberRecord } from '../../src/cluster/keys.js';
 import { ClusterView } from '../../src/cluster/view.js';
-import { MalformedRecordError } from '../../src/store/errors.js';
+import { MalformedRecordError, StoreError } from '../../src/store/errors.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { putRecord } from '../../src/store/typed-key.js';
 
@@ -115,5 +115,32 @@ describe('ClusterView', () => {
     assert.ok(view.read(keys.member(5)));
     await view.waitFor(1);
     await assert.rejects(view.waitFor(revision + 1000, 50), /did not reach revision/);
+  });
+
+  it('settles a key another instance wrote a moment ago: found once the view holds it, not reported absent', async () => {
+    // A second instance on the same file whose watch polls slowly: its view is behind the writer.
+    const slow = new SqliteStore({ path: join(dir, 'store.db'), pollIntervalMs: 1000 });
+    const lagging = new ClusterView(slow, keys.prefix, log);
+    await lagging.start();
+    try {
+      await store.txn({ compare: [], success: [putRecord(keys.member(8), member(8))] });
+      assert.equal(lagging.read(keys.member(8)), undefined, 'the view is behind the store');
+      await lagging.settle(keys.member(8).key);
+      assert.equal(lagging.read(keys.member(8))?.uid, 8);
+
+      await store.txn({ compare: [], success: [putRecord(keys.member(9), member(9))] });
+      await lagging.settleFolder(keys.members.prefix);
+      assert.equal(lagging.read(keys.member(9))?.uid, 9);
+
+      // A key the store lacks settles at once: its absence is the store's answer.
+      await lagging.settle(keys.member(10).key);
+      assert.equal(lagging.read(keys.member(10)), undefined);
+      // A store out of reach is a StoreError (503 to a client), never a made-up absence.
+      await slow.close();
+      await assert.rejects(lagging.settle(keys.member(11).key), StoreError);
+    } finally {
+      await lagging.close();
+      await slow.close();
+    }
   });
 });

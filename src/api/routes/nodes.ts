@@ -61,7 +61,7 @@ export const nodeRoutes: FastifyPluginAsyncTypebox<NodeRoutesOptions> = async (a
       config: { permission: 'view_node_info' },
       schema: { params: NodeUidParams, response: { 200: AnyObject, ...errorResponses } },
     },
-    async (request) => toWireNode(member(request.params.uid), Date.now()),
+    async (request) => toWireNode(await member(request.params.uid), Date.now()),
   );
 
   app.get(
@@ -70,7 +70,7 @@ export const nodeRoutes: FastifyPluginAsyncTypebox<NodeRoutesOptions> = async (a
       config: { permission: 'view_node_info' },
       schema: { params: NodeUidParams, response: { 200: AnyObject, ...errorResponses } },
     },
-    async (request) => statusOf(member(request.params.uid), cluster.roles()),
+    async (request) => statusOf(await member(request.params.uid), cluster.roles()),
   );
 
   // Bosun runs no node actions (maintenance_on, remove, ...): the truthful list is empty.
@@ -90,7 +90,7 @@ export const nodeRoutes: FastifyPluginAsyncTypebox<NodeRoutesOptions> = async (a
       schema: { params: NodeUidParams, response: { 200: AnyObject, ...errorResponses } },
     },
     async (request) => {
-      member(request.params.uid);
+      await member(request.params.uid);
       return { actions: [] };
     },
   );

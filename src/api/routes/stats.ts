@@ -58,7 +58,7 @@ export const statsRoutes: FastifyPluginAsyncTypebox<StatsRoutesOptions> = async 
     },
     async (request) => {
       const window = parseStatsQuery(request.query);
-      const node = findNode(cluster, request.params.uid);
+      const node = await findNode(cluster, request.params.uid);
       return toNodeStats(node.uid, node.active ? cluster.nodeStats(node.uid) : undefined, window);
     },
   );

@@ -95,9 +95,9 @@ export interface UserRoutesOptions {
 }
 
 export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, deps) => {
-  const find = (raw: string) => {
+  const find = async (raw: string) => {
     // A non-numeric segment names no user: 404, like an unknown uid.
-    const found = /^[0-9]{1,9}$/.test(raw) ? deps.users.byUid(Number(raw)) : undefined;
+    const found = /^[0-9]{1,9}$/.test(raw) ? await deps.users.byUidSettled(Number(raw)) : undefined;
     if (!found) throw new BosunError('user_not_exist', `User ${raw} does not exist.`);
     return found.user;
   };
@@ -144,7 +144,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
       config: { permission: 'view_user_info' },
       schema: { params: UserUidParams, response: { 200: UserBody, ...errorResponses } },
     },
-    async (request) => wireUser(find(request.params.uid)),
+    async (request) => wireUser(await find(request.params.uid)),
   );
 
   app.post(
@@ -192,7 +192,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
       },
     },
     async (request) => {
-      const uid = find(request.params.uid).uid;
+      const uid = (await find(request.params.uid)).uid;
       const b = request.body;
       const actor = request.principal!;
       const role = resolveRole(b.role, b.role_uids);
@@ -220,7 +220,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     '/v1/users/:uid',
     { config: { permission: 'delete_user' }, schema: { params: UserUidParams } },
     async (request, reply) => {
-      const uid = find(request.params.uid).uid;
+      const uid = (await find(request.params.uid)).uid;
       if (request.principal?.uid === uid) {
         throw new BosunError('invalid_schema', 'A user cannot delete their own account.');
       }
