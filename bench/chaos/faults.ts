@@ -80,7 +80,7 @@ export class FaultInjector {
         // On SQLite a node frozen inside its write transaction holds the file's write lock, stalling
         // every node's writes (a known limit, docs/decisions.md): a store fault there.
         w = open([victim.uid], this.s.store === 'sqlite');
-        await victim.signal('SIGSTOP');
+        await victim.signal('SIGSTOP', { anywhere: true });
         await sleep(500 + Math.random() * 4000);
         await victim.signal('SIGCONT');
         w.end = Date.now();

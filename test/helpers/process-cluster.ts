@@ -10,9 +10,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import Database from 'better-sqlite3';
+
 import type { ActionRun } from '../../src/actions/run.js';
 import { nodeEnvironment } from '../../src/launcher/local-cluster.js';
+import { parseStoreUrl } from '../../src/store/open-store.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, adminAuth } from './in-process-node.js';
+
+/** Whether a write transaction could start on the SQLite file now: nobody holds its write lock long. */
+function writable(path: string): boolean {
+  const db = new Database(path, { timeout: 1000 });
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    db.exec('ROLLBACK');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    db.close();
+  }
+}
 
 const defaultBin = fileURLToPath(new URL('../../../bin/bosun.js', import.meta.url));
 const live = new Set<ChildProcess>();
@@ -130,14 +147,37 @@ export class ClusterNode {
   }
 
   /** Sends a signal; for SIGKILL/SIGTERM, resolves once the process has exited. */
-  async signal(sig: NodeJS.Signals): Promise<void> {
+  /** `anywhere`: a SIGSTOP may land inside a SQLite write transaction (the chaos harness wants that). */
+  async signal(sig: NodeJS.Signals, options: { anywhere?: boolean } = {}): Promise<void> {
     const proc = this.proc;
     if (!proc || !this.running) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill(sig);
+    if (sig === 'SIGSTOP' && !options.anywhere) return this.#pauseOutsideWrite(proc);
     if (sig === 'SIGSTOP') this.paused = true;
+    const ends = sig === 'SIGKILL' || sig === 'SIGTERM' || sig === 'SIGINT';
+    // Only a signal that ends the process waits for its exit (a listener per pause would pile up).
+    const exited = ends ? new Promise<void>((resolve) => proc.once('exit', () => resolve())) : undefined;
+    proc.kill(sig);
     if (sig === 'SIGCONT' || sig === 'SIGKILL') this.paused = false;
-    if (sig === 'SIGKILL' || sig === 'SIGTERM' || sig === 'SIGINT') await exited;
+    await exited;
+  }
+
+  /**
+   * SIGSTOP, at a moment the node holds no write transaction on a shared SQLite file. A node paused
+   * inside one keeps the file locked, and every other node's writes wait on it (docs/decisions.md, "Known
+   * limits"); a test that pauses a node means a paused node, not a locked store.
+   * So after the stop the file is tried for a write lock, and on a busy file the node is let go for
+   * a moment and stopped again. On etcd a pause is just a pause.
+   */
+  async #pauseOutsideWrite(proc: ChildProcess): Promise<void> {
+    const location = parseStoreUrl(this.cluster.storeFor(this.uid));
+    for (let attempt = 0; ; attempt++) {
+      proc.kill('SIGSTOP');
+      this.paused = true;
+      if (location.backend !== 'sqlite' || attempt >= 20 || writable(location.path)) return;
+      proc.kill('SIGCONT');
+      this.paused = false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   async request<T = unknown>(
@@ -225,6 +265,7 @@ export class ProcessCluster {
     }
     for (const n of cluster.nodes) n.start();
     await cluster.waitForAgreedMaster();
+    await cluster.waitForMembership();
     return cluster;
   }
 
@@ -262,6 +303,28 @@ export class ProcessCluster {
       },
       options.timeoutMs ?? 20_000,
       'every running node to agree on one master',
+    );
+  }
+
+  /**
+   * Every responsive node lists every responsive node as active. A node answers its API before it has
+   * registered (it listens first, so its liveness record can name its ports), so agreement on a master
+   * alone does not mean the others know every node yet: a test that names a node right after start
+   * would race its registration.
+   */
+  async waitForMembership(timeoutMs = 20_000): Promise<void> {
+    await eventually(
+      async () => {
+        const uids = this.responsive().map((n) => String(n.uid));
+        for (const n of this.responsive()) {
+          const res = await n.get<NodesStatus>('/v1/nodes/status');
+          if (res.status !== 200) return undefined;
+          if (!uids.every((uid) => res.body[uid]?.node_status === 'active')) return undefined;
+        }
+        return true;
+      },
+      timeoutMs,
+      'every running node to list every running node as active',
     );
   }
 
