@@ -154,7 +154,7 @@ export class ActionEngine {
       this.#term = term;
       this.#handedOff.clear();
       this.#scheduleScan();
-      void this.#retention.prune();
+      this.#retention.prune();
     });
     this.master.on('deposed', (term, reason) => {
       if (this.#term !== term) return;
@@ -220,7 +220,7 @@ export class ActionEngine {
       .finally(() => {
         this.#inFlight.delete(uid);
         this.#scheduleScan();
-        void this.#retention.prune();
+        this.#retention.prune();
       });
   }
 

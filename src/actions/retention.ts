@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { ClusterKeys } from '../cluster/keys.js';
 import { NotMasterError } from '../errors/domain.js';
 import type { ClusterView } from '../cluster/view.js';
+import { CoalescingTask } from '../lib/coalescing-task.js';
 import type { TxnRequest, TxnResult } from '../store/types.js';
 import { idempotencyRecord } from './idempotency.js';
 import { actionRunRecord, type ActionRun } from './run.js';
@@ -72,8 +73,7 @@ export interface FencedWriter {
 
 export class Retention {
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
+  readonly #task: CoalescingTask;
 
   constructor(
     private readonly view: ClusterView,
@@ -82,31 +82,26 @@ export class Retention {
     private readonly isMaster: () => boolean,
     private readonly settings: RetentionSettings,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // A pass that throws (a malformed record, say) is logged; the next request runs a fresh pass.
+    this.#task = new CoalescingTask(() => this.#prune(), {
+      onError: (err) => this.log.warn({ err }, 'could not prune old runs'),
+    });
+  }
 
   start(): void {
-    this.#timer = setInterval(() => void this.prune(), this.settings.sweepEveryMs);
+    this.#timer = setInterval(() => this.prune(), this.settings.sweepEveryMs);
     this.#timer.unref();
   }
 
   stop(): void {
     clearInterval(this.#timer);
+    this.#task.stop();
   }
 
-  /** Prunes now (on the master only); a call while a prune runs makes it run once more after. */
-  prune(): Promise<void> {
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = this.#prune().finally(() => {
-      this.#running = undefined;
-      if (this.#again) {
-        this.#again = false;
-        void this.prune();
-      }
-    });
-    return this.#running;
+  /** Asks for a prune (done on the master only); one asked for while a prune runs follows it. */
+  prune(): void {
+    this.#task.request();
   }
 
   async #prune(): Promise<void> {
