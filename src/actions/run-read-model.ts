@@ -49,6 +49,20 @@ export class RunReadModel {
     return uid === undefined ? undefined : this.run(uid);
   }
 
+  /**
+   * `latest(name)`, with an absence confirmed by the store (cluster/view.ts, settle): a run submitted
+   * on another node a moment ago is shown, not answered 404. A store out of reach rejects.
+   */
+  async settledLatest(name: string): Promise<ActionRun | undefined> {
+    const seen = this.latest(name);
+    if (seen) return seen;
+    const pointer = this.keys.clusterAction(name);
+    await this.view.settle(pointer);
+    const uid = this.view.get(pointer)?.value;
+    if (uid !== undefined) await this.view.settle(this.keys.action(uid));
+    return this.latest(name);
+  }
+
   /** The latest run of every cluster action that has one, by action name. */
   latestOfEach(): ActionRun[] {
     const runs: ActionRun[] = [];

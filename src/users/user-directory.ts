@@ -127,6 +127,21 @@ export class UserDirectory {
     return this.byEmail(login) ?? this.byName(login);
   }
 
+  /**
+   * `byLogin`, with an unknown login confirmed by the store (cluster/view.ts, settle): a user created on
+   * another node a moment ago signs in here too. The indexes and the user are written in one
+   * transaction, so once the view holds an index it holds the user.
+   */
+  async byLoginSettled(login: string): Promise<{ user: UserRecord; revision: number } | undefined> {
+    const seen = this.byLogin(login);
+    if (seen || login === '') return seen;
+    await Promise.all([
+      this.view.settle(this.keys.userEmail(login)),
+      this.view.settle(this.keys.userName(login)),
+    ]);
+    return this.byLogin(login);
+  }
+
   list(): UserRecord[] {
     return this.view.readAll(usersFolder(this.keys)).sort((a, b) => a.uid - b.uid);
   }

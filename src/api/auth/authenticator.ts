@@ -112,13 +112,17 @@ export class Authenticator {
 
   async #verifyCredentials(login: string, password: string, client: string): Promise<Principal | undefined> {
     this.limiter.check(client);
-    const found = this.users.byLogin(login);
     const key = createHmac('sha256', this.#cacheKey)
       .update(login.toLowerCase())
       .update('\0')
       .update(password)
       .digest('base64');
     const now = Date.now();
+    // A login the view lacks is looked up in the store (a user created elsewhere a moment ago), unless
+    // this very failure was answered a moment ago.
+    const found =
+      this.users.byLogin(login) ??
+      (this.#isKnownFailure(key, 0, now) ? undefined : await this.users.byLoginSettled(login));
     // A locked account signs in with nothing, as on RE (`status: locked`).
     if (!found || found.user.status === 'locked') {
       // Spend the same time as a real check, so response times do not reveal which emails exist.

@@ -50,8 +50,8 @@ export const clusterActionRoutes: FastifyPluginAsyncTypebox<ClusterActionRoutesO
     },
     async (request, reply) => {
       const ms = parseWait(request.query.wait);
-      const waitingOn = runs.latest(request.params.action)?.action_uid;
-      if (waitingOn !== undefined) await waitFor(reply, waitingOn, ms);
+      const latest = runs.latest(request.params.action) ?? (await runs.settledLatest(request.params.action));
+      if (latest !== undefined) await waitFor(reply, latest.action_uid, ms);
       return bodies.send(reply, `one:${request.params.action}`, () => {
         const run = runs.latest(request.params.action);
         if (!run) {
