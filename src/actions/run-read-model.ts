@@ -136,14 +136,12 @@ export class RunReadModel {
 
   /**
    * One run once this node's view holds it. A run accepted elsewhere moments ago may not have reached
-   * the view yet: the store is asked, and the view waited for (at most `ms`), before answering none.
+   * the view yet: the store is asked, and the view waited for (at most `ms`, else a StoreError, 503),
+   * before answering none (cluster/view.ts, settle).
    */
   async viewed(uid: string, ms = 3000): Promise<RunSnapshot | undefined> {
-    const key = this.keys.action(uid);
-    const confirmed = await this.view.getConfirmed(key);
-    if (confirmed && !this.view.get(key))
-      await this.view.waitFor(confirmed.modRevision, ms).catch(() => undefined);
-    return confirmed ? this.current(uid) : undefined;
+    await this.view.settle(this.keys.action(uid), ms);
+    return this.current(uid);
   }
 
   /** One run as this node's view holds it, with its version. */
