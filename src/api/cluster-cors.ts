@@ -1,6 +1,6 @@
 /**
  * Cross-origin reads between the cluster's own nodes, and no one else: when the dashboard's node
- * dies, the page goes on with another node (ui/src/connection.ts), which is another origin (another
+ * dies, the page goes on with another node (ui/src/session.ts), which is another origin (another
  * port or host). A request whose `Origin` is a member's (cluster-origins.ts) gets
  * `Access-Control-Allow-Origin` naming it; a preflight from such an origin is answered 204 here.
  *
@@ -26,7 +26,10 @@ export function installClusterCors(app: FastifyInstance, cluster: Pick<ClusterRe
     if (typeof origin !== 'string' || !clusterOrigins(cluster.members()).has(origin)) return done();
     reply.raw.setHeader('access-control-allow-origin', origin);
     reply.raw.setHeader('vary', 'Origin');
-    reply.raw.setHeader('access-control-expose-headers', 'x-request-id, idempotent-replayed');
+    reply.raw.setHeader(
+      'access-control-expose-headers',
+      'x-request-id, idempotent-replayed, x-bosun-revision',
+    );
     if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
       void reply
         .code(204)

@@ -58,6 +58,7 @@ import { uiRoutes } from './routes/ui.js';
 import { unmodelledRoutes } from './routes/unmodelled.js';
 import { whoamiRoutes } from './routes/whoami.js';
 import { userRoutes } from './routes/users.js';
+import { installViewRevision } from './view-revision.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -132,6 +133,7 @@ export async function buildServer(deps: ApiDeps, options: BuildOptions = {}): Pr
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
+  installViewRevision(app, deps.cluster);
   installRequestGuards(app);
   // Before authentication, so a refusal reaches the dashboard on another node too (cluster-cors.ts).
   installClusterCors(app, deps.cluster);
