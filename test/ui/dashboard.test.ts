@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import type { Browser, Page } from 'playwright-core';
+import type { APIResponse, Browser, Page, Route } from 'playwright-core';
 
 import { launchBrowser, screenshot, signIn } from '../helpers/browser.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../helpers/in-process-node.js';
@@ -25,11 +25,12 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
 
   const masterText = () => page.locator('[data-testid="master"]').innerText();
   const row = (uid: number) => page.locator(`tr[data-node="${uid}"]`);
-  const shownMaster = async (): Promise<number | undefined> => {
-    const rows = page.locator('tr[data-role="master"]');
+  const shownMasterOn = async (on: Page): Promise<number | undefined> => {
+    const rows = on.locator('tr[data-role="master"]');
     if ((await rows.count()) !== 1) return undefined;
     return Number(await rows.first().getAttribute('data-node'));
   };
+  const shownMaster = () => shownMasterOn(page);
   /** Back to the overview (a hash change: the page is not reloaded), whatever an earlier test left. */
   const overview = async () => {
     await page.evaluate("location.hash = '#/overview'");
@@ -263,6 +264,45 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     await dialog.waitFor({ state: 'detached' });
     down.start();
     await row(down.uid).and(page.locator('[data-status="active"]')).waitFor({ timeout: 20_000 });
+  });
+
+  it('a state load answered before a newer event is loaded again, never applied over it', async () => {
+    // The page's first load of /v1/nodes/status is taken from the server at once but held in the
+    // browser while the master moves; the stream tells the move first, then the old answer arrives.
+    const before = await cluster.waitForAgreedMaster();
+    const target = cluster.nodes.find((n) => n.uid !== before && n.uid !== home.uid)!.uid;
+    const fresh = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    let release!: (held: { route: Route; response: APIResponse }) => void;
+    const held = new Promise<{ route: Route; response: APIResponse }>((r) => (release = r));
+    let first = true;
+    await fresh.route('**/v1/nodes/status', async (route) => {
+      if (!first) return route.continue();
+      first = false;
+      release({ route, response: await route.fetch() });
+    });
+    try {
+      await signIn(fresh, home.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+      const stale = await held;
+      const res = await home.request('POST', '/v1/cluster/actions/change_master', { node_uid: target });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(await cluster.waitForAgreedMaster({ not: before }), target);
+      await eventually(
+        async () =>
+          new RegExp(`node ${target}\\b`).test(await fresh.getByTestId('master').innerText())
+            ? true
+            : undefined,
+        15_000,
+        'the streamed master',
+      );
+      await stale.route.fulfill({ response: stale.response });
+      await eventually(
+        async () => ((await shownMasterOn(fresh)) === target ? true : undefined),
+        15_000,
+        'the master the stream told, not the one of the older answer',
+      );
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('kill -9 of the master: the page shows the failover and the new master without a reload', async () => {

@@ -1,7 +1,7 @@
 /**
  * The REST client: one node's origin and the session's token. Errors come back as `ApiError` with the
  * server's own `error_code` and `description` (shown to the user as they are), and a node that does
- * not answer in time as `Unreachable`, which the connection turns into a failover (connection.ts).
+ * not answer in time as `Unreachable`, which the session turns into a failover (session.ts).
  */
 
 export class ApiError extends Error {
@@ -26,6 +26,13 @@ export interface Whoami {
 
 const TIMEOUT_MS = 4000;
 
+/** A body with the store revision the node's view had reached when it took the request. */
+export interface Snapshot<T> {
+  readonly body: T;
+  /** From `X-Bosun-Revision`; undefined from a node that does not send it. */
+  readonly revision: number | undefined;
+}
+
 export class Api {
   token: string | undefined;
 
@@ -33,6 +40,19 @@ export class Api {
 
   /** Calls `origin + path`; resolves with the parsed body (undefined for an empty one). */
   async call<T>(method: string, path: string, body?: unknown, origin = this.origin): Promise<T> {
+    return (await this.#send<T>(method, path, body, origin)).body;
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.call<T>('GET', path);
+  }
+
+  /** A GET whose answer says how recent it is (docs/decisions.md, "Dashboard snapshots and the stream"). */
+  read<T>(path: string): Promise<Snapshot<T>> {
+    return this.#send<T>('GET', path, undefined, this.origin);
+  }
+
+  async #send<T>(method: string, path: string, body: unknown, origin: string): Promise<Snapshot<T>> {
     const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `JWT ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -63,11 +83,8 @@ export class Api {
         typeof e.description === 'string' ? e.description : text.slice(0, 300) || res.statusText,
       );
     }
-    return parsed as T;
-  }
-
-  get<T>(path: string): Promise<T> {
-    return this.call<T>('GET', path);
+    const revision = Number(res.headers.get('x-bosun-revision') ?? NaN);
+    return { body: parsed as T, revision: Number.isSafeInteger(revision) ? revision : undefined };
   }
 
   /** Signs in; the token is kept by the caller (session.ts), never written anywhere else. */

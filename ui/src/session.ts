@@ -16,6 +16,23 @@ const TOKEN_KEY = 'bosun.token';
 const STATS_EVERY_MS = 5000;
 const POLL_EVERY_MS = 2000;
 const RETRY_STREAM_EVERY_MS = 30_000;
+/**
+ * A snapshot behind the stream is loaded again this often, this many times at most. Past that (about
+ * 3 s, as long as a node waits for its view before it answers a resumed stream with `reset`) it is
+ * applied: a node whose view stays that far behind sends `reset`, which loads everything again.
+ */
+const STALE_RELOAD_MS = 100;
+const STALE_LOADS = 30;
+
+/** The oldest of the answers' revisions; undefined when any answer had none (an older node). */
+function oldest(revisions: readonly (number | undefined)[]): number | undefined {
+  let min: number | undefined;
+  for (const r of revisions) {
+    if (r === undefined) return undefined;
+    min = min === undefined ? r : Math.min(min, r);
+  }
+  return min;
+}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -27,6 +44,7 @@ export class Session {
   #timers: ReturnType<typeof setInterval>[] = [];
   #pollTimer: ReturnType<typeof setInterval> | undefined;
   #recovering = false;
+  #recoverAgain = false;
   #ended = false;
   /** Called when the server refuses the token (expired, user deleted): back to sign-in. */
   onSignedOut: (why: string) => void = () => undefined;
@@ -83,20 +101,37 @@ export class Session {
     }
   }
 
+  /**
+   * Loads the whole state over REST. A snapshot older than an event the page has already applied is
+   * loaded again, not applied: applied, it would take the state back (a node shown up, a master that
+   * has moved on), and no later event would correct it. That happens when an event arrives while the
+   * answers are on their way, and after a switch to a node whose view is behind the one the events
+   * came from (docs/decisions.md, "Dashboard snapshots and the stream").
+   */
   async loadAll(): Promise<void> {
-    const [cluster, nodes, status, actions] = await Promise.all([
-      this.api.get<Record<string, unknown>>('/v1/cluster'),
-      this.api.get<Record<string, unknown>[]>('/v1/nodes'),
-      this.api.get<Record<string, Record<string, unknown>>>('/v1/nodes/status'),
-      this.api.get<{ actions: Run[] }>('/v1/cluster/actions'),
-    ]);
-    const m = this.model;
-    applyCluster(m, cluster);
-    applyNodes(m, nodes);
-    applyStatus(m, status);
-    for (const run of actions.actions) m.setRun(run);
+    for (let attempt = 1; ; attempt++) {
+      const [cluster, nodes, status, actions] = await Promise.all([
+        this.api.read<Record<string, unknown>>('/v1/cluster'),
+        this.api.read<Record<string, unknown>[]>('/v1/nodes'),
+        this.api.read<Record<string, Record<string, unknown>>>('/v1/nodes/status'),
+        this.api.read<{ actions: Run[] }>('/v1/cluster/actions'),
+      ]);
+      const revision = oldest([cluster.revision, nodes.revision, status.revision]);
+      const applied = this.#stream.lastEventId === undefined ? undefined : Number(this.#stream.lastEventId);
+      if (revision !== undefined && applied !== undefined && revision < applied && attempt < STALE_LOADS) {
+        await sleep(STALE_RELOAD_MS);
+        continue;
+      }
+      const m = this.model;
+      applyCluster(m, cluster.body);
+      applyNodes(m, nodes.body);
+      applyStatus(m, status.body);
+      // Runs need no revision: setRun never takes a run back to an older copy.
+      for (const run of actions.body.actions) m.setRun(run);
+      break;
+    }
     await this.loadStats();
-    m.changed();
+    this.model.changed();
   }
 
   async loadStats(): Promise<void> {
@@ -219,36 +254,52 @@ export class Session {
       .filter((c) => c.origin !== this.api.origin);
   }
 
+  /**
+   * Finds a node that answers and reopens the stream there. A failure while that is under way (the
+   * new stream breaks, a load finds the new node gone) runs it once more when it is done, rather
+   * than being dropped and leaving the page without a stream.
+   */
   async #recover(): Promise<void> {
-    if (this.#recovering || this.#ended) return;
+    if (this.#ended) return;
+    if (this.#recovering) {
+      this.#recoverAgain = true;
+      return;
+    }
     this.#recovering = true;
+    try {
+      do {
+        this.#recoverAgain = false;
+        await this.#reconnect();
+      } while (this.#recoverAgain && !this.#ended);
+    } finally {
+      this.#recovering = false;
+    }
+  }
+
+  async #reconnect(): Promise<void> {
     const m = this.model;
     this.#stream.close();
     const lost = m.connectedUid;
     m.link = 'lost';
     m.linkMessage = `Lost the connection to node ${lost ?? '?'} (${this.api.origin}) at ${new Date().toLocaleTimeString()}; looking for a node that answers…`;
     m.changed();
-    try {
-      while (!this.#ended) {
-        if (await this.#answers(this.api.origin)) break;
-        const next = await this.#firstAnswering(this.#candidates());
-        if (next) {
-          this.api.origin = next.origin;
-          m.connectedOrigin = next.origin;
-          m.connectedUid = next.uid;
-          const text = `Node ${lost ?? '?'} stopped answering; switched to node ${next.uid} (${next.origin})`;
-          m.notice(text);
-          m.lastSwitch = `${text} at ${new Date().toLocaleTimeString()}.`;
-          break;
-        }
-        await sleep(1000);
+    while (!this.#ended) {
+      if (await this.#answers(this.api.origin)) break;
+      const next = await this.#firstAnswering(this.#candidates());
+      if (next) {
+        this.api.origin = next.origin;
+        m.connectedOrigin = next.origin;
+        m.connectedUid = next.uid;
+        const text = `Node ${lost ?? '?'} stopped answering; switched to node ${next.uid} (${next.origin})`;
+        m.notice(text);
+        m.lastSwitch = `${text} at ${new Date().toLocaleTimeString()}.`;
+        break;
       }
-      if (this.#ended || !this.api.token) return;
-      this.#stream.open(this.api.origin, this.api.token);
-      await this.guard(() => this.loadAll());
-    } finally {
-      this.#recovering = false;
+      await sleep(1000);
     }
+    if (this.#ended || !this.api.token) return;
+    this.#stream.open(this.api.origin, this.api.token);
+    await this.guard(() => this.loadAll());
   }
 
   async #firstAnswering(

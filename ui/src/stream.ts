@@ -3,7 +3,7 @@
  * EventSource authenticated by `?access_token=` (EventSource cannot send headers) and resumed by
  * `?last_event_id=` with the id of the last event applied, so a stream reopened on any node replays
  * exactly what was missed. The browser's own reconnect is not used: it would retry the same node with
- * the URL's first `last_event_id`; connection.ts decides where to reconnect instead.
+ * the URL's first `last_event_id`; session.ts decides where to reconnect instead.
  */
 
 export type StreamEventType = 'hello' | 'action' | 'master' | 'node' | 'user' | 'reset';
