@@ -4,7 +4,7 @@
  * are shown as it words them. The API takes a new user's password and never returns one, so this
  * page generates it (crypto.getRandomValues) and shows it once, right after the user is created.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 import { describeError } from '../api.js';
 import { html } from '../html.js';
@@ -40,13 +40,24 @@ export function Users({ session }: { session: Session }) {
   const [error, setError] = useState('');
   const [created, setCreated] = useState<{ login: string; password: string } | undefined>(undefined);
 
+  // The revision of the list shown: two loads in flight (two user events close together) may answer
+  // out of order, and the older answer must not replace the newer one. An older answer from a node
+  // the page has just switched to (its view a moment behind) is asked for again shortly.
+  const shown = useRef(-1);
   const load = async () => {
     try {
       const [list, roleList] = await Promise.all([
-        session.api.get<User[]>('/v1/users'),
+        session.api.read<User[]>('/v1/users'),
         session.api.get<{ management: string }[]>('/v1/roles'),
       ]);
-      setUsers(list.sort((a, b) => a.uid - b.uid));
+      if (list.revision !== undefined) {
+        if (list.revision < shown.current) {
+          setTimeout(() => void load(), 200);
+          return;
+        }
+        shown.current = list.revision;
+      }
+      setUsers(list.body.sort((a, b) => a.uid - b.uid));
       setRoles(roleList.map((r) => r.management));
     } catch (err) {
       setError(describeError(err));
