@@ -41,8 +41,8 @@ export function Users({ session }: { session: Session }) {
   const [created, setCreated] = useState<{ login: string; password: string } | undefined>(undefined);
 
   // The revision of the list shown: two loads in flight (two user events close together) may answer
-  // out of order, and the older answer must not replace the newer one. An older answer from a node
-  // the page has just switched to (its view a moment behind) is asked for again shortly.
+  // out of order, and the older answer must not replace the newer one. An older answer is dropped:
+  // the list shown is already at least as recent (also after a switch to a node a moment behind).
   const shown = useRef(-1);
   const load = async () => {
     try {
@@ -51,10 +51,7 @@ export function Users({ session }: { session: Session }) {
         session.api.get<{ management: string }[]>('/v1/roles'),
       ]);
       if (list.revision !== undefined) {
-        if (list.revision < shown.current) {
-          setTimeout(() => void load(), 200);
-          return;
-        }
+        if (list.revision < shown.current) return;
         shown.current = list.revision;
       }
       setUsers(list.body.sort((a, b) => a.uid - b.uid));
