@@ -88,8 +88,8 @@ export class ClusterNode {
 
   constructor(
     readonly uid: number,
-    readonly httpPort: number,
-    readonly httpsPort: number,
+    public httpPort: number,
+    public httpsPort: number,
     private readonly cluster: ProcessCluster,
   ) {}
 
@@ -221,7 +221,12 @@ export interface ProcessClusterOptions {
   readonly fastFailover?: 'on' | 'port' | 'off';
   /** More `bosun node` options for every node (such as the listener timeouts). */
   readonly nodeArgs?: readonly string[];
+  /** Where the nodes' ports come from. (Default: freePort) */
+  readonly ports?: () => Promise<number>;
 }
+
+/** How many times a cluster's start gives a node that could not listen new ports. */
+const START_ATTEMPTS = 3;
 
 export type NodesStatus = Record<
   string,
@@ -260,13 +265,30 @@ export class ProcessCluster {
       options.env,
       options.bin,
     );
+    const port = options.ports ?? freePort;
     for (let uid = 1; uid <= (options.nodes ?? 3); uid++) {
-      cluster.nodes.push(new ClusterNode(uid, await freePort(), await freePort(), cluster));
+      cluster.nodes.push(new ClusterNode(uid, await port(), await port(), cluster));
     }
-    for (const n of cluster.nodes) n.start();
-    await cluster.waitForAgreedMaster();
-    await cluster.waitForMembership();
-    return cluster;
+    // freePort's port is free when it answers, not when the node listens: another process (a test
+    // running beside this one) may take it in between. The node then exits before it registers, and
+    // the waits below, which ask running nodes only, would pass without it while its URL reaches
+    // the other process. So a node gone by the end of the waits gets new ports and starts again.
+    for (let attempt = 1; ; attempt++) {
+      for (const n of cluster.nodes) if (!n.running) n.start();
+      await cluster.waitForAgreedMaster();
+      await cluster.waitForMembership();
+      const gone = cluster.nodes.filter((n) => !n.running);
+      if (gone.length === 0) return cluster;
+      if (attempt === START_ATTEMPTS) {
+        throw new Error(
+          `node(s) ${gone.map((n) => n.uid).join(', ')} exited while the cluster started (logs in ${dataDir}/logs)`,
+        );
+      }
+      for (const n of gone) {
+        n.httpPort = await port();
+        n.httpsPort = await port();
+      }
+    }
   }
 
   node(uid: number): ClusterNode {
