@@ -12,11 +12,11 @@ import { after, before, describe, it } from 'node:test';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../helpers/in-process-node.js';
 import {
   eventually,
-  freePort,
   ProcessCluster,
   type ClusterNode,
   type NodesStatus,
 } from '../helpers/process-cluster.js';
+import { freePort } from '../helpers/ports.js';
 import { runCli, show, startCli, type CliResult } from './support.js';
 
 interface WireRun {

@@ -22,7 +22,7 @@ import {
   type ActionRun,
 } from '../../src/client/index.js';
 import { loadOrCreateCertificate, type TlsMaterial } from '../../src/node/tls.js';
-import { freePort } from '../helpers/process-cluster.js';
+import { freePort } from '../helpers/ports.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 

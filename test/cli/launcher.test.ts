@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { freePort } from '../helpers/process-cluster.js';
+import { freePort } from '../helpers/ports.js';
 import { runCli, show } from './support.js';
 
 void describe('bosun start', { timeout: 120_000 }, () => {

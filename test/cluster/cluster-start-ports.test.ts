@@ -5,10 +5,12 @@
  * node 1 met a socket closed by whatever held its port.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { after, describe, it } from 'node:test';
 
-import { ProcessCluster, freePort } from '../helpers/process-cluster.js';
+import { freePort, freePorts } from '../helpers/ports.js';
+import { ProcessCluster } from '../helpers/process-cluster.js';
 
 describe('ProcessCluster.start with a port taken by another process', () => {
   let cluster: ProcessCluster | undefined;
@@ -36,5 +38,18 @@ describe('ProcessCluster.start with a port taken by another process', () => {
     const res = await one.get<{ node_uid: number }>('/v1/cluster');
     assert.equal(res.status, 200);
     assert.equal(res.body.node_uid, 1);
+  });
+});
+
+describe('freePort', () => {
+  it('hands out ports below the ephemeral range, where no outgoing connection takes them', async () => {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    const ports = [...(await freePorts(20)), await freePort()];
+    for (const port of ports) assert.ok(port < Number(low), `${port} is below ${low}`);
+  });
+
+  it('never hands out one port twice in a process', async () => {
+    const ports = [...(await freePorts(50)), ...(await freePorts(50))];
+    assert.equal(new Set(ports).size, ports.length);
   });
 });

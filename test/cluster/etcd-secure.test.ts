@@ -16,7 +16,8 @@ import selfsigned from 'selfsigned';
 
 import { BosunNode } from '../../src/node/node.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, adminAuth } from '../helpers/in-process-node.js';
-import { eventually, freePort } from '../helpers/process-cluster.js';
+import { freePort } from '../helpers/ports.js';
+import { eventually } from '../helpers/process-cluster.js';
 
 describe('etcd with TLS and authentication', { timeout: 120_000 }, () => {
   let dir: string;

@@ -15,10 +15,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { freePorts } from './ports.js';
 
 export interface EtcdClusterOptions {
   /** Number of members. (Default: 3) */
@@ -113,28 +114,6 @@ class Watchdog {
 }
 
 // ---- ports and HTTP probes ----
-
-async function freePorts(count: number): Promise<number[]> {
-  // Held open together, so one call never hands out the same port twice.
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, LOCALHOST, () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => {
-    const address = s.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    return address.port;
-  });
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
-}
 
 function portAccepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {

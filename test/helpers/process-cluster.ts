@@ -5,7 +5,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import type { ActionRun } from '../../src/actions/run.js';
 import { nodeEnvironment } from '../../src/launcher/local-cluster.js';
 import { parseStoreUrl } from '../../src/store/open-store.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, adminAuth } from './in-process-node.js';
+import { freePort } from './ports.js';
 
 /** Whether a write transaction could start on the SQLite file now: nobody holds its write lock long. */
 function writable(path: string): boolean {
@@ -36,17 +36,6 @@ const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const p of live) p.kill('SIGKILL');
 });
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));

@@ -30,7 +30,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { eventually, freePort } from '../helpers/process-cluster.js';
+import { freePort } from '../helpers/ports.js';
+import { eventually } from '../helpers/process-cluster.js';
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
