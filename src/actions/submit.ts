@@ -121,6 +121,11 @@ export class ActionSubmitter {
     return run;
   }
 
+  /** Whether a handler serves `name`: only such a name can ever have a run (submit refuses others). */
+  supports(name: string): boolean {
+    return this.registry.get(name) !== undefined;
+  }
+
   /** The 409 for a lost race: names the run holding the guard, as the store has it now. */
   async #inProgress(name: string): Promise<BosunError> {
     const holderUid = (await this.store.get(this.keys.activeAction(name)))?.value;

@@ -50,7 +50,12 @@ export const clusterActionRoutes: FastifyPluginAsyncTypebox<ClusterActionRoutesO
     },
     async (request, reply) => {
       const ms = parseWait(request.query.wait);
-      const latest = runs.latest(request.params.action) ?? (await runs.settledLatest(request.params.action));
+      const name = request.params.action;
+      // The view's absence is confirmed by the store before a 404 (a run submitted elsewhere a moment
+      // ago), but only for a name a handler serves: no other name can have a run, so a flood of
+      // made-up names costs no store read.
+      const latest =
+        runs.latest(name) ?? (submitter.supports(name) ? await runs.settledLatest(name) : undefined);
       if (latest !== undefined) await waitFor(reply, latest.action_uid, ms);
       return bodies.send(reply, `one:${request.params.action}`, () => {
         const run = runs.latest(request.params.action);
