@@ -31,7 +31,7 @@ describe('GET /v1/cluster/actions/{name} with no run', () => {
         headers: { authorization: adminAuth },
       });
       assert.equal(res.statusCode, 404);
-      assert.equal(res.json().error_code, 'action_not_found');
+      assert.equal(res.json<{ error_code: string }>().error_code, 'action_not_found');
     }
     return (await storeGets()) - before;
   }
