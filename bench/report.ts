@@ -9,6 +9,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import * as prettier from 'prettier';
+
 import type { ApiResult } from './api.js';
 import type { MemoryDiagResult } from './diag/memory.js';
 import type { ProfileResult } from './diag/profile.js';
@@ -696,20 +698,35 @@ one run. Reproduce with \`npm ci && npm run bench\` (quick, a few minutes) or \`
 
 `;
 
-export function writeReport(): string {
-  const path = join(repoRoot, 'BENCHMARKS.md');
-  const generated = renderGenerated();
-  let text = existsSync(path) ? readFileSync(path, 'utf8') : `${TEMPLATE_HEAD}${BEGIN}\n${END}\n`;
+/** BENCHMARKS.md's generated part, laid out as `npm run lint` expects (the repository's Prettier settings). */
+export async function formattedGenerated(s?: Sections): Promise<string> {
+  const options = (await prettier.resolveConfig(join(repoRoot, 'BENCHMARKS.md'))) ?? {};
+  return (await prettier.format(renderGenerated(s), { ...options, parser: 'markdown' })).trimEnd();
+}
+
+/** The generated part of `text` (between the markers, markers included), or undefined. */
+export function generatedPart(text: string): string | undefined {
   const a = text.indexOf(BEGIN);
   const b = text.indexOf(END);
-  text =
-    a >= 0 && b > a
-      ? text.slice(0, a) + generated + text.slice(b + END.length)
-      : `${text.trimEnd()}\n\n${generated}\n`;
-  writeFileSync(path, text);
+  return a >= 0 && b > a ? text.slice(a, b + END.length) : undefined;
+}
+
+/**
+ * Rewrites the generated part in place. Everything in it comes from bench/results/*.json, so analysis
+ * written by hand belongs outside the markers (under "Findings"), where it survives every run; a test
+ * (test/benchmarks-doc.test.ts) keeps the committed part equal to what the stored results render.
+ */
+export async function writeReport(path = join(repoRoot, 'BENCHMARKS.md')): Promise<string> {
+  const generated = await formattedGenerated();
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : `${TEMPLATE_HEAD}${BEGIN}\n${END}\n`;
+  const old = generatedPart(text);
+  writeFileSync(
+    path,
+    old === undefined ? `${text.trimEnd()}\n\n${generated}\n` : text.replace(old, () => generated),
+  );
   return path;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  console.log(writeReport());
+  console.log(await writeReport());
 }

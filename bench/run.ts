@@ -267,7 +267,7 @@ async function main(): Promise<void> {
     }
     if (!values['no-report']) {
       const { writeReport } = await import('./report.js');
-      const path = writeReport();
+      const path = await writeReport();
       log(`report: ${path}`);
     }
   } finally {
