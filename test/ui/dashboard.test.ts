@@ -179,7 +179,34 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     assert.equal(json.status, 'completed');
   });
 
-  it('an admin creates a user (password shown once) and deletes one; API text is never markup', async () => {
+  it('Cancel on a run still cancellable cancels it, and the page shows the outcome', async () => {
+    await overview();
+    const master = cluster.node(await cluster.waitForAgreedMaster());
+    const target = cluster.nodes.find((n) => n.uid !== master.uid && n.uid !== home.uid)!;
+    await row(target.uid)
+      .getByRole('button', { name: `Make node ${target.uid} master` })
+      .click();
+    const dialog = page.getByTestId('make-master');
+    await dialog.getByTestId('checks').waitFor();
+    // A paused master claims nothing: the run stays queued, and cancellable, until the page's DELETE
+    // (well within the master's lease, so nobody takes its place meanwhile).
+    await master.signal('SIGSTOP');
+    try {
+      await dialog.getByTestId('confirm').click();
+      const run = page.getByTestId('run');
+      await run.getByTestId('run-cancellable').getByText('yes', { exact: true }).waitFor({ timeout: 5000 });
+      await run.getByRole('button', { name: 'Cancel run' }).click();
+      await page.locator('[data-testid="run"][data-status="cancelled"]').waitFor({ timeout: 5000 });
+    } finally {
+      await master.signal('SIGCONT');
+    }
+    assert.equal(await page.getByRole('button', { name: 'Cancel run' }).count(), 0);
+    assert.match(await page.getByTestId('run-cancellable').innerText(), /^no \(finished\)$/);
+    const latest = await home.get<{ status: string }>('/v1/cluster/actions/change_master');
+    assert.equal(latest.body.status, 'cancelled');
+  });
+
+  it('an admin creates a user (password shown once), changes its role and deletes it; API text is never markup', async () => {
     await overview();
     await page.getByRole('link', { name: 'Users' }).click();
     // An email the API accepts that would be markup if written as HTML.
@@ -203,6 +230,19 @@ describe('dashboard in Chromium on a 3-node cluster', () => {
     });
     assert.equal(token.status, 200);
     await page.getByRole('button', { name: 'Done' }).click();
+    // Its role changes from the list.
+    await created.getByLabel(`Role of ${hostile}`).selectOption('cluster_viewer');
+    await created.getByRole('button', { name: 'Save role' }).click();
+    await created.getByRole('button', { name: 'Save role' }).waitFor({ state: 'detached' });
+    await eventually(
+      async () => {
+        const users = await home.get<{ email: string; role: string }[]>('/v1/users');
+        return users.body.find((u) => u.email === hostile)?.role === 'cluster_viewer' ? true : undefined;
+      },
+      5000,
+      'the server to hold the new role',
+    );
+    assert.equal(await created.getByLabel(`Role of ${hostile}`).inputValue(), 'cluster_viewer');
     await created.getByRole('button', { name: `Delete ${hostile}` }).click();
     await created.getByRole('button', { name: 'Yes, delete' }).click();
     await created.waitFor({ state: 'detached' });
