@@ -174,24 +174,59 @@ function matches(run: ActionRun, q: HistoryQuery): boolean {
   );
 }
 
-/** One page of `ordered` (every run, in creation order) under `q`. */
+/** The first index whose time is at least `t`, by binary search over non-decreasing `times`. */
+function firstAtOrAfter(times: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The index range of `ordered` that `since` and `until` allow. With `creationTimes` (each run's
+ * creation_time, aligned with `ordered` and never decreasing) it is found by binary search, so a time
+ * window costs the same at 100,000 runs as at 1,000; without them, it is every run.
+ */
+function timeWindow(
+  length: number,
+  q: HistoryQuery,
+  creationTimes: readonly number[] | undefined,
+): { lo: number; hi: number } {
+  if (creationTimes === undefined) return { lo: 0, hi: length };
+  return {
+    lo: q.since === undefined ? 0 : firstAtOrAfter(creationTimes, q.since),
+    hi: q.until === undefined ? length : firstAtOrAfter(creationTimes, q.until),
+  };
+}
+
+/**
+ * One page of `ordered` (every run, in creation order) under `q`. `creationTimes`, when given, must
+ * be each run's creation_time in the same order and never decrease (see RunReadModel.search).
+ */
 export function queryHistory(
   ordered: readonly KeyValue[],
   q: HistoryQuery,
   runOf: (kv: KeyValue) => ActionRun,
+  creationTimes?: readonly number[],
 ): HistoryPage {
   const out: KeyValue[] = [];
   const want = q.limit ?? Infinity;
   const step = q.order === 'asc' ? 1 : -1;
+  const { lo, hi } = timeWindow(ordered.length, q, creationTimes);
   let i: number;
-  if (q.order === 'asc') i = q.after ? indexAfter(ordered, q.after) : 0;
+  if (q.order === 'asc') i = Math.max(lo, q.after ? indexAfter(ordered, q.after) : 0);
   else {
     i = q.after ? indexAfter(ordered, q.after) - 1 : ordered.length - 1;
     // Strictly before the cursor's run, when it is still there.
     if (q.after && i >= 0 && compare(ordered[i]!, q.after) === 0) i--;
+    i = Math.min(i, hi - 1);
   }
   let more = false;
-  for (; i >= 0 && i < ordered.length; i += step) {
+  for (; i >= lo && i < hi; i += step) {
     const kv = ordered[i]!;
     if (!matches(runOf(kv), q)) continue;
     if (out.length === want) {

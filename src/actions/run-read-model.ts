@@ -29,9 +29,17 @@ export interface RunPage {
   readonly nextCursor: string | undefined;
 }
 
+/** The retained runs in creation order, kept until they change. */
+interface OrderedHistory {
+  readonly source: readonly KeyValue[];
+  readonly ordered: readonly KeyValue[];
+  readonly runs: readonly RunVersion[];
+  /** Each run's creation_time in `ordered`'s order, or null when they decrease somewhere. Built on first use. */
+  creationTimes?: readonly number[] | null;
+}
+
 export class RunReadModel {
-  #history:
-    { source: readonly KeyValue[]; ordered: readonly KeyValue[]; runs: readonly RunVersion[] } | undefined;
+  #history: OrderedHistory | undefined;
 
   constructor(
     private readonly view: ClusterView,
@@ -85,13 +93,32 @@ export class RunReadModel {
 
   /** One page of the history that matches `query` (actions/history-query.ts). */
   search(query: HistoryQuery): RunPage {
-    const page = queryHistory(this.#ordered().ordered, query, (kv) =>
-      this.view.recordOf(kv, actionRunRecord),
+    const history = this.#ordered();
+    const timed = query.since !== undefined || query.until !== undefined;
+    const page = queryHistory(
+      history.ordered,
+      query,
+      (kv) => this.view.recordOf(kv, actionRunRecord),
+      timed ? this.#creationTimes(history) : undefined,
     );
     return { runs: page.runs.map((kv) => this.#version(kv)), nextCursor: page.nextCursor };
   }
 
-  #ordered(): { ordered: readonly KeyValue[]; runs: readonly RunVersion[] } {
+  /**
+   * The runs' creation times in history order, for a binary search of `since` and `until`, when they
+   * never decrease. They usually do not decrease, since a run is stamped by the submitting node's clock
+   * as the store orders it; clocks that disagree between nodes can break that order, and then a time
+   * window scans every run, as before. Built once per change of the runs, and only for queries that use time.
+   */
+  #creationTimes(history: OrderedHistory): readonly number[] | undefined {
+    if (history.creationTimes === undefined) {
+      const times = history.ordered.map((kv) => this.view.recordOf(kv, actionRunRecord).creation_time);
+      history.creationTimes = times.every((t, i) => i === 0 || times[i - 1]! <= t) ? times : null;
+    }
+    return history.creationTimes ?? undefined;
+  }
+
+  #ordered(): OrderedHistory {
     const source = this.view.list(this.keys.actions);
     if (this.#history?.source !== source) {
       const ordered = [...source].sort(
