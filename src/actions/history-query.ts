@@ -174,49 +174,69 @@ function matches(run: ActionRun, q: HistoryQuery): boolean {
   );
 }
 
-/** The first index whose time is at least `t`, by binary search over non-decreasing `times`. */
-function firstAtOrAfter(times: readonly number[], t: number): number {
+/**
+ * What a time window needs to find its runs by binary search: over the runs in creation order, the
+ * latest creation_time up to each index and the earliest from each index on. Both never decrease,
+ * whatever the order of the times themselves: runs stamped by nodes whose clocks disagree, or written
+ * in one transaction, are still all found, and the window only widens by the disorder.
+ */
+export interface TimeBounds {
+  readonly latestUpTo: readonly number[];
+  readonly earliestFrom: readonly number[];
+}
+
+export function timeBounds(creationTimes: readonly number[]): TimeBounds {
+  const n = creationTimes.length;
+  const latestUpTo = new Array<number>(n);
+  const earliestFrom = new Array<number>(n);
+  for (let i = 0, max = -Infinity; i < n; i++) latestUpTo[i] = max = Math.max(max, creationTimes[i]!);
+  for (let i = n - 1, min = Infinity; i >= 0; i--) earliestFrom[i] = min = Math.min(min, creationTimes[i]!);
+  return { latestUpTo, earliestFrom };
+}
+
+/** The first index whose value is at least `t`, by binary search over non-decreasing `values`. */
+function firstAtOrAfter(values: readonly number[], t: number): number {
   let lo = 0;
-  let hi = times.length;
+  let hi = values.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (times[mid]! < t) lo = mid + 1;
+    if (values[mid]! < t) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
 /**
- * The index range of `ordered` that `since` and `until` allow. With `creationTimes` (each run's
- * creation_time, aligned with `ordered` and never decreasing) it is found by binary search, so a time
- * window costs the same at 100,000 runs as at 1,000; without them, it is every run.
+ * The index range of the runs that `since` and `until` may allow: before `lo` every run is older than
+ * `since`, and from `hi` on every run is at least `until`. Without bounds, every run.
  */
 function timeWindow(
   length: number,
   q: HistoryQuery,
-  creationTimes: readonly number[] | undefined,
+  bounds: TimeBounds | undefined,
 ): { lo: number; hi: number } {
-  if (creationTimes === undefined) return { lo: 0, hi: length };
+  if (bounds === undefined) return { lo: 0, hi: length };
   return {
-    lo: q.since === undefined ? 0 : firstAtOrAfter(creationTimes, q.since),
-    hi: q.until === undefined ? length : firstAtOrAfter(creationTimes, q.until),
+    lo: q.since === undefined ? 0 : firstAtOrAfter(bounds.latestUpTo, q.since),
+    hi: q.until === undefined ? length : firstAtOrAfter(bounds.earliestFrom, q.until),
   };
 }
 
 /**
- * One page of `ordered` (every run, in creation order) under `q`. `creationTimes`, when given, must
- * be each run's creation_time in the same order and never decrease (see RunReadModel.search).
+ * One page of `ordered` (every run, in creation order) under `q`. `bounds`, when given, are
+ * `timeBounds` of the runs' creation times in the same order, and spare a time window the scan of
+ * the runs outside it.
  */
 export function queryHistory(
   ordered: readonly KeyValue[],
   q: HistoryQuery,
   runOf: (kv: KeyValue) => ActionRun,
-  creationTimes?: readonly number[],
+  bounds?: TimeBounds,
 ): HistoryPage {
   const out: KeyValue[] = [];
   const want = q.limit ?? Infinity;
   const step = q.order === 'asc' ? 1 : -1;
-  const { lo, hi } = timeWindow(ordered.length, q, creationTimes);
+  const { lo, hi } = timeWindow(ordered.length, q, bounds);
   let i: number;
   if (q.order === 'asc') i = Math.max(lo, q.after ? indexAfter(ordered, q.after) : 0);
   else {

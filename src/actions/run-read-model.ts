@@ -6,7 +6,7 @@
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { ClusterView } from '../cluster/view.js';
 import type { KeyValue, WatchEvent } from '../store/types.js';
-import { queryHistory, type HistoryQuery } from './history-query.js';
+import { queryHistory, timeBounds, type HistoryQuery, type TimeBounds } from './history-query.js';
 import { actionRunRecord, runKey, type ActionRun } from './run.js';
 
 /**
@@ -34,8 +34,8 @@ interface OrderedHistory {
   readonly source: readonly KeyValue[];
   readonly ordered: readonly KeyValue[];
   readonly runs: readonly RunVersion[];
-  /** Each run's creation_time in `ordered`'s order, or null when they decrease somewhere. Built on first use. */
-  creationTimes?: readonly number[] | null;
+  /** For time windows (history-query.ts, timeBounds); built on the first query that uses time. */
+  timeBounds?: TimeBounds;
 }
 
 export class RunReadModel {
@@ -99,23 +99,17 @@ export class RunReadModel {
       history.ordered,
       query,
       (kv) => this.view.recordOf(kv, actionRunRecord),
-      timed ? this.#creationTimes(history) : undefined,
+      timed ? this.#timeBounds(history) : undefined,
     );
     return { runs: page.runs.map((kv) => this.#version(kv)), nextCursor: page.nextCursor };
   }
 
-  /**
-   * The runs' creation times in history order, for a binary search of `since` and `until`, when they
-   * never decrease. They usually do not decrease, since a run is stamped by the submitting node's clock
-   * as the store orders it; clocks that disagree between nodes can break that order, and then a time
-   * window scans every run, as before. Built once per change of the runs, and only for queries that use time.
-   */
-  #creationTimes(history: OrderedHistory): readonly number[] | undefined {
-    if (history.creationTimes === undefined) {
-      const times = history.ordered.map((kv) => this.view.recordOf(kv, actionRunRecord).creation_time);
-      history.creationTimes = times.every((t, i) => i === 0 || times[i - 1]! <= t) ? times : null;
-    }
-    return history.creationTimes ?? undefined;
+  /** Built once per change of the runs, and only when a query uses time. */
+  #timeBounds(history: OrderedHistory): TimeBounds {
+    history.timeBounds ??= timeBounds(
+      history.ordered.map((kv) => this.view.recordOf(kv, actionRunRecord).creation_time),
+    );
+    return history.timeBounds;
   }
 
   #ordered(): OrderedHistory {
