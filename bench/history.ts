@@ -80,21 +80,20 @@ function run(i: number, now: number): ActionRun {
   };
 }
 
-/** Writes `count` runs, 100 a transaction; returns the uid of the last one. */
-async function addRuns(store: Store, keys: ClusterKeys, from: number, count: number): Promise<string> {
+/** Writes `count` runs, 100 a transaction; returns the store revision of the last write. */
+async function addRuns(store: Store, keys: ClusterKeys, from: number, count: number): Promise<number> {
   const now = Date.now();
-  let last = '';
+  let revision = 0;
   for (let done = 0; done < count;) {
     const batch = Math.min(100, count - done);
     const success = Array.from({ length: batch }, (_, j) => {
       const r = run(from + done + j, now);
-      last = r.action_uid;
       return { type: 'put' as const, key: keys.action(r.action_uid), value: JSON.stringify(r) };
     });
-    await store.txn({ compare: [], success });
+    ({ revision } = await store.txn({ compare: [], success }));
     done += batch;
   }
-  return last;
+  return revision;
 }
 
 async function storeSize(kind: StoreKind, cluster: ProcessCluster, etcd: EtcdCluster | undefined) {
@@ -179,16 +178,17 @@ async function historyLevels(
     let have = 0;
     const levels: HistoryLevel[] = [];
     for (const level of settings.levels) {
-      const last = await addRuns(store, keys, have, level - have);
+      const revision = await addRuns(store, keys, have, level - have);
       have = level;
-      // The view applies changes in revision order: once it has the last run, it has them all.
-      // (A kept-alive socket may have timed out while the runs were written: a reset is retried.)
+      // Measured once the node's view has applied every write: its answers say how far the view is
+      // (X-Bosun-Revision). A run's own GET is no sign, since a run the view lacks is read from the
+      // store. (A kept-alive socket may have timed out while the runs were written: a reset is retried.)
       for (let i = 0; i < 1200; i++) {
-        const status = await http.get(`${node.url}/v1/actions/${last}`).then(
-          (r) => r.status,
+        const seen = await http.get(`${node.url}/v1/cluster`).then(
+          (r) => Number(r.headers['x-bosun-revision'] ?? 0),
           () => 0,
         );
-        if (status === 200) break;
+        if (seen >= revision) break;
         await sleep(100);
       }
       const m = await measureLevel(http, node.url, settings.requests);

@@ -3,7 +3,7 @@
  * intervals, where fetch's per-request overhead (undici, streams, AbortSignal) would be part of what is
  * measured; a plain request on a kept-alive socket costs a fraction of that.
  */
-import { Agent, request } from 'node:http';
+import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 
 import { adminAuth } from '../../test/helpers/in-process-node.js';
 
@@ -11,6 +11,7 @@ export interface HttpResponse<T = unknown> {
   readonly status: number;
   readonly body: T;
   readonly bytes: number;
+  readonly headers: IncomingHttpHeaders;
 }
 
 export class HttpClient {
@@ -50,6 +51,7 @@ export class HttpClient {
                 status: res.statusCode ?? 0,
                 body: (text ? JSON.parse(text) : undefined) as T,
                 bytes: Buffer.byteLength(text),
+                headers: res.headers,
               });
             } catch (err) {
               reject(err instanceof Error ? err : new Error(String(err)));
