@@ -57,12 +57,12 @@ export const clusterActionRoutes: FastifyPluginAsyncTypebox<ClusterActionRoutesO
       const latest =
         runs.latest(name) ?? (submitter.supports(name) ? await runs.settledLatest(name) : undefined);
       if (latest !== undefined) await waitFor(reply, latest.action_uid, ms);
-      return bodies.send(reply, `one:${request.params.action}`, () => {
-        const run = runs.latest(request.params.action);
+      return bodies.send(reply, `one:${name}`, () => {
+        const run = runs.latest(name);
         if (!run) {
           throw new BosunError(
             'action_not_found',
-            `Action ${request.params.action} is not running and has no status from a last run.`,
+            `Action ${name} is not running and has no status from a last run.`,
           );
         }
         return toWireRun(run);
